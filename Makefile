@@ -1,0 +1,56 @@
+# Two entry points for a newcomer: `make run` and `make test`. Both work on a fresh clone
+# with nothing but Python 3.11+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: run test lint messages bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.run-deps
+
+## run: install, migrate, load demo data and serve HTTP and WebSocket on http://$(HOST):$(PORT)
+run: $(VENV)/.run-deps
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	@echo ""
+	@echo "  Chi bộ số is at http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (password: chibo-demo):"
+	@echo "    admin      site admin (also /admin/)"
+	@echo "    canbo      committee officer over Tỉnh ủy Quảng Trị"
+	@echo "    bithu      secretary of Chi bộ Văn phòng Tỉnh ủy"
+	@echo "    dangvien   member of Chi bộ Văn phòng Tỉnh ủy"
+	@echo "    dangvien2  member of Chi bộ thôn An Lợi"
+	@echo ""
+	$(BIN)/uvicorn asgi:application --host $(HOST) --port $(PORT) --proxy-headers --no-access-log
+
+## lint: ruff check and format check
+lint: $(VENV)/.dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## test: lint, check migrations, run every test
+test: lint
+	$(BIN)/python manage.py makemigrations --check --dry-run -v1
+	$(BIN)/pytest
+
+## messages: re-extract and compile the Vietnamese translations (needs GNU gettext)
+messages: $(VENV)/.dev-deps
+	$(BIN)/python manage.py makemessages -l vi --no-obsolete --ignore=.venv --ignore=staticfiles
+	$(BIN)/python manage.py compilemessages -l vi --ignore=.venv
+
+## bench: print the benchmark figures
+bench: $(VENV)/.dev-deps
+	$(BIN)/python bench/run.py

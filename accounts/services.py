@@ -1,0 +1,71 @@
+import logging
+
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+
+def invitation_url(user: User) -> str:
+    """A one-time link to set a password: allauth's reset-from-key link.
+
+    The token hashes the password and last login, so it stops working once used;
+    it expires after PASSWORD_RESET_TIMEOUT.
+    """
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+    )
+    return settings.SITE_URL + path
+
+
+def invitation_send(*, user: User, cell_name: str, invited_by: User | None) -> None:
+    """E-mail the invitation after the surrounding transaction commits."""
+
+    def send() -> None:
+        with translation.override(user.language):
+            context = {
+                "user": user,
+                "cell_name": cell_name,
+                "invited_by": invited_by,
+                "url": invitation_url(user),
+                "site_url": settings.SITE_URL,
+            }
+            subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
+            body = render_to_string("accounts/email/invitation_message.txt", context)
+        try:
+            send_mail(settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body, None, [user.email])
+        except Exception:  # the account exists; the secretary can resend from the member list
+            logger.exception("could not send the invitation to user %s", user.pk)
+
+    transaction.on_commit(send)
+
+
+def user_create_invited(*, username: str, full_name: str, email: str, phone: str = "") -> User:
+    """A new account with no usable password: the invitation link sets one."""
+    user = User(username=username, full_name=full_name, email=email, phone=phone)
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def user_update_profile(
+    *, user: User, full_name: str, email: str, phone: str, language: str, large_text: bool, email_notifications: bool
+) -> User:
+    user.full_name = full_name
+    user.email = email
+    user.phone = phone
+    user.language = language
+    user.large_text = large_text
+    user.email_notifications = email_notifications
+    user.save(update_fields=["full_name", "email", "phone", "language", "large_text", "email_notifications"])
+    return user

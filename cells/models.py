@@ -1,0 +1,141 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node
+
+
+class OrgUnit(MP_Node):
+    """A node of the Party organisation: a committee at any level, or a cell (chi bộ).
+
+    The tree has no fixed depth (levels were merged and dissolved in 2025). It is stored
+    as a materialised path, so "everything under this committee" is one indexed
+    `path LIKE 'prefix%'` query, never a walk in Python.
+    """
+
+    class Kind(models.TextChoices):
+        COMMITTEE = "committee", _("Committee")
+        CELL = "cell", _("Cell")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    code = models.CharField(
+        _("code"),
+        max_length=12,
+        blank=True,
+        help_text=_("Short code used in serial numbers, e.g. QT."),
+    )
+
+    node_order_by = ["name"]
+    steplen = 4
+
+    class Meta:
+        verbose_name = _("organisation unit")
+        verbose_name_plural = _("organisation units")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_cell(self) -> bool:
+        return self.kind == self.Kind.CELL
+
+
+class Membership(models.Model):
+    """A user's membership of one cell. A member has at most one active membership."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", _("Member")
+        DEPUTY = "deputy", _("Deputy secretary")
+        SECRETARY = "secretary", _("Secretary")
+
+    class Status(models.TextChoices):
+        OFFICIAL = "official", _("Official")
+        PROBATIONARY = "probationary", _("Probationary")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("user")
+    )
+    cell = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("cell"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OFFICIAL)
+    started_on = models.DateField(_("started on"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    end_reason = models.CharField(_("reason for ending"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["cell_id", "user__full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(ended_on__isnull=True), name="cells_one_active_membership_per_user"
+            ),
+        ]
+        indexes = [models.Index(fields=["cell", "ended_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.cell} ({self.get_role_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_on is None
+
+    @property
+    def is_leader(self) -> bool:
+        return self.role in (self.Role.SECRETARY, self.Role.DEPUTY)
+
+
+class CommitteeRole(models.Model):
+    """A committee officer (cán bộ Ban Tuyên giáo) over a committee node and all under it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="committee_roles",
+        verbose_name=_("user"),
+    )
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="committee_roles", verbose_name=_("committee")
+    )
+    title = models.CharField(_("title"), max_length=120, blank=True)
+    started_on = models.DateField(_("started on"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("committee role")
+        verbose_name_plural = _("committee roles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "unit"], condition=Q(ended_on__isnull=True), name="cells_one_active_role_per_unit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.unit}"
+
+
+class MembershipEvent(models.Model):
+    """Append-only audit of membership changes: who did what to whose membership, when."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", _("Added")
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        ENDED = "ended", _("Ended")
+        MOVED = "moved", _("Moved to another cell")
+
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("membership event")
+        verbose_name_plural = _("membership events")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.membership}"

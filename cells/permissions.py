@@ -1,0 +1,139 @@
+"""The one place that decides who may see or do what.
+
+Views, consumers, selectors and exports ask these functions; nothing re-derives access on
+its own. The answers come from the database on every call (no cache), so a membership
+ended a moment ago is already gone from the next request or WebSocket event.
+
+Conventions: an object the user may not see answers 404 (`get_*_or_404` here raise
+Http404); a visible object on which the action is forbidden answers 403 (`require`).
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from cells.models import CommitteeRole, Membership, OrgUnit
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What one user is, right now: at most one active membership and any committee roles."""
+
+    membership: Membership | None = None
+    officer_paths: tuple[str, ...] = field(default_factory=tuple)
+    is_superuser: bool = False
+
+    @property
+    def cell_id(self) -> int | None:
+        return self.membership.cell_id if self.membership else None
+
+    @property
+    def is_officer(self) -> bool:
+        return bool(self.officer_paths)
+
+    def oversees(self, unit: OrgUnit) -> bool:
+        return any(unit.path.startswith(path) for path in self.officer_paths)
+
+
+def roles_of(user) -> Roles:
+    """Two small indexed queries; call once per request or event and pass the result on."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Roles()
+    membership = Membership.objects.filter(user=user, ended_on__isnull=True).select_related("cell").first()
+    paths = tuple(CommitteeRole.objects.filter(user=user, ended_on__isnull=True).values_list("unit__path", flat=True))
+    return Roles(membership=membership, officer_paths=paths, is_superuser=user.is_superuser)
+
+
+def _roles(user, roles: Roles | None) -> Roles:
+    return roles if roles is not None else roles_of(user)
+
+
+# --- Cells ----------------------------------------------------------------------------------
+
+
+def is_cell_member(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    """An active member (any role) of this very cell: may read its private content."""
+    return _roles(user, roles).cell_id == cell.pk
+
+
+def is_cell_leader(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    """The cell's active secretary or deputy secretary."""
+    r = _roles(user, roles)
+    return r.cell_id == cell.pk and r.membership is not None and r.membership.is_leader
+
+
+def can_view_cell(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    """See the cell's page and member list: its members, officers above it, site admins."""
+    r = _roles(user, roles)
+    return r.is_superuser or r.cell_id == cell.pk or r.oversees(cell)
+
+
+def can_manage_members(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    """Add, import, change roles and end memberships: the cell's leaders and officers above it."""
+    r = _roles(user, roles)
+    return r.is_superuser or is_cell_leader(user, cell, r) or r.oversees(cell)
+
+
+def can_move_members(user, cell: OrgUnit, target: OrgUnit | None = None, roles: Roles | None = None) -> bool:
+    """Move a member between cells: an officer over both cells (or a site admin)."""
+    r = _roles(user, roles)
+    if r.is_superuser:
+        return True
+    return r.oversees(cell) and (target is None or r.oversees(target))
+
+
+# --- Committees -----------------------------------------------------------------------------
+
+
+def can_view_unit(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
+    if unit.is_cell:
+        return can_view_cell(user, unit, roles)
+    r = _roles(user, roles)
+    return r.is_superuser or r.oversees(unit)
+
+
+def units_overseen(user, roles: Roles | None = None) -> QuerySet[OrgUnit]:
+    """Every unit (committees and cells) in the subtrees the user is an officer over."""
+    r = _roles(user, roles)
+    if r.is_superuser:
+        return OrgUnit.objects.all()
+    if not r.officer_paths:
+        return OrgUnit.objects.none()
+    condition = Q()
+    for path in r.officer_paths:
+        condition |= Q(path__startswith=path)
+    return OrgUnit.objects.filter(condition)
+
+
+def cells_managed(user, roles: Roles | None = None) -> QuerySet[OrgUnit]:
+    """Cells whose members this user may manage (for choosing a target cell)."""
+    r = _roles(user, roles)
+    cells = units_overseen(user, r).filter(kind=OrgUnit.Kind.CELL)
+    if r.membership is not None and r.membership.is_leader:
+        cells = cells | OrgUnit.objects.filter(pk=r.cell_id)
+    return cells.distinct()
+
+
+# --- Helpers for views and consumers --------------------------------------------------------
+
+
+def get_unit_or_404(user, pk: int, roles: Roles | None = None) -> OrgUnit:
+    unit = OrgUnit.objects.filter(pk=pk).first()
+    if unit is None or not can_view_unit(user, unit, roles):
+        raise Http404
+    return unit
+
+
+def get_membership_or_404(user, pk: int, roles: Roles | None = None) -> Membership:
+    membership = Membership.objects.select_related("user", "cell").filter(pk=pk).first()
+    if membership is None or not can_view_cell(user, membership.cell, roles):
+        raise Http404
+    return membership
+
+
+def require(allowed: bool) -> None:
+    """Raise 403 unless allowed. For actions on objects the user can already see."""
+    if not allowed:
+        raise PermissionDenied

@@ -1,0 +1,92 @@
+"""Reads of the organisation that depend on who is asking. Query counts stay flat."""
+
+from dataclasses import dataclass
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+
+from cells.models import Membership, MembershipEvent, OrgUnit
+from cells.permissions import Roles, units_overseen
+
+
+def cell_members(cell: OrgUnit) -> QuerySet[Membership]:
+    """The cell's active members, leaders first, then by name."""
+    order = {Membership.Role.SECRETARY: 0, Membership.Role.DEPUTY: 1, Membership.Role.MEMBER: 2}
+    return (
+        Membership.objects.filter(cell=cell, ended_on__isnull=True)
+        .select_related("user")
+        .annotate(
+            role_rank=Case(
+                *(When(role=role, then=Value(rank)) for role, rank in order.items()),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("role_rank", "user__full_name")
+    )
+
+
+def cell_past_members(cell: OrgUnit) -> QuerySet[Membership]:
+    return Membership.objects.filter(cell=cell, ended_on__isnull=False).select_related("user").order_by("-ended_on")
+
+
+def membership_history(membership: Membership) -> QuerySet[MembershipEvent]:
+    return MembershipEvent.objects.filter(membership__user_id=membership.user_id).select_related(
+        "actor", "membership__cell"
+    )
+
+
+@dataclass
+class TreeRow:
+    unit: OrgUnit
+    depth: int  # relative to the top of what the user sees, for indentation
+    members: int  # active members in this unit's whole subtree
+    cells: int  # cells in this unit's whole subtree
+
+
+def unit_tree(user, roles: Roles, root: OrgUnit | None = None) -> list[TreeRow]:
+    """The units the user oversees (or `root`'s subtree), in tree order, with subtree counts.
+
+    Two queries whatever the size: the nodes, and member counts grouped by cell. Subtree
+    sums are then folded in one pass over the sorted paths.
+    """
+    units = units_overseen(user, roles)
+    if root is not None:
+        units = units.filter(path__startswith=root.path)
+    nodes = list(units.order_by("path"))
+    if not nodes:
+        return []
+    counts = dict(
+        Membership.objects.filter(ended_on__isnull=True, cell__in=[n.pk for n in nodes if n.is_cell])
+        .values_list("cell_id")
+        .annotate(n=Count("id"))
+        .values_list("cell_id", "n")
+    )
+    top = min(n.depth for n in nodes)
+    rows = [TreeRow(unit=n, depth=n.depth - top, members=0, cells=0) for n in nodes]
+    # Paths are sorted, so each node's descendants follow it directly: a stack of open
+    # ancestors lets every cell add its count to all of them.
+    stack: list[TreeRow] = []
+    for row in rows:
+        while stack and not row.unit.path.startswith(stack[-1].unit.path):
+            stack.pop()
+        if row.unit.is_cell:
+            row.members = counts.get(row.unit.pk, 0)
+            row.cells = 1
+            for ancestor in stack:
+                ancestor.members += row.members
+                ancestor.cells += 1
+        stack.append(row)
+    return rows
+
+
+def cell_counts(cell: OrgUnit) -> dict[str, int]:
+    return Membership.objects.filter(cell=cell, ended_on__isnull=True).aggregate(
+        total=Count("id"),
+        official=Count("id", filter=Q(status=Membership.Status.OFFICIAL)),
+        probationary=Count("id", filter=Q(status=Membership.Status.PROBATIONARY)),
+    )
+
+
+def unit_ancestors(unit: OrgUnit) -> list[OrgUnit]:
+    """Breadcrumbs: one query on the path prefixes, no walk."""
+    prefixes = [unit.path[: i * OrgUnit.steplen] for i in range(1, unit.depth)]
+    return list(OrgUnit.objects.filter(path__in=prefixes).order_by("path"))

@@ -1,0 +1,128 @@
+"""Every write to the organisation: memberships, roles, invitations, imports.
+
+Each service checks what only it can check (the rules of the data), writes inside one
+transaction, keeps an audit row, and publishes its events after commit. Whether the actor
+may do it at all is decided by the view with cells.permissions before calling.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.services import invitation_send, user_create_invited
+from cells.imports import MemberRow
+from cells.models import Membership, MembershipEvent, OrgUnit
+from core.events import publish_on_commit, user_group
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _audit(membership: Membership, actor: User | None, action: str, detail: str = "") -> None:
+    MembershipEvent.objects.create(membership=membership, actor=actor, action=action, detail=detail[:300])
+
+
+def _access_revoked(user_id: int, cell_id: int) -> None:
+    # Sockets scoped to the old cell listen on the user's group and close themselves.
+    publish_on_commit(user_group(user_id), {"type": "access.revoked", "cell": cell_id})
+
+
+def membership_add(
+    *,
+    actor: User | None,
+    user: User,
+    cell: OrgUnit,
+    role: str = Membership.Role.MEMBER,
+    status: str = Membership.Status.OFFICIAL,
+    started_on: datetime.date | None = None,
+) -> Membership:
+    if not cell.is_cell:
+        raise ValidationError(_("Members can only belong to a cell, not to a committee."))
+    with transaction.atomic():
+        if Membership.objects.select_for_update().filter(user=user, ended_on__isnull=True).exists():
+            raise ValidationError(_("%(name)s is already an active member of a cell.") % {"name": user.full_name})
+        membership = Membership.objects.create(
+            user=user, cell=cell, role=role, status=status, started_on=started_on or _today()
+        )
+        _audit(membership, actor, MembershipEvent.Action.ADDED, membership.get_role_display())
+    return membership
+
+
+def membership_change_role(*, actor: User | None, membership: Membership, role: str, status: str) -> Membership:
+    if not membership.is_active:
+        raise ValidationError(_("This membership has ended and can no longer be changed."))
+    with transaction.atomic():
+        old = f"{membership.get_role_display()}, {membership.get_status_display()}"
+        membership.role = role
+        membership.status = status
+        membership.save(update_fields=["role", "status"])
+        new = f"{membership.get_role_display()}, {membership.get_status_display()}"
+        _audit(membership, actor, MembershipEvent.Action.ROLE_CHANGED, f"{old} → {new}")
+    return membership
+
+
+def membership_end(
+    *, actor: User | None, membership: Membership, reason: str, ended_on: datetime.date | None = None
+) -> Membership:
+    """End a membership. The row stays, with its dates and reason; access goes at once."""
+    if not membership.is_active:
+        raise ValidationError(_("This membership has already ended."))
+    with transaction.atomic():
+        membership.ended_on = ended_on or _today()
+        membership.end_reason = reason
+        membership.save(update_fields=["ended_on", "end_reason"])
+        _audit(membership, actor, MembershipEvent.Action.ENDED, reason)
+        _access_revoked(membership.user_id, membership.cell_id)
+    return membership
+
+
+def membership_move(*, actor: User | None, membership: Membership, to_cell: OrgUnit) -> Membership:
+    """Move a member to another cell, keeping role status; the old cell's access ends now."""
+    if not to_cell.is_cell:
+        raise ValidationError(_("Members can only belong to a cell, not to a committee."))
+    if to_cell.pk == membership.cell_id:
+        raise ValidationError(_("The member is already in this cell."))
+    with transaction.atomic():
+        membership_end(
+            actor=actor,
+            membership=membership,
+            reason=_("Moved to %(cell)s") % {"cell": to_cell.name},
+        )
+        _audit(membership, actor, MembershipEvent.Action.MOVED, to_cell.name)
+        return membership_add(
+            actor=actor,
+            user=membership.user,
+            cell=to_cell,
+            role=Membership.Role.MEMBER,
+            status=membership.status,
+        )
+
+
+def member_invite(*, actor: User | None, cell: OrgUnit, row: MemberRow) -> Membership:
+    """Create the account and the membership, and e-mail a link to set a password."""
+    with transaction.atomic():
+        user = user_create_invited(username=row.username, full_name=row.full_name, email=row.email, phone=row.phone)
+        membership = membership_add(actor=actor, user=user, cell=cell, role=row.role, status=row.status)
+        invitation_send(user=user, cell_name=cell.name, invited_by=actor)
+    return membership
+
+
+def members_import(*, actor: User | None, cell: OrgUnit, rows: list[MemberRow]) -> list[Membership]:
+    """All rows or none: the caller has validated them; a race that makes one invalid now
+    (someone took a username meanwhile) rolls the whole import back."""
+    with transaction.atomic():
+        return [member_invite(actor=actor, cell=cell, row=row) for row in rows]
+
+
+def invitation_resend(*, actor: User | None, membership: Membership) -> None:
+    user = membership.user
+    if user.has_usable_password():
+        raise ValidationError(_("%(name)s has already set a password.") % {"name": user.full_name})
+    if not user.email:
+        raise ValidationError(_("%(name)s has no email address.") % {"name": user.full_name})
+    invitation_send(user=user, cell_name=membership.cell.name, invited_by=actor)

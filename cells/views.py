@@ -1,0 +1,197 @@
+import base64
+import binascii
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cells import permissions, selectors, services
+from cells.forms import MemberAddForm, MemberImportForm, MembershipEndForm, MembershipMoveForm, MembershipRoleForm
+from cells.imports import parse_members_csv
+from cells.models import OrgUnit
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    roles = permissions.roles_of(request.user)
+    context = {"roles": roles}
+    if roles.membership is not None:
+        cell = roles.membership.cell
+        context.update(
+            cell=cell,
+            cell_counts=selectors.cell_counts(cell),
+            leaders=[m for m in selectors.cell_members(cell) if m.is_leader],
+            can_manage=permissions.can_manage_members(request.user, cell, roles),
+        )
+    if roles.is_officer or roles.is_superuser:
+        context["tree"] = selectors.unit_tree(request.user, roles)[:200]
+    return render(request, "cells/home.html", context)
+
+
+@login_required
+def my_cell(request: HttpRequest) -> HttpResponse:
+    roles = permissions.roles_of(request.user)
+    if roles.membership is None:
+        raise Http404
+    return redirect("cells:unit", pk=roles.membership.cell_id)
+
+
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_of(request.user)
+    unit = permissions.get_unit_or_404(request.user, pk, roles)
+    context = {"unit": unit, "ancestors": selectors.unit_ancestors(unit), "roles": roles}
+    if unit.is_cell:
+        can_manage = permissions.can_manage_members(request.user, unit, roles)
+        context.update(
+            members=selectors.cell_members(unit),
+            counts=selectors.cell_counts(unit),
+            can_manage=can_manage,
+            can_move=permissions.can_move_members(request.user, unit, roles=roles),
+            past_members=selectors.cell_past_members(unit)[:50] if can_manage else [],
+        )
+        return render(request, "cells/cell_detail.html", context)
+    context["tree"] = selectors.unit_tree(request.user, roles, root=unit)
+    return render(request, "cells/committee_detail.html", context)
+
+
+@login_required
+def tree(request: HttpRequest) -> HttpResponse:
+    roles = permissions.roles_of(request.user)
+    if not (roles.is_officer or roles.is_superuser):
+        raise Http404
+    return render(request, "cells/tree.html", {"tree": selectors.unit_tree(request.user, roles)})
+
+
+def _managed_cell(request: HttpRequest, pk: int) -> OrgUnit:
+    roles = permissions.roles_of(request.user)
+    unit = permissions.get_unit_or_404(request.user, pk, roles)
+    if not unit.is_cell:
+        raise Http404
+    permissions.require(permissions.can_manage_members(request.user, unit, roles))
+    return unit
+
+
+@login_required
+def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    cell = _managed_cell(request, pk)
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.member_invite(actor=request.user, cell=cell, row=form.row)
+        except (ValidationError, IntegrityError) as exc:
+            form.add_error(None, exc.messages if isinstance(exc, ValidationError) else _("Please try again."))
+        else:
+            messages.success(
+                request,
+                _("%(name)s was added; an invitation was sent to %(email)s.")
+                % {"name": membership.user.full_name, "email": membership.user.email},
+            )
+            return redirect("cells:unit", pk=cell.pk)
+    return render(request, "cells/member_add.html", {"cell": cell, "form": form})
+
+
+@login_required
+def member_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload, preview, confirm. The confirm step re-reads the same file from a hidden
+    field and checks every row again, so nothing stale is imported."""
+    cell = _managed_cell(request, pk)
+    form = MemberImportForm()
+    result = None
+    payload = ""
+    if request.method == "POST":
+        if "payload" in request.POST:
+            try:
+                data = base64.b64decode(request.POST["payload"], validate=True)
+            except (binascii.Error, ValueError):
+                data = b""
+            result = parse_members_csv(data)
+            if result.ok:
+                try:
+                    imported = services.members_import(actor=request.user, cell=cell, rows=result.rows)
+                except (ValidationError, IntegrityError):
+                    messages.error(request, _("The list changed while importing; nothing was imported. Try again."))
+                else:
+                    messages.success(request, _("%(n)d members were imported and invited.") % {"n": len(imported)})
+                    return redirect("cells:unit", pk=cell.pk)
+        else:
+            form = MemberImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                data = form.cleaned_data["file"].read()
+                result = parse_members_csv(data)
+                if result.ok:
+                    payload = base64.b64encode(data).decode("ascii")
+    return render(
+        request, "cells/member_import.html", {"cell": cell, "form": form, "result": result, "payload": payload}
+    )
+
+
+def _managed_membership(request: HttpRequest, pk: int):
+    roles = permissions.roles_of(request.user)
+    membership = permissions.get_membership_or_404(request.user, pk, roles)
+    permissions.require(permissions.can_manage_members(request.user, membership.cell, roles))
+    return membership, roles
+
+
+@login_required
+def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    membership, roles = _managed_membership(request, pk)
+    initial = {"role": membership.role, "status": membership.status}
+    role_form = MembershipRoleForm(request.POST if request.POST.get("action") == "role" else None, initial=initial)
+    end_form = MembershipEndForm(request.POST if request.POST.get("action") == "end" else None)
+    can_move = permissions.can_move_members(request.user, membership.cell, roles=roles)
+    move_form = MembershipMoveForm(
+        request.POST if request.POST.get("action") == "move" else None,
+        cells=permissions.cells_managed(request.user, roles).exclude(pk=membership.cell_id).order_by("path"),
+    )
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "role" and role_form.is_valid():
+                services.membership_change_role(actor=request.user, membership=membership, **role_form.cleaned_data)
+                messages.success(request, _("The role was changed."))
+                return redirect("cells:unit", pk=membership.cell_id)
+            if action == "end" and end_form.is_valid():
+                services.membership_end(
+                    actor=request.user, membership=membership, reason=end_form.cleaned_data["reason"]
+                )
+                messages.success(request, _("The membership was ended."))
+                return redirect("cells:unit", pk=membership.cell_id)
+            if action == "move" and move_form.is_valid():
+                permissions.require(can_move)
+                to_cell = move_form.cleaned_data["to_cell"]
+                permissions.require(permissions.can_move_members(request.user, membership.cell, to_cell, roles))
+                services.membership_move(actor=request.user, membership=membership, to_cell=to_cell)
+                messages.success(request, _("The member was moved to %(cell)s.") % {"cell": to_cell.name})
+                return redirect("cells:unit", pk=to_cell.pk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return render(
+        request,
+        "cells/membership_edit.html",
+        {
+            "membership": membership,
+            "role_form": role_form,
+            "end_form": end_form,
+            "move_form": move_form if can_move else None,
+            "history": selectors.membership_history(membership),
+        },
+    )
+
+
+@login_required
+@require_POST
+def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    membership, _roles = _managed_membership(request, pk)
+    try:
+        services.invitation_resend(actor=request.user, membership=membership)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The invitation was sent again to %(email)s.") % {"email": membership.user.email})
+    return redirect("cells:membership", pk=membership.pk)

@@ -1,0 +1,53 @@
+"""The one way code sends to the channel layer.
+
+Events are sent only after the surrounding transaction commits, so no socket ever hears
+of a row that a rollback then took away. The channel layer is a hint, the database is the
+truth: a failed send is logged and dropped, and clients catch up from the database.
+"""
+
+import logging
+import re
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+EVENT_VERSION = 1
+# The name of the consumer method every group message is dispatched to.
+FORWARD_TYPE = "event.forward"
+
+_GROUP_PART = re.compile(r"[^a-zA-Z0-9_\-]")
+_GROUP_MAX = 99  # Channels refuses group names of 100 characters or more
+
+
+def group_name(kind: str, key: object) -> str:
+    """`group_name("user", 7)` -> "chibo.user.7". Every group name comes from here."""
+    name = f"chibo.{_GROUP_PART.sub('-', kind)}.{_GROUP_PART.sub('-', str(key))}"
+    if len(name) > _GROUP_MAX:
+        raise ValueError(f"group name too long: {name!r}")
+    return name
+
+
+def user_group(user_id: int) -> str:
+    return group_name("user", user_id)
+
+
+def send_now(group: str, event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": FORWARD_TYPE, "event": event})
+    except Exception:  # a down Redis must not fail the request that already committed
+        logger.exception("could not publish %s to %s", event.get("type"), group)
+
+
+def publish_on_commit(group: str, event: dict[str, Any]) -> None:
+    """Send `event` (a dict with at least "type") to `group` once the transaction commits."""
+    if "type" not in event:
+        raise ValueError("an event needs a type")
+    payload = {"version": EVENT_VERSION, **event}
+    transaction.on_commit(lambda: send_now(group, payload))

@@ -1,0 +1,60 @@
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from core.events import publish_on_commit, user_group
+from notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+def _unread_count(user_id: int) -> int:
+    return Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
+
+
+def _email(notification: Notification) -> None:
+    user = notification.user
+    with translation.override(user.language):
+        context = {"notification": notification, "user": user, "site_url": settings.SITE_URL}
+        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + notification.message[:120]
+        body = render_to_string("notifications/email.txt", context)
+    try:
+        send_mail(subject, body, None, [user.email])
+    except Exception:  # the in-app notification stands even when mail is down
+        logger.exception("could not e-mail notification %s", notification.pk)
+
+
+def notification_send(*, user, kind: str, message: str, url: str = "", email: bool = True) -> Notification:
+    """Store a notification, push it live to the user's sockets after commit, and e-mail it
+    when the user has an address and wants e-mail."""
+    with transaction.atomic():
+        notification = Notification.objects.create(user=user, kind=kind, message=message[:500], url=url)
+        publish_on_commit(
+            user_group(user.pk),
+            {
+                "type": "notification.created",
+                "id": notification.pk,
+                "kind": kind,
+                "message": notification.message,
+                "url": url,
+                "unread": _unread_count(user.pk),
+            },
+        )
+        if email and user.email and user.email_notifications:
+            transaction.on_commit(lambda: _email(notification))
+    return notification
+
+
+def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (all of them, or those with these ids)."""
+    with transaction.atomic():
+        qs = Notification.objects.filter(user=user, read_at__isnull=True)
+        if ids is not None:
+            qs = qs.filter(pk__in=ids)
+        count = qs.update(read_at=timezone.now())
+        publish_on_commit(user_group(user.pk), {"type": "notification.read", "unread": _unread_count(user.pk)})
+    return count

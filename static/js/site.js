@@ -1,0 +1,81 @@
+// Chi bộ số: progressive enhancement only. Every page works without this file.
+(function () {
+  "use strict";
+
+  // A WebSocket that reconnects with capped exponential backoff and jitter.
+  // onOpen runs on every (re)connect, so callers can resynchronise from the server.
+  function liveSocket(path, handlers) {
+    var attempt = 0;
+    var socket = null;
+    var closedByUs = false;
+    function connect() {
+      var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+      socket = new WebSocket(scheme + window.location.host + path);
+      socket.onopen = function () {
+        attempt = 0;
+        if (handlers.onOpen) handlers.onOpen(socket);
+      };
+      socket.onmessage = function (e) {
+        var data;
+        try { data = JSON.parse(e.data); } catch (err) { return; }
+        if (handlers.onEvent) handlers.onEvent(data, socket);
+      };
+      socket.onclose = function (e) {
+        if (closedByUs || e.code === 4401 || e.code === 4403 || e.code === 4404) return;
+        var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.75 + Math.random() * 0.5);
+        attempt += 1;
+        window.setTimeout(connect, delay);
+      };
+    }
+    connect();
+    return {
+      close: function () { closedByUs = true; if (socket) socket.close(); },
+      send: function (obj) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(obj)); }
+    };
+  }
+  window.ChiBo = { liveSocket: liveSocket };
+
+  function setUnread(count) {
+    var badges = document.querySelectorAll("[data-unread-count]");
+    for (var i = 0; i < badges.length; i++) {
+      badges[i].textContent = String(count);
+      badges[i].classList.toggle("is-empty", !count);
+    }
+  }
+
+  var toastTimer = null;
+  function toast(message, url) {
+    var box = document.querySelector(".toast");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "toast";
+      box.setAttribute("role", "status");
+      box.setAttribute("data-toast", "");
+      document.body.appendChild(box);
+    }
+    box.textContent = "";
+    var text = document.createElement(url ? "a" : "span");
+    if (url) text.href = url;
+    text.textContent = message;
+    box.appendChild(text);
+    window.clearTimeout(toastTimer);
+    toastTimer = window.setTimeout(function () { box.remove(); }, 8000);
+  }
+
+  function startNotifications() {
+    var path = document.body.getAttribute("data-notifications-ws");
+    if (!path || !("WebSocket" in window)) return;
+    liveSocket(path, {
+      onEvent: function (event) {
+        if (typeof event.unread === "number") setUnread(event.unread);
+        if (event.type === "notification.created") toast(event.message, event.url || null);
+      }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", startNotifications);
+  } else {
+    startNotifications();
+  }
+})();
