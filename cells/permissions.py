@@ -46,6 +46,15 @@ def roles_of(user) -> Roles:
     return Roles(membership=membership, officer_paths=paths, is_superuser=user.is_superuser)
 
 
+def roles_for_request(request) -> Roles:
+    """Roles of the request's user, looked up once per request (never across requests)."""
+    cached = getattr(request, "_chibo_roles", None)
+    if cached is None:
+        cached = roles_of(request.user)
+        request._chibo_roles = cached
+    return cached
+
+
 def _roles(user, roles: Roles | None) -> Roles:
     return roles if roles is not None else roles_of(user)
 

@@ -14,11 +14,12 @@ from cells import permissions, selectors, services
 from cells.forms import MemberAddForm, MemberImportForm, MembershipEndForm, MembershipMoveForm, MembershipRoleForm
 from cells.imports import parse_members_csv
 from cells.models import OrgUnit
+from core.sections import home_sections
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    roles = permissions.roles_of(request.user)
+    roles = permissions.roles_for_request(request)
     context = {"roles": roles}
     if roles.membership is not None:
         cell = roles.membership.cell
@@ -30,12 +31,13 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     if roles.is_officer or roles.is_superuser:
         context["tree"] = selectors.unit_tree(request.user, roles)[:200]
+    context["sections"] = home_sections(request, roles)
     return render(request, "cells/home.html", context)
 
 
 @login_required
 def my_cell(request: HttpRequest) -> HttpResponse:
-    roles = permissions.roles_of(request.user)
+    roles = permissions.roles_for_request(request)
     if roles.membership is None:
         raise Http404
     return redirect("cells:unit", pk=roles.membership.cell_id)
@@ -43,7 +45,7 @@ def my_cell(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    roles = permissions.roles_of(request.user)
+    roles = permissions.roles_for_request(request)
     unit = permissions.get_unit_or_404(request.user, pk, roles)
     context = {"unit": unit, "ancestors": selectors.unit_ancestors(unit), "roles": roles}
     if unit.is_cell:
@@ -62,14 +64,14 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def tree(request: HttpRequest) -> HttpResponse:
-    roles = permissions.roles_of(request.user)
+    roles = permissions.roles_for_request(request)
     if not (roles.is_officer or roles.is_superuser):
         raise Http404
     return render(request, "cells/tree.html", {"tree": selectors.unit_tree(request.user, roles)})
 
 
 def _managed_cell(request: HttpRequest, pk: int) -> OrgUnit:
-    roles = permissions.roles_of(request.user)
+    roles = permissions.roles_for_request(request)
     unit = permissions.get_unit_or_404(request.user, pk, roles)
     if not unit.is_cell:
         raise Http404
@@ -132,7 +134,7 @@ def member_import(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _managed_membership(request: HttpRequest, pk: int):
-    roles = permissions.roles_of(request.user)
+    roles = permissions.roles_for_request(request)
     membership = permissions.get_membership_or_404(request.user, pk, roles)
     permissions.require(permissions.can_manage_members(request.user, membership.cell, roles))
     return membership, roles

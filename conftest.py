@@ -1,0 +1,103 @@
+"""Shared test setup: the personas every permission test is tried as.
+
+member_a, secretary_a: cell A; member_b: cell B; officer: committee officer over the
+committee above A and B; outsider: an account with no cell and no role; anonymous: no login.
+"""
+
+import datetime
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+
+def pytest_configure(config) -> None:
+    # Manifest storage needs collectstatic; tests render templates without it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def browser_available() -> bool:
+    return os.path.exists(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")) or bool(shutil.which("chromium"))
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Rate-limit counters and presence live in the cache; each test starts clean.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def org(db):
+    """Province > committee > cells A and B; a second committee > cell C."""
+    from cells.models import OrgUnit
+
+    province = OrgUnit.add_root(name="Tỉnh ủy Thử nghiệm", kind=OrgUnit.Kind.COMMITTEE, code="TN")
+    committee = province.add_child(name="Đảng ủy Khối", kind=OrgUnit.Kind.COMMITTEE)
+    other_committee = province.add_child(name="Đảng ủy xã Khác", kind=OrgUnit.Kind.COMMITTEE)
+    cell_a = committee.add_child(name="Chi bộ A", kind=OrgUnit.Kind.CELL)
+    cell_b = committee.add_child(name="Chi bộ B", kind=OrgUnit.Kind.CELL)
+    cell_c = other_committee.add_child(name="Chi bộ C", kind=OrgUnit.Kind.CELL)
+    for unit in (province, committee, other_committee, cell_a, cell_b, cell_c):
+        unit.refresh_from_db()
+    return {
+        "province": province,
+        "committee": committee,
+        "other_committee": other_committee,
+        "cell_a": cell_a,
+        "cell_b": cell_b,
+        "cell_c": cell_c,
+    }
+
+
+def make_user(username: str, full_name: str = "", **extra):
+    from accounts.models import User
+
+    user = User(username=username, full_name=full_name or username, email=f"{username}@example.org", **extra)
+    user.set_password("pw-" + username)
+    user.save()
+    return user
+
+
+def make_member(username: str, cell, role: str = "member", full_name: str = "", **extra):
+    from cells.models import Membership
+
+    user = make_user(username, full_name, **extra)
+    Membership.objects.create(user=user, cell=cell, role=role, started_on=datetime.date(2020, 1, 1))
+    return user
+
+
+@pytest.fixture
+def personas(org):
+    from cells.models import CommitteeRole
+
+    officer = make_user("officer", "Cán Bộ Tuyên Giáo")
+    CommitteeRole.objects.create(user=officer, unit=org["committee"], started_on=datetime.date(2020, 1, 1))
+    return {
+        "member_a": make_member("member_a", org["cell_a"], full_name="Nguyễn Văn Ấn"),
+        "secretary_a": make_member("secretary_a", org["cell_a"], role="secretary", full_name="Lê Thị Bích"),
+        "member_b": make_member("member_b", org["cell_b"], full_name="Trần Đức Cường"),
+        "officer": officer,
+        "outsider": make_user("outsider", "Người Ngoài"),
+        "anonymous": None,
+    }
+
+
+@pytest.fixture
+def client_as(client):
+    """client_as(user) -> a test client logged in as user (or anonymous for None)."""
+
+    def login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login

@@ -1,0 +1,163 @@
+"""Shared PDF plumbing for certificates, minutes and pledges (reportlab).
+
+Fonts are the vendored DejaVu faces (static/fonts, Bitstream Vera licence), which cover
+Vietnamese; they are registered once per process. reportlab does not position combining
+marks, so every string drawn goes through `nfc` first.
+"""
+
+import threading
+import unicodedata
+from pathlib import Path
+
+from django.conf import settings
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
+SANS = "DejaVuSans"
+SANS_BOLD = "DejaVuSans-Bold"
+SANS_ITALIC = "DejaVuSans-Oblique"
+SERIF = "DejaVuSerif"
+SERIF_BOLD = "DejaVuSerif-Bold"
+SERIF_ITALIC = "DejaVuSerif-Italic"
+_FACES = [SANS, SANS_BOLD, SANS_ITALIC, SERIF, SERIF_BOLD, SERIF_ITALIC]
+
+_lock = threading.Lock()
+_registered = False
+
+
+def register_fonts() -> None:
+    """Register the embedded faces once (about 100 ms); later calls cost nothing."""
+    global _registered
+    if _registered:
+        return
+    with _lock:
+        if _registered:
+            return
+        for face in _FACES:
+            pdfmetrics.registerFont(TTFont(face, str(FONT_DIR / f"{face}.ttf")))
+        pdfmetrics.registerFontFamily(SANS, normal=SANS, bold=SANS_BOLD, italic=SANS_ITALIC, boldItalic=SANS_BOLD)
+        pdfmetrics.registerFontFamily(SERIF, normal=SERIF, bold=SERIF_BOLD, italic=SERIF_ITALIC, boldItalic=SERIF_BOLD)
+        _registered = True
+
+
+def nfc(text: object) -> str:
+    return unicodedata.normalize("NFC", str(text))
+
+
+def fit_font_size(text: str, font: str, max_size: float, min_size: float, width: float) -> float:
+    """The largest size (down to min_size) at which `text` fits in `width` points."""
+    size = max_size
+    while size > min_size and pdfmetrics.stringWidth(text, font, size) > width:
+        size -= 0.5
+    return size
+
+
+def draw_fitted(
+    canvas: Canvas,
+    text: str,
+    *,
+    x: float,
+    y: float,
+    width: float,
+    font: str,
+    size: float,
+    min_size: float = 8,
+    align: str = "center",
+) -> float:
+    """Draw one line, shrunk to fit `width` rather than overflow; returns the size used."""
+    text = nfc(text)
+    used = fit_font_size(text, font, size, min_size, width)
+    canvas.setFont(font, used)
+    if align == "center":
+        canvas.drawCentredString(x, y, text)
+    elif align == "right":
+        canvas.drawRightString(x, y, text)
+    else:
+        canvas.drawString(x, y, text)
+    return used
+
+
+def styles(base: str = SANS, size: float = 11) -> dict[str, ParagraphStyle]:
+    """Paragraph styles for flowing documents (minutes, pledges)."""
+    register_fonts()
+    bold = SANS_BOLD if base == SANS else SERIF_BOLD
+    italic = SANS_ITALIC if base == SANS else SERIF_ITALIC
+    return {
+        "body": ParagraphStyle("body", fontName=base, fontSize=size, leading=size * 1.4, spaceAfter=size * 0.5),
+        "small": ParagraphStyle(
+            "small", fontName=base, fontSize=size - 2, leading=(size - 2) * 1.35, textColor=colors.HexColor("#444444")
+        ),
+        "italic": ParagraphStyle("italic", fontName=italic, fontSize=size, leading=size * 1.4),
+        "title": ParagraphStyle(
+            "title", fontName=bold, fontSize=size + 5, leading=(size + 5) * 1.3, alignment=TA_CENTER, spaceAfter=size
+        ),
+        "heading": ParagraphStyle(
+            "heading",
+            fontName=bold,
+            fontSize=size + 1,
+            leading=(size + 1) * 1.35,
+            spaceBefore=size * 0.8,
+            spaceAfter=size * 0.4,
+        ),
+        "center": ParagraphStyle("center", fontName=base, fontSize=size, leading=size * 1.4, alignment=TA_CENTER),
+        "center_bold": ParagraphStyle(
+            "center_bold", fontName=bold, fontSize=size, leading=size * 1.4, alignment=TA_CENTER
+        ),
+    }
+
+
+def page_furniture(footer_left: str, footer_right: str = ""):
+    """An `onPage` callback for SimpleDocTemplate: a thin rule and footer on every page,
+    with the page number, so printed pages stay in order."""
+    footer_left = nfc(footer_left)
+    footer_right = nfc(footer_right)
+
+    def draw(canvas: Canvas, doc) -> None:
+        register_fonts()
+        width, _height = doc.pagesize
+        canvas.saveState()
+        canvas.setStrokeColor(colors.HexColor("#999999"))
+        canvas.setLineWidth(0.4)
+        canvas.line(doc.leftMargin, 14 * mm, width - doc.rightMargin, 14 * mm)
+        canvas.setFont(SANS, 8)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.drawString(doc.leftMargin, 10 * mm, footer_left)
+        right = f"{footer_right} · {doc.page}" if footer_right else str(doc.page)
+        canvas.drawRightString(width - doc.rightMargin, 10 * mm, right)
+        canvas.restoreState()
+
+    return draw
+
+
+def national_heading(
+    canvas: Canvas,
+    *,
+    left_lines: list[str],
+    x_left: float,
+    x_right: float,
+    top: float,
+    font: str = SERIF,
+    bold: str = SERIF_BOLD,
+) -> None:
+    """The Party document heading: issuing body on the left, "ĐẢNG CỘNG SẢN VIỆT NAM" on
+    the right, as on printed Party papers."""
+    register_fonts()
+    y = top
+    for index, line in enumerate(left_lines):
+        canvas.setFont(bold if index == len(left_lines) - 1 else font, 11)
+        canvas.drawCentredString(x_left, y, nfc(line))
+        y -= 14
+    canvas.setFont(bold, 12)
+    canvas.drawCentredString(x_right, top, "ĐẢNG CỘNG SẢN VIỆT NAM")
+    canvas.setLineWidth(0.6)
+    canvas.line(x_right - 60, top - 4, x_right + 60, top - 4)
+
+
+PORTRAIT = A4
