@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from cells.models import CommitteeRole, Membership, OrgUnit
 
@@ -146,3 +147,89 @@ def require(allowed: bool) -> None:
     """Raise 403 unless allowed. For actions on objects the user can already see."""
     if not allowed:
         raise PermissionDenied
+
+
+# --- Courses --------------------------------------------------------------------------------
+# A module's audience is a committee (or cell) and everything under it. Members of a cell in
+# that subtree study it; officers over the audience author and track it; officers of a unit
+# inside the audience see it (and track their own subtree). Everyone else: 404.
+
+_PATH_STEP = OrgUnit.steplen
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The materialised paths of a unit and every unit above it (treebeard, fixed step)."""
+    return [path[:end] for end in range(_PATH_STEP, len(path) + 1, _PATH_STEP)]
+
+
+def modules_visible_q(roles: Roles) -> Q | None:
+    """A filter on courses.Module for what these roles may see; None means everything."""
+    if roles.is_superuser:
+        return None
+    condition = Q(pk__in=[])
+    if roles.membership is not None:
+        now = timezone.now()
+        condition |= Q(audience__path__in=ancestor_paths(roles.membership.cell.path), publish_from__lte=now) & (
+            Q(publish_until__isnull=True) | Q(publish_until__gte=now)
+        )
+    for path in roles.officer_paths:
+        condition |= Q(audience__path__startswith=path) | Q(audience__path__in=ancestor_paths(path))
+    return condition
+
+
+def can_view_module(user, module, roles: Roles | None = None) -> bool:
+    r = _roles(user, roles)
+    if r.is_superuser:
+        return True
+    audience = module.audience.path
+    if any(path.startswith(audience) or audience.startswith(path) for path in r.officer_paths):
+        return True
+    return r.membership is not None and module.is_published and r.membership.cell.path.startswith(audience)
+
+
+def can_study_module(user, module, roles: Roles | None = None) -> bool:
+    """Read lessons as a learner, take the quiz and earn the certificate: members of the audience."""
+    r = _roles(user, roles)
+    return r.membership is not None and module.is_published and r.membership.cell.path.startswith(module.audience.path)
+
+
+def can_author_module(user, module, roles: Roles | None = None) -> bool:
+    """Edit a module, its lessons and questions: officers over its audience, site admins."""
+    r = _roles(user, roles)
+    return r.is_superuser or r.oversees(module.audience)
+
+
+def can_author_for(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
+    """Publish a new module to this unit's subtree."""
+    r = _roles(user, roles)
+    return r.is_superuser or r.oversees(unit)
+
+
+def can_view_cell_progress(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    """The cell's member x module table, reminders and certificate ZIP: its leaders, officers above."""
+    r = _roles(user, roles)
+    return r.is_superuser or is_cell_leader(user, cell, r) or r.oversees(cell)
+
+
+def can_view_committee_progress(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
+    r = _roles(user, roles)
+    return r.is_superuser or r.oversees(unit)
+
+
+def can_view_certificate(user, certificate, roles: Roles | None = None) -> bool:
+    """The holder, the leaders of the cell it was issued in, officers over that cell."""
+    r = _roles(user, roles)
+    if r.is_superuser or certificate.user_id == getattr(user, "pk", None):
+        return True
+    return is_cell_leader(user, certificate.cell, r) or r.oversees(certificate.cell)
+
+
+def can_revoke_certificate(user, certificate, roles: Roles | None = None) -> bool:
+    """Revoke or reissue: officers over the module's audience (the issuing committee)."""
+    r = _roles(user, roles)
+    return r.is_superuser or r.oversees(certificate.module.audience)
+
+
+def can_view_attempt(user, attempt, roles: Roles | None = None) -> bool:
+    """An attempt's answers are the member's own."""
+    return attempt.user_id == getattr(user, "pk", None)

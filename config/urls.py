@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 
 from cells.views import home
 from core.views import healthz
+from courses.views import certificate_verify
 
 urlpatterns = [
     path("", home, name="home"),
@@ -13,5 +14,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("cells/", include("cells.urls")),
     path("notifications/", include("notifications.urls")),
+    path("courses/", include("courses.urls")),
+    path("certificates/verify/<str:code>/", certificate_verify, name="certificate_verify"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,271 @@
+"""Reads of the courses app that depend on who is asking. Query counts stay flat."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+
+from cells import permissions
+from cells.models import Membership, OrgUnit
+from cells.permissions import Roles
+from courses.models import Attempt, Certificate, Choice, Lesson, LessonDocument, LessonRead, Module, ModuleProgress
+
+NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
+
+
+def modules_visible(roles: Roles) -> QuerySet[Module]:
+    condition = permissions.modules_visible_q(roles)
+    qs = Module.objects.select_related("audience")
+    return qs if condition is None else qs.filter(condition)
+
+
+def progress_state(progress: ModuleProgress | None) -> str:
+    if progress is None or (progress.lessons_read == 0 and progress.attempts == 0):
+        return NOT_STARTED
+    return COMPLETED if progress.completed_at else IN_PROGRESS
+
+
+@dataclass
+class ModuleRow:
+    module: Module
+    lesson_count: int
+    progress: ModuleProgress | None
+    certificate: Certificate | None
+    state: str
+
+
+def member_modules(user, roles: Roles) -> list[ModuleRow]:
+    """The modules this user sees, with their own state. Three queries whatever the number."""
+    modules = list(modules_visible(roles).annotate(lesson_count=Count("lessons")).order_by("-year", "due_on", "title"))
+    ids = [m.pk for m in modules]
+    progress = {p.module_id: p for p in ModuleProgress.objects.filter(user=user, module_id__in=ids)}
+    certificates = {c.module_id: c for c in Certificate.objects.filter(user=user, module_id__in=ids, is_current=True)}
+    return [
+        ModuleRow(m, m.lesson_count, progress.get(m.pk), certificates.get(m.pk), progress_state(progress.get(m.pk)))
+        for m in modules
+    ]
+
+
+def get_module_or_404(user, pk: int, roles: Roles) -> Module:
+    module = Module.objects.select_related("audience").filter(pk=pk).first()
+    if module is None or not permissions.can_view_module(user, module, roles):
+        raise Http404
+    return module
+
+
+def module_lessons(module: Module, user) -> list[Lesson]:
+    """Lessons in order with `is_read` for this user and their documents."""
+    lessons = list(module.lessons.prefetch_related("documents"))
+    read = set(LessonRead.objects.filter(user=user, lesson__module=module).values_list("lesson_id", flat=True))
+    for lesson in lessons:
+        lesson.is_read = lesson.pk in read
+    return lessons
+
+
+def get_lesson_or_404(user, pk: int, roles: Roles) -> Lesson:
+    lesson = Lesson.objects.select_related("module__audience").filter(pk=pk).first()
+    if lesson is None or not permissions.can_view_module(user, lesson.module, roles):
+        raise Http404
+    return lesson
+
+
+def get_document_or_404(user, pk: int, roles: Roles) -> LessonDocument:
+    document = LessonDocument.objects.select_related("lesson__module__audience").filter(pk=pk).first()
+    if document is None or not permissions.can_view_module(user, document.lesson.module, roles):
+        raise Http404
+    return document
+
+
+def get_attempt_or_404(user, pk: int) -> Attempt:
+    attempt = Attempt.objects.select_related("module__audience").filter(pk=pk).first()
+    if attempt is None or not permissions.can_view_attempt(user, attempt):
+        raise Http404
+    return attempt
+
+
+def module_attempts(user, module: Module) -> list[Attempt]:
+    return list(Attempt.objects.filter(user=user, module=module).order_by("number"))
+
+
+@dataclass
+class AttemptQuestion:
+    question: object
+    choices: list[Choice]
+    chosen: set[int] = field(default_factory=set)
+    correct: bool | None = None
+
+
+def attempt_questions(attempt: Attempt) -> list[AttemptQuestion]:
+    """The attempt's drawn questions in their drawn order, with choices; two queries."""
+    from courses.models import Question
+
+    by_id = {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids).prefetch_related("choices")}
+    rows = []
+    for qid in attempt.question_ids:
+        question = by_id.get(qid)
+        if question is None:
+            continue
+        choices = list(question.choices.all())
+        chosen = set(attempt.answers.get(str(qid), [])) if attempt.is_graded else set()
+        correct = None
+        if attempt.is_graded:
+            correct = bool(chosen) and chosen == {c.pk for c in choices if c.is_correct}
+        rows.append(AttemptQuestion(question, choices, chosen, correct))
+    return rows
+
+
+# --- Certificates ----------------------------------------------------------------------------
+
+
+def member_certificates(user) -> list[Certificate]:
+    return list(Certificate.objects.filter(user=user).select_related("replaced_by").order_by("-issued_on", "-id"))
+
+
+def get_certificate_or_404(user, pk: int, roles: Roles) -> Certificate:
+    certificate = (
+        Certificate.objects.select_related("cell", "module__audience", "replaced_by", "user").filter(pk=pk).first()
+    )
+    if certificate is None or not permissions.can_view_certificate(user, certificate, roles):
+        raise Http404
+    return certificate
+
+
+def certificate_by_code(code: str) -> Certificate | None:
+    return Certificate.objects.select_related("replaced_by").filter(code=code).first()
+
+
+def cell_certificates(cell: OrgUnit) -> list[Certificate]:
+    """Valid current certificates issued in this cell (what the secretary's ZIP holds)."""
+    return list(
+        Certificate.objects.filter(cell=cell, is_current=True, status=Certificate.Status.VALID).order_by(
+            "module_id", "holder_name"
+        )
+    )
+
+
+# --- Tracking --------------------------------------------------------------------------------
+
+
+def modules_for_unit(unit: OrgUnit) -> list[Module]:
+    """Modules whose audience contains this unit (published to it or above it)."""
+    return list(
+        Module.objects.filter(audience__path__in=permissions.ancestor_paths(unit.path))
+        .select_related("audience")
+        .annotate(lesson_count=Count("lessons"))
+        .order_by("-year", "title")
+    )
+
+
+@dataclass
+class ProgressCell:
+    lessons_read: int = 0
+    attempts: int = 0
+    best_score: int | None = None
+    passed: bool = False
+    completed: bool = False
+    certificate: Certificate | None = None
+
+
+@dataclass
+class MemberRow:
+    membership: Membership
+    cells: list[ProgressCell]
+
+    @property
+    def finished_all(self) -> bool:
+        return all(c.completed for c in self.cells)
+
+
+def cell_progress(cell: OrgUnit) -> tuple[list[Module], list[MemberRow]]:
+    """Members x modules for one cell. Four queries whatever the number of members and modules."""
+    modules = modules_for_unit(cell)
+    members = list(Membership.objects.filter(cell=cell, ended_on__isnull=True).select_related("user"))
+    members.sort(key=lambda m: m.user.full_name)
+    user_ids = [m.user_id for m in members]
+    module_ids = [m.pk for m in modules]
+    progress = {
+        (p.user_id, p.module_id): p
+        for p in ModuleProgress.objects.filter(user_id__in=user_ids, module_id__in=module_ids)
+    }
+    certificates = {
+        (c.user_id, c.module_id): c
+        for c in Certificate.objects.filter(user_id__in=user_ids, module_id__in=module_ids, is_current=True)
+    }
+    rows = []
+    for membership in members:
+        cells = []
+        for module in modules:
+            p = progress.get((membership.user_id, module.pk))
+            cells.append(
+                ProgressCell(
+                    lessons_read=p.lessons_read if p else 0,
+                    attempts=p.attempts if p else 0,
+                    best_score=p.best_score if p else None,
+                    passed=bool(p and p.passed_at),
+                    completed=bool(p and p.completed_at),
+                    certificate=certificates.get((membership.user_id, module.pk)),
+                )
+            )
+        rows.append(MemberRow(membership, cells))
+    return modules, rows
+
+
+@dataclass
+class RateCell:
+    members: int
+    completed: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.completed / self.members) if self.members else 0
+
+
+@dataclass
+class CellRow:
+    cell: OrgUnit
+    members: int
+    rates: list[RateCell]
+
+
+def committee_progress(unit: OrgUnit) -> tuple[list[Module], list[CellRow]]:
+    """Cells under `unit` x modules they study, with completion rates. Four queries."""
+    modules = modules_for_unit(unit) + list(
+        Module.objects.filter(audience__path__startswith=unit.path)
+        .exclude(audience=unit)
+        .select_related("audience")
+        .annotate(lesson_count=Count("lessons"))
+        .order_by("-year", "title")
+    )
+    cells = list(OrgUnit.objects.filter(path__startswith=unit.path, kind=OrgUnit.Kind.CELL).order_by("path"))
+    counts = dict(
+        Membership.objects.filter(cell__in=cells, ended_on__isnull=True)
+        .values_list("cell_id")
+        .annotate(n=Count("id"))
+        .values_list("cell_id", "n")
+    )
+    completed = {
+        (row["user__memberships__cell_id"], row["module_id"]): row["n"]
+        for row in ModuleProgress.objects.filter(
+            completed_at__isnull=False,
+            module__in=[m.pk for m in modules],
+            user__memberships__cell__in=cells,
+            user__memberships__ended_on__isnull=True,
+        )
+        .values("user__memberships__cell_id", "module_id")
+        .annotate(n=Count("id"))
+    }
+    rows = []
+    for cell in cells:
+        rates = []
+        for module in modules:
+            applies = cell.path.startswith(module.audience.path)
+            rates.append(RateCell(counts.get(cell.pk, 0), completed.get((cell.pk, module.pk), 0)) if applies else None)
+        rows.append(CellRow(cell, counts.get(cell.pk, 0), rates))
+    return modules, rows
+
+
+def units_for_progress(user, roles: Roles) -> QuerySet[OrgUnit]:
+    """Committee nodes the user may see the rolled-up table for (the tops of their subtrees)."""
+    if roles.is_superuser:
+        return OrgUnit.objects.filter(depth=1)
+    return OrgUnit.objects.filter(path__in=roles.officer_paths)

@@ -1,0 +1,393 @@
+"""Every write of the courses app: authoring, reading, quizzes, certificates."""
+
+import random
+import secrets
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cells.models import Membership, OrgUnit
+from cells.permissions import ancestor_paths
+from core.events import publish_on_commit, user_group
+from core.markup import markdown_to_html, normalize
+from courses.models import (
+    Attempt,
+    Certificate,
+    CertificateEvent,
+    Choice,
+    Lesson,
+    LessonDocument,
+    LessonRead,
+    Module,
+    ModuleProgress,
+    Question,
+)
+from courses.validators import validate_pdf
+from notifications.services import notification_send
+
+# --- Authoring -------------------------------------------------------------------------------
+
+
+def module_has_attempts(module_id: int) -> bool:
+    return Attempt.objects.filter(module_id=module_id).exists()
+
+
+def module_save(*, module: Module, actor=None) -> Module:
+    """Create or update a module; renders its summary once."""
+    module.summary = normalize(module.summary)
+    module.summary_html = markdown_to_html(module.summary) if module.summary else ""
+    if module.pk is None and actor is not None:
+        module.created_by = actor
+    with transaction.atomic():
+        module.save()
+    return module
+
+
+def lesson_save(*, lesson: Lesson) -> Lesson:
+    lesson.body = normalize(lesson.body)
+    lesson.body_html = markdown_to_html(lesson.body) if lesson.body else ""
+    with transaction.atomic():
+        lesson.save()
+    return lesson
+
+
+def document_add(*, lesson: Lesson, title: str, file) -> LessonDocument:
+    validate_pdf(file)
+    with transaction.atomic():
+        return LessonDocument.objects.create(lesson=lesson, title=normalize(title), file=file)
+
+
+class QuestionsLocked(ValidationError):
+    pass
+
+
+def questions_locked_message() -> str:
+    return _(
+        "Members have already taken this module's quiz, so its questions cannot be changed. "
+        "Make a new version of the module (the copy action) and change that instead."
+    )
+
+
+def question_check_unlocked(*, module_id: int) -> None:
+    """Refuse to change a quiz under members who have already taken it."""
+    if module_has_attempts(module_id):
+        raise QuestionsLocked(questions_locked_message(), code="questions_locked")
+
+
+def question_save(*, question: Question, choices: Iterable[tuple[str, bool]] | None = None) -> Question:
+    """Create or update a question (and replace its choices when given); refused once attempted."""
+    with transaction.atomic():
+        question_check_unlocked(module_id=question.module_id)
+        question.text = normalize(question.text)
+        question.explanation = normalize(question.explanation)
+        question.save()
+        if choices is not None:
+            question.choices.all().delete()
+            Choice.objects.bulk_create(
+                Choice(question=question, position=index, text=normalize(text), is_correct=correct)
+                for index, (text, correct) in enumerate(choices, start=1)
+            )
+    return question
+
+
+def module_copy(*, module: Module, actor=None) -> Module:
+    """A new version of a module: same lessons, documents and questions, no attempts, unpublished."""
+    with transaction.atomic():
+        lessons = list(module.lessons.prefetch_related("documents"))
+        questions = list(module.questions.prefetch_related("choices"))
+        copy = Module.objects.get(pk=module.pk)
+        copy.pk = None
+        copy.title = f"{module.title} ({_('new version')})"[:300]
+        copy.publish_from = None
+        copy.created_by = actor
+        copy.save()
+        for lesson in lessons:
+            documents = list(lesson.documents.all())
+            lesson.pk = None
+            lesson.module = copy
+            lesson.save()
+            for document in documents:
+                document.pk = None
+                document.lesson = lesson
+                document.save()
+        for question in questions:
+            choices = list(question.choices.all())
+            question.pk = None
+            question.module = copy
+            question.save()
+            Choice.objects.bulk_create(
+                Choice(question=question, position=c.position, text=c.text, is_correct=c.is_correct) for c in choices
+            )
+    return copy
+
+
+# --- Studying --------------------------------------------------------------------------------
+
+
+def _progress(user, module: Module) -> ModuleProgress:
+    progress, _created = ModuleProgress.objects.get_or_create(user=user, module=module)
+    return progress
+
+
+def lesson_mark_read(*, user, lesson: Lesson) -> ModuleProgress:
+    """Mark a lesson read (idempotent), update the member's progress, issue when complete."""
+    module = lesson.module
+    with transaction.atomic():
+        LessonRead.objects.get_or_create(user=user, lesson=lesson)
+        progress = _progress(user, module)
+        progress.lessons_read = LessonRead.objects.filter(user=user, lesson__module=module).count()
+        progress.save(update_fields=["lessons_read"])
+        _complete_if_done(user=user, module=module, progress=progress)
+    return progress
+
+
+class QuizRefused(ValidationError):
+    pass
+
+
+def attempt_start(*, user, module: Module, rng: random.Random | None = None) -> Attempt:
+    """The member's open attempt, or a new one with questions drawn at random.
+
+    Refused when the module's attempts are used up or the member has already passed.
+    """
+    with transaction.atomic():
+        open_attempt = Attempt.objects.filter(user=user, module=module, submitted_at__isnull=True).first()
+        if open_attempt is not None:
+            return open_attempt
+        progress = _progress(user, module)
+        if progress.passed_at is not None:
+            raise QuizRefused(_("You have already passed this quiz."), code="passed")
+        done = Attempt.objects.filter(user=user, module=module).count()
+        if module.attempts_allowed and done >= module.attempts_allowed:
+            raise QuizRefused(_("You have used all the attempts this quiz allows."), code="no_attempts_left")
+        pool = list(Question.objects.filter(module=module).values_list("pk", flat=True))
+        if not pool:
+            raise QuizRefused(_("This quiz has no questions yet."), code="empty")
+        drawn = (rng or random.SystemRandom()).sample(pool, min(module.questions_per_attempt, len(pool)))
+        try:
+            with transaction.atomic():
+                return Attempt.objects.create(user=user, module=module, number=done + 1, question_ids=drawn)
+        except IntegrityError:
+            # A second click started one at the same moment: use that one.
+            return Attempt.objects.get(user=user, module=module, submitted_at__isnull=True)
+
+
+class AnswerRefused(ValidationError):
+    pass
+
+
+def _clean_answers(attempt: Attempt, answers: dict[int, list[int]]) -> tuple[dict[str, list[int]], int]:
+    """Check every submitted value belongs to this attempt; return stored answers and correct count."""
+    questions = {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids).prefetch_related("choices")}
+    extra = set(answers) - set(attempt.question_ids)
+    if extra:
+        raise AnswerRefused(_("The answers do not match this attempt's questions."), code="foreign_question")
+    stored: dict[str, list[int]] = {}
+    correct = 0
+    for qid in attempt.question_ids:
+        question = questions.get(qid)
+        chosen = sorted(set(answers.get(qid, [])))
+        if question is None:  # deleted since the draw (only possible for admins): counts as wrong
+            stored[str(qid)] = chosen
+            continue
+        own = {c.pk for c in question.choices.all()}
+        if not set(chosen) <= own:
+            raise AnswerRefused(_("An answer does not belong to its question."), code="foreign_choice")
+        if question.kind == Question.Kind.SINGLE and len(chosen) > 1:
+            raise AnswerRefused(_("A single-choice question takes one answer."), code="too_many")
+        stored[str(qid)] = chosen
+        right = {c.pk for c in question.choices.all() if c.is_correct}
+        if chosen and set(chosen) == right:
+            correct += 1
+    return stored, correct
+
+
+def attempt_submit(*, user, attempt: Attempt, answers: dict[int, list[int]]) -> tuple[Attempt, bool]:
+    """Grade an open attempt on the server. Returns (attempt, graded_now).
+
+    A second submission of the same attempt (double click, back button) changes nothing and
+    returns graded_now False: the conditional UPDATE lets exactly one submission through.
+    """
+    if attempt.user_id != user.pk:
+        raise AnswerRefused(_("This is not your attempt."), code="foreign_attempt")
+    if attempt.is_graded:
+        return attempt, False
+    stored, correct = _clean_answers(attempt, answers)
+    total = len(attempt.question_ids) or 1
+    score = round(100 * correct / total)
+    module = attempt.module
+    passed = score >= module.pass_mark
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Attempt.objects.filter(pk=attempt.pk, submitted_at__isnull=True).update(
+            answers=stored, correct=correct, score=score, passed=passed, submitted_at=now
+        )
+        attempt.refresh_from_db()
+        if not updated:
+            return attempt, False
+        progress = _progress(user, module)
+        ModuleProgress.objects.filter(pk=progress.pk).update(attempts=F("attempts") + 1)
+        progress.refresh_from_db()
+        if progress.best_score is None or score > progress.best_score:
+            progress.best_score = score
+        if passed and progress.passed_at is None:
+            progress.passed_at = now
+        progress.save(update_fields=["best_score", "passed_at"])
+        _complete_if_done(user=user, module=module, progress=progress)
+    return attempt, True
+
+
+def _complete_if_done(*, user, module: Module, progress: ModuleProgress) -> None:
+    if progress.completed_at is not None or progress.passed_at is None:
+        return
+    if progress.lessons_read < module.lessons.count():
+        return
+    progress.completed_at = timezone.now()
+    progress.save(update_fields=["completed_at"])
+    if module.certificate_enabled:
+        certificate_issue(user=user, module=module)
+
+
+# --- Certificates ----------------------------------------------------------------------------
+
+
+def new_verification_code() -> str:
+    return secrets.token_urlsafe(24)  # 192 random bits
+
+
+def _serial_prefix(module: Module) -> str:
+    code = module.audience.code
+    if not code:
+        first = (
+            OrgUnit.objects.filter(path__in=ancestor_paths(module.audience.path))
+            .exclude(code="")
+            .order_by("-depth")
+            .first()
+        )
+        code = first.code if first else "CB"
+    return f"{code}-{module.year}"
+
+
+def _current_certificate(user, module: Module) -> Certificate | None:
+    return Certificate.objects.filter(user=user, module=module, is_current=True).first()
+
+
+def _create_certificate(*, user, module: Module, cell, holder_name: str) -> Certificate:
+    prefix = _serial_prefix(module)
+    certificate = Certificate.objects.create(
+        user=user,
+        module=module,
+        cell=cell,
+        serial=f"{prefix}-tmp-{secrets.token_hex(8)}",
+        code=new_verification_code(),
+        holder_name=normalize(holder_name),
+        module_title=module.title,
+        directive=module.directive,
+        issuer_name=module.audience.name,
+        place=module.place,
+        issued_on=timezone.localdate(),
+    )
+    # The row id makes the serial unique without a counter that two requests could race on.
+    certificate.serial = f"{prefix}-{certificate.pk:06d}"
+    Certificate.objects.filter(pk=certificate.pk).update(serial=certificate.serial)
+    return certificate
+
+
+def certificate_issue(*, user, module: Module, actor=None) -> Certificate:
+    """Issue the member's certificate for the module, exactly once.
+
+    Idempotent: an existing current certificate is returned. When two requests race past the
+    check, the partial unique constraint refuses the second insert and it returns the first.
+    """
+    existing = _current_certificate(user, module)
+    if existing is not None:
+        return existing
+    membership = Membership.objects.filter(user=user, ended_on__isnull=True).select_related("cell").first()
+    if membership is None:
+        raise ValidationError(_("Only members of a cell receive certificates."), code="no_cell")
+    try:
+        with transaction.atomic():
+            certificate = _create_certificate(
+                user=user, module=module, cell=membership.cell, holder_name=user.full_name
+            )
+            CertificateEvent.objects.create(certificate=certificate, actor=actor, action=CertificateEvent.Action.ISSUED)
+    except IntegrityError:
+        existing = _current_certificate(user, module)
+        if existing is None:
+            raise
+        return existing
+    publish_on_commit(user_group(user.pk), {"type": "certificate.issued", "id": certificate.pk})
+    transaction.on_commit(lambda: _notify_issued(certificate))
+    return certificate
+
+
+def _notify_issued(certificate: Certificate) -> None:
+    notification_send(
+        user=certificate.user,
+        kind="courses.certificate",
+        message=_("Your certificate for “%(title)s” is ready.") % {"title": certificate.module_title},
+        url=reverse("courses:certificates"),
+        email=False,
+    )
+
+
+def certificate_revoke(*, certificate: Certificate, actor, reason: str) -> Certificate:
+    reason = normalize(reason).strip()
+    if not reason:
+        raise ValidationError(_("Give a reason for revoking."), code="reason_required")
+    with transaction.atomic():
+        updated = Certificate.objects.filter(pk=certificate.pk, status=Certificate.Status.VALID).update(
+            status=Certificate.Status.REVOKED, revoked_at=timezone.now(), revoked_reason=reason[:500]
+        )
+        if not updated:
+            raise ValidationError(_("Only a valid certificate can be revoked."), code="not_valid")
+        CertificateEvent.objects.create(
+            certificate=certificate, actor=actor, action=CertificateEvent.Action.REVOKED, detail=reason[:500]
+        )
+    certificate.refresh_from_db()
+    return certificate
+
+
+def certificate_reissue(*, certificate: Certificate, actor, reason: str = "") -> Certificate:
+    """A new certificate with the holder's current name; the old one shows as replaced."""
+    with transaction.atomic():
+        old = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if not old.is_current or old.status != Certificate.Status.VALID:
+            raise ValidationError(_("Only a valid, current certificate can be reissued."), code="not_current")
+        Certificate.objects.filter(pk=old.pk).update(is_current=False, status=Certificate.Status.REPLACED)
+        new = _create_certificate(user=old.user, module=old.module, cell=old.cell, holder_name=old.user.full_name)
+        Certificate.objects.filter(pk=old.pk).update(replaced_by=new)
+        detail = normalize(reason)[:300] or f"{old.holder_name} → {new.holder_name}"
+        CertificateEvent.objects.create(
+            certificate=old, actor=actor, action=CertificateEvent.Action.REISSUED, detail=f"{detail} ({new.serial})"
+        )
+        CertificateEvent.objects.create(certificate=new, actor=actor, action=CertificateEvent.Action.ISSUED)
+    return new
+
+
+# --- Reminders -------------------------------------------------------------------------------
+
+
+def reminders_send(*, actor, cell, module: Module) -> int:
+    """Remind every active member of the cell who has not completed the module."""
+    done = set(
+        ModuleProgress.objects.filter(module=module, completed_at__isnull=False).values_list("user_id", flat=True)
+    )
+    members = [
+        m.user
+        for m in Membership.objects.filter(cell=cell, ended_on__isnull=True).select_related("user")
+        if m.user_id not in done
+    ]
+    url = reverse("courses:module", args=[module.pk])
+    message = _("Reminder: please finish the study module “%(title)s”.") % {"title": module.title}
+    if module.due_on:
+        message += " " + _("Due %(date)s.") % {"date": module.due_on.strftime("%d/%m/%Y")}
+    with transaction.atomic():
+        for user in members:
+            notification_send(user=user, kind="courses.reminder", message=message, url=url, email=True)
+    return len(members)

@@ -1,0 +1,385 @@
+import csv
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from cells import permissions
+from cells.models import OrgUnit
+from courses import pdf, selectors, services
+from courses.forms import ReissueForm, RevokeForm
+from courses.models import Certificate
+
+VERIFY_LIMIT = 30  # look-ups per IP per window
+VERIFY_WINDOW = 60  # seconds
+
+
+@login_required
+def module_list(request: HttpRequest) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    rows = selectors.member_modules(request.user, roles)
+    return render(request, "courses/module_list.html", {"rows": rows, "roles": roles})
+
+
+@login_required
+def module_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    module = selectors.get_module_or_404(request.user, pk, roles)
+    lessons = selectors.module_lessons(module, request.user)
+    attempts = selectors.module_attempts(request.user, module)
+    context = {
+        "module": module,
+        "lessons": lessons,
+        "read_count": sum(1 for lesson in lessons if lesson.is_read),
+        "attempts": attempts,
+        "open_attempt": next((a for a in attempts if not a.is_graded), None),
+        "passed": any(a.passed for a in attempts),
+        "attempts_left": (module.attempts_allowed - len(attempts)) if module.attempts_allowed else None,
+        "can_study": permissions.can_study_module(request.user, module, roles),
+        "can_author": permissions.can_author_module(request.user, module, roles),
+        "certificate": Certificate.objects.filter(user=request.user, module=module, is_current=True).first(),
+    }
+    return render(request, "courses/module_detail.html", context)
+
+
+@login_required
+def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    lesson = selectors.get_lesson_or_404(request.user, pk, roles)
+    lessons = selectors.module_lessons(lesson.module, request.user)
+    index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
+    current = lessons[index]
+    context = {
+        "module": lesson.module,
+        "lesson": current,
+        "position": index + 1,
+        "total": len(lessons),
+        "read_count": sum(1 for item in lessons if item.is_read),
+        "previous": lessons[index - 1] if index > 0 else None,
+        "next": lessons[index + 1] if index + 1 < len(lessons) else None,
+        "can_study": permissions.can_study_module(request.user, lesson.module, roles),
+    }
+    return render(request, "courses/lesson_detail.html", context)
+
+
+@login_required
+@require_POST
+def lesson_read(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    lesson = selectors.get_lesson_or_404(request.user, pk, roles)
+    permissions.require(permissions.can_study_module(request.user, lesson.module, roles))
+    progress = services.lesson_mark_read(user=request.user, lesson=lesson)
+    if request.headers.get("X-Requested-With") == "fetch":
+        return HttpResponse(str(progress.lessons_read), content_type="text/plain")
+    following = lesson.module.lessons.filter(position__gt=lesson.position).first()
+    if request.POST.get("next") == "1" and following is not None:
+        return redirect("courses:lesson", pk=following.pk)
+    messages.success(request, _("Lesson marked as read."))
+    return redirect("courses:module", pk=lesson.module_id)
+
+
+@login_required
+def document_download(request: HttpRequest, pk: int) -> FileResponse:
+    roles = permissions.roles_for_request(request)
+    document = selectors.get_document_or_404(request.user, pk, roles)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    filename = f"{document.title}.pdf"
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+
+
+@login_required
+@require_POST
+def quiz_start(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    module = selectors.get_module_or_404(request.user, pk, roles)
+    permissions.require(permissions.can_study_module(request.user, module, roles))
+    try:
+        attempt = services.attempt_start(user=request.user, module=module)
+    except services.QuizRefused as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("courses:module", pk=module.pk)
+    return redirect("courses:attempt", pk=attempt.pk)
+
+
+def _parse_answers(request: HttpRequest, question_ids: list[int]) -> dict[int, list[int]] | None:
+    """Form fields q<question id> -> choice ids. None when a value is not a number at all."""
+    answers: dict[int, list[int]] = {}
+    for key in request.POST:
+        if not key.startswith("q"):
+            continue
+        try:
+            qid = int(key[1:])
+            answers[qid] = [int(value) for value in request.POST.getlist(key)]
+        except ValueError:
+            return None
+    return answers
+
+
+@login_required
+def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = selectors.get_attempt_or_404(request.user, pk)
+    module = attempt.module
+    if request.method == "POST":
+        answers = _parse_answers(request, attempt.question_ids)
+        if answers is None:
+            return HttpResponseBadRequest(_("The form was not understood."))
+        try:
+            attempt, graded_now = services.attempt_submit(user=request.user, attempt=attempt, answers=answers)
+        except services.AnswerRefused as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("courses:attempt", pk=attempt.pk)
+        if not graded_now:
+            messages.info(request, _("This attempt had already been submitted; it was graded once."))
+        return redirect("courses:attempt", pk=attempt.pk)
+    questions = selectors.attempt_questions(attempt)
+    context = {
+        "attempt": attempt,
+        "module": module,
+        "questions": questions,
+        "show_review": attempt.is_graded and module.show_answers,
+        "certificate": Certificate.objects.filter(user=request.user, module=module, is_current=True).first()
+        if attempt.is_graded
+        else None,
+    }
+    return render(request, "courses/attempt_detail.html", context)
+
+
+# --- Certificates ----------------------------------------------------------------------------
+
+
+@login_required
+def certificate_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "courses/certificate_list.html", {"certificates": selectors.member_certificates(request.user)}
+    )
+
+
+@login_required
+def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    certificate = selectors.get_certificate_or_404(request.user, pk, roles)
+    can_revoke = permissions.can_revoke_certificate(request.user, certificate, roles)
+    context = {
+        "certificate": certificate,
+        "can_revoke": can_revoke,
+        "events": certificate.events.select_related("actor") if can_revoke else [],
+        "revoke_form": RevokeForm(),
+        "reissue_form": ReissueForm(),
+        "verify_url": pdf.verification_url(certificate.code),
+    }
+    return render(request, "courses/certificate_detail.html", context)
+
+
+@login_required
+def certificate_download(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    certificate = selectors.get_certificate_or_404(request.user, pk, roles)
+    response = HttpResponse(pdf.certificate_pdf(certificate), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{pdf.certificate_filename(certificate)}"'
+    return response
+
+
+@login_required
+@require_POST
+def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    certificate = selectors.get_certificate_or_404(request.user, pk, roles)
+    permissions.require(permissions.can_revoke_certificate(request.user, certificate, roles))
+    form = RevokeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.certificate_revoke(certificate=certificate, actor=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, _("The certificate was revoked."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, _("Give a reason for revoking."))
+    return redirect("courses:certificate", pk=certificate.pk)
+
+
+@login_required
+@require_POST
+def certificate_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    certificate = selectors.get_certificate_or_404(request.user, pk, roles)
+    permissions.require(permissions.can_revoke_certificate(request.user, certificate, roles))
+    form = ReissueForm(request.POST)
+    form.is_valid()
+    try:
+        new = services.certificate_reissue(
+            certificate=certificate, actor=request.user, reason=form.cleaned_data.get("reason", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("courses:certificate", pk=certificate.pk)
+    messages.success(request, _("A new certificate was issued; the old one now shows as replaced."))
+    return redirect("courses:certificate", pk=new.pk)
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be unless a trusted
+    # proxy rewrites it, and the proxy in front of us sets REMOTE_ADDR through uvicorn's
+    # --proxy-headers when configured to.
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+@never_cache
+def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: anyone holding the code (printed or in the QR) sees what the certificate says."""
+    key = f"courses:verify:{_client_ip(request)}"
+    cache.add(key, 0, VERIFY_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, VERIFY_WINDOW)
+        count = 1
+    if count > VERIFY_LIMIT:
+        response = render(request, "courses/verify_limited.html", status=429)
+        response["Retry-After"] = str(VERIFY_WINDOW)
+    else:
+        certificate = selectors.certificate_by_code(code) if len(code) <= 64 else None
+        if certificate is None:
+            response = render(request, "courses/verify_unknown.html", {"code": code[:64]}, status=404)
+        else:
+            response = render(request, "courses/verify.html", {"certificate": certificate})
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# --- Tracking --------------------------------------------------------------------------------
+
+
+@login_required
+def progress_index(request: HttpRequest) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    units = list(selectors.units_for_progress(request.user, roles))
+    leads_cell = roles.membership is not None and permissions.can_view_cell_progress(
+        request.user, roles.membership.cell, roles
+    )
+    if leads_cell and not units:
+        return redirect("courses:cell_progress", pk=roles.membership.cell_id)
+    if len(units) == 1:
+        return redirect("courses:committee_progress", pk=units[0].pk)
+    if not units:
+        raise Http404
+    return render(request, "courses/progress_index.html", {"units": units})
+
+
+def _cell_or_404(request: HttpRequest, pk: int) -> OrgUnit:
+    roles = permissions.roles_for_request(request)
+    cell = OrgUnit.objects.filter(pk=pk, kind=OrgUnit.Kind.CELL).first()
+    if cell is None or not permissions.can_view_cell_progress(request.user, cell, roles):
+        raise Http404
+    return cell
+
+
+def _unit_or_404(request: HttpRequest, pk: int) -> OrgUnit:
+    roles = permissions.roles_for_request(request)
+    unit = OrgUnit.objects.filter(pk=pk).first()
+    if unit is None or not permissions.can_view_committee_progress(request.user, unit, roles):
+        raise Http404
+    return unit
+
+
+@login_required
+def cell_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    cell = _cell_or_404(request, pk)
+    modules, rows = selectors.cell_progress(cell)
+    return render(request, "courses/cell_progress.html", {"cell": cell, "modules": modules, "rows": rows})
+
+
+def _csv_response(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    # The BOM makes Excel open the file as UTF-8, so Vietnamese names survive.
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _yes(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+@login_required
+def cell_progress_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    cell = _cell_or_404(request, pk)
+    modules, rows = selectors.cell_progress(cell)
+    header = [_("Member"), _("Module"), _("Lessons read"), _("Attempts"), _("Best score"), _("Passed")]
+    header.append(_("Certificate"))
+    out = []
+    for row in rows:
+        for module, item in zip(modules, row.cells, strict=True):
+            out.append(
+                [
+                    row.membership.user.full_name,
+                    module.title,
+                    f"{item.lessons_read}/{module.lesson_count}",
+                    item.attempts,
+                    "" if item.best_score is None else item.best_score,
+                    _yes(item.passed),
+                    item.certificate.serial if item.certificate else "",
+                ]
+            )
+    return _csv_response(f"tien-do-hoc-tap-chi-bo-{cell.pk}.csv", header, out)
+
+
+@login_required
+def cell_certificates_zip(request: HttpRequest, pk: int) -> HttpResponse:
+    cell = _cell_or_404(request, pk)
+    certificates = selectors.cell_certificates(cell)
+    if not certificates:
+        messages.info(request, _("The cell has no certificates yet."))
+        return redirect("courses:cell_progress", pk=cell.pk)
+    response = HttpResponse(pdf.certificates_zip(certificates), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="giay-chung-nhan-chi-bo-{cell.pk}.zip"'
+    return response
+
+
+@login_required
+@require_POST
+def cell_remind(request: HttpRequest, pk: int, module_pk: int) -> HttpResponse:
+    cell = _cell_or_404(request, pk)
+    module = next((m for m in selectors.modules_for_unit(cell) if m.pk == module_pk), None)
+    if module is None:
+        raise Http404
+    count = services.reminders_send(actor=request.user, cell=cell, module=module)
+    messages.success(request, _("Reminder sent to %(count)d members.") % {"count": count})
+    return redirect("courses:cell_progress", pk=cell.pk)
+
+
+@login_required
+def committee_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = _unit_or_404(request, pk)
+    modules, rows = selectors.committee_progress(unit)
+    return render(request, "courses/committee_progress.html", {"unit": unit, "modules": modules, "rows": rows})
+
+
+@login_required
+def committee_progress_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = _unit_or_404(request, pk)
+    modules, rows = selectors.committee_progress(unit)
+    header = [_("Cell"), _("Members"), _("Module"), _("Completed"), _("Completion rate (%)")]
+    out = []
+    for row in rows:
+        for module, rate in zip(modules, row.rates, strict=True):
+            if rate is not None:
+                out.append([row.cell.name, row.members, module.title, rate.completed, rate.percent])
+    return _csv_response(f"tien-do-hoc-tap-{unit.pk}.csv", header, out)
+
+
+def module_admin_url(module) -> str:
+    return reverse("admin:courses_module_change", args=[module.pk])
