@@ -1,0 +1,265 @@
+"""Authoring in the Django admin, limited to the officer's own subtree.
+
+Committee officers (is_staff) see and edit only modules whose audience they oversee; the
+audience choices are their own units. Writes go through the services (Markdown rendered
+once, questions locked once members have attempted the quiz).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from cells import permissions
+from courses import services
+from courses.models import Certificate, Choice, Lesson, LessonDocument, Module, Question
+
+
+def _roles(request):
+    return permissions.roles_for_request(request)
+
+
+class SubtreeAdmin(admin.ModelAdmin):
+    """Permissions from cells.permissions instead of Django's model permissions."""
+
+    module_path = "audience"  # how to reach the module's audience from this model
+
+    def _module_of(self, obj) -> Module | None:
+        return obj if isinstance(obj, Module) else getattr(obj, "module", None)
+
+    def has_module_permission(self, request) -> bool:
+        roles = _roles(request)
+        return roles.is_superuser or roles.is_officer
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if obj is None:
+            return self.has_module_permission(request)
+        module = self._module_of(obj)
+        return permissions.can_author_module(request.user, module, _roles(request))
+
+    has_change_permission = has_view_permission
+
+    def has_add_permission(self, request) -> bool:
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return _roles(request).is_superuser
+
+
+class LessonInline(admin.TabularInline):
+    model = Lesson
+    fields = ["position", "title"]
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # lessons are written on their own page (body, documents)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return True
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return True
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    fields = ["position", "kind", "text"]
+    readonly_fields = ["kind", "text"]
+    extra = 0
+    show_change_link = True
+
+    def _locked(self, obj) -> bool:
+        return obj is not None and obj.pk is not None and services.module_has_attempts(obj.pk)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self._locked(obj)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return True
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self._locked(obj)
+
+
+@admin.register(Module)
+class ModuleAdmin(SubtreeAdmin):
+    list_display = ["title", "year", "directive", "audience", "publish_from", "due_on"]
+    list_filter = ["year"]
+    search_fields = ["title", "directive"]
+    inlines = [LessonInline, QuestionInline]
+    actions = ["copy_as_new_version"]
+    fieldsets = [
+        (None, {"fields": ["year", "directive", "title", "summary", "audience", "place"]}),
+        (_("Publication"), {"fields": ["publish_from", "publish_until", "due_on"]}),
+        (
+            _("Quiz and certificate"),
+            {
+                "fields": [
+                    "pass_mark",
+                    "attempts_allowed",
+                    "questions_per_attempt",
+                    "show_answers",
+                    "certificate_enabled",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("audience")
+        roles = _roles(request)
+        if roles.is_superuser:
+            return qs
+        return qs.filter(audience__in=permissions.units_overseen(request.user, roles))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "audience":
+            kwargs["queryset"] = permissions.units_overseen(request.user, _roles(request)).order_by("path")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if object_id and str(object_id).isdigit() and services.module_has_attempts(int(object_id)):
+            messages.warning(request, services.questions_locked_message())
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.module_save(module=obj, actor=request.user)
+
+    @admin.action(description=_("Copy as a new version (unpublished)"))
+    def copy_as_new_version(self, request, queryset) -> None:
+        for module in queryset:
+            if permissions.can_author_module(request.user, module, _roles(request)):
+                services.module_copy(module=module, actor=request.user)
+        messages.success(request, _("Copied. Edit the new version, then publish it."))
+
+
+class DocumentInline(admin.TabularInline):
+    model = LessonDocument
+    fields = ["title", "file"]
+    extra = 1
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return True
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return True
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return True
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return True
+
+
+class ModuleChildAdmin(SubtreeAdmin):
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("module__audience")
+        roles = _roles(request)
+        if roles.is_superuser:
+            return qs
+        return qs.filter(module__audience__in=permissions.units_overseen(request.user, roles))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "module":
+            roles = _roles(request)
+            qs = Module.objects.all()
+            if not roles.is_superuser:
+                qs = qs.filter(audience__in=permissions.units_overseen(request.user, roles))
+            kwargs["queryset"] = qs
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Lesson)
+class LessonAdmin(ModuleChildAdmin):
+    list_display = ["title", "module", "position"]
+    list_select_related = ["module"]
+    fields = ["module", "position", "title", "body", "video_url"]
+    inlines = [DocumentInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.lesson_save(lesson=obj)
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    fields = ["position", "text", "is_correct"]
+    extra = 4
+
+    def _locked(self, obj) -> bool:
+        return obj is not None and obj.pk is not None and services.module_has_attempts(obj.module_id)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return not self._locked(obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self._locked(obj)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return True
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self._locked(obj)
+
+
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = ["module", "position", "kind", "text", "explanation"]
+
+    def clean(self):
+        cleaned = super().clean()
+        module = cleaned.get("module")
+        if module is not None and services.module_has_attempts(module.pk):
+            raise forms.ValidationError(services.questions_locked_message())
+        return cleaned
+
+
+@admin.register(Question)
+class QuestionAdmin(ModuleChildAdmin):
+    form = QuestionForm
+    list_display = ["text", "module", "kind", "position"]
+    list_select_related = ["module"]
+    fields = ["module", "position", "kind", "text", "explanation"]
+    inlines = [ChoiceInline]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and services.module_has_attempts(obj.module_id):
+            return False  # shown read-only, with the reason
+        return super().has_change_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and services.module_has_attempts(obj.module_id):
+            messages.warning(request, services.questions_locked_message())
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.question_save(question=obj)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        services.question_check_unlocked(module_id=form.instance.module_id)
+        super().save_formset(request, form, formset, change)
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    """Read-only list for site admins; officers revoke and reissue from the site's pages."""
+
+    list_display = ["serial", "holder_name", "module_title", "status", "issued_on"]
+    list_filter = ["status"]
+    search_fields = ["serial", "holder_name"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,287 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from conftest import make_member
+from courses import services
+from courses.models import Attempt, Certificate, Choice, ModuleProgress
+from courses.tests.conftest import build_module, complete, right_answers, wrong_answers
+
+
+@pytest.fixture
+def setup(personas, org):
+    module = build_module(org["committee"])  # audience: cells A and B, not C
+    lesson = module.lessons.first()
+    document = services.document_add(
+        lesson=lesson, title="Tài liệu", file=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n")
+    )
+    complete(personas["member_a"], module)
+    attempt = Attempt.objects.get(user=personas["member_a"])
+    certificate = Certificate.objects.get(user=personas["member_a"])
+    member_c = make_member("member_c", org["cell_c"], full_name="Hồ Thị Cúc")
+    return {
+        "module": module,
+        "lesson": lesson,
+        "document": document,
+        "attempt": attempt,
+        "certificate": certificate,
+        "member_c": member_c,
+    }
+
+
+def test_it_lists_modules_with_state(client_as, personas, setup):
+    response = client_as(personas["member_a"]).get(reverse("courses:list"))
+    assert response.status_code == 200
+    assert setup["module"].title in response.content.decode()
+    assert "state-completed" in response.content.decode()
+    response = client_as(personas["member_b"]).get(reverse("courses:list"))
+    assert "state-not_started" in response.content.decode()
+
+
+def test_it_hides_modules_from_cells_outside_the_audience(client_as, personas, setup):
+    module = setup["module"]
+    client = client_as(setup["member_c"])
+    assert module.title not in client.get(reverse("courses:list")).content.decode()
+    for url in (
+        reverse("courses:module", args=[module.pk]),
+        reverse("courses:lesson", args=[setup["lesson"].pk]),
+        reverse("courses:document", args=[setup["document"].pk]),
+    ):
+        assert client.get(url).status_code == 404
+    assert client.post(reverse("courses:quiz_start", args=[module.pk])).status_code == 404
+    assert client.post(reverse("courses:lesson_read", args=[setup["lesson"].pk])).status_code == 404
+
+
+def test_it_hides_unpublished_modules_from_members(client_as, personas, org):
+    module = build_module(org["committee"], publish_from=None)
+    assert client_as(personas["member_a"]).get(reverse("courses:module", args=[module.pk])).status_code == 404
+    assert client_as(personas["officer"]).get(reverse("courses:module", args=[module.pk])).status_code == 200
+
+
+def test_it_serves_documents_as_downloads_to_the_audience_only(client_as, personas, setup):
+    url = reverse("courses:document", args=[setup["document"].pk])
+    response = client_as(personas["member_b"]).get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+    for persona in ("outsider",):
+        assert client_as(personas[persona]).get(url).status_code == 404
+    assert client_as(setup["member_c"]).get(url).status_code == 404
+    assert client_as(None).get(url).status_code == 302  # to the login page
+
+
+def test_it_refuses_others_attempts_and_certificates(client_as, personas, setup):
+    attempt_url = reverse("courses:attempt", args=[setup["attempt"].pk])
+    certificate = setup["certificate"]
+    for persona in ("member_b", "outsider", "secretary_a", "officer"):
+        client = client_as(personas[persona])
+        assert client.get(attempt_url).status_code == 404, persona
+        assert client.post(attempt_url, {}).status_code == 404, persona
+    for persona in ("member_b", "outsider"):
+        client = client_as(personas[persona])
+        assert client.get(reverse("courses:certificate", args=[certificate.pk])).status_code == 404
+        assert client.get(reverse("courses:certificate_pdf", args=[certificate.pk])).status_code == 404
+    client = client_as(setup["member_c"])
+    assert client.get(reverse("courses:certificate_pdf", args=[certificate.pk])).status_code == 404
+    # The cell's secretary and the officer over it may see it (the secretary's ZIP holds it).
+    assert (
+        client_as(personas["secretary_a"]).get(reverse("courses:certificate_pdf", args=[certificate.pk])).status_code
+        == 200
+    )
+
+
+def test_it_refuses_revocation_to_all_but_officers_over_the_issuer(client_as, personas, setup):
+    certificate = setup["certificate"]
+    url = reverse("courses:certificate_revoke", args=[certificate.pk])
+    assert client_as(personas["member_a"]).post(url, {"reason": "x"}).status_code == 403
+    assert client_as(personas["secretary_a"]).post(url, {"reason": "x"}).status_code == 403
+    assert client_as(personas["member_b"]).post(url, {"reason": "x"}).status_code == 404
+    reissue = reverse("courses:certificate_reissue", args=[certificate.pk])
+    assert client_as(personas["member_a"]).post(reissue).status_code == 403
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID
+    response = client_as(personas["officer"]).post(url, {"reason": "Cấp nhầm người"})
+    assert response.status_code == 302
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.REVOKED
+
+
+def test_it_runs_a_quiz_through_the_form(client_as, personas, setup):
+    module = setup["module"]
+    client = client_as(personas["member_b"])
+    response = client.post(reverse("courses:quiz_start", args=[module.pk]))
+    attempt = Attempt.objects.get(user=personas["member_b"])
+    assert response.url == reverse("courses:attempt", args=[attempt.pk])
+    page = client.get(response.url).content.decode()
+    for qid in attempt.question_ids:
+        assert f'name="q{qid}"' in page
+    again = client.post(reverse("courses:quiz_start", args=[module.pk]))
+    assert again.url == response.url  # reload: same attempt, same questions
+    data = {f"q{qid}": ids for qid, ids in wrong_answers(attempt).items()}
+    client.post(response.url, data)
+    attempt.refresh_from_db()
+    assert attempt.is_graded and attempt.passed is False
+    review = client.get(response.url).content.decode()
+    assert "Vì." in review  # explanation shown because the module shows answers
+    data = {f"q{qid}": ids for qid, ids in right_answers(attempt).items()}
+    client.post(response.url, data)  # a resubmission of the graded attempt
+    attempt.refresh_from_db()
+    assert attempt.passed is False
+    assert ModuleProgress.objects.get(user=personas["member_b"]).attempts == 1
+
+
+def test_it_refuses_tampered_form_values(client_as, personas, setup):
+    module = setup["module"]
+    client = client_as(personas["member_b"])
+    client.post(reverse("courses:quiz_start", args=[module.pk]))
+    attempt = Attempt.objects.get(user=personas["member_b"])
+    url = reverse("courses:attempt", args=[attempt.pk])
+    data = {f"q{qid}": ids for qid, ids in right_answers(attempt).items()}
+    first, second = attempt.question_ids[:2]
+    data[f"q{first}"] = [Choice.objects.filter(question_id=second).first().pk]
+    client.post(url, data)
+    attempt.refresh_from_db()
+    assert not attempt.is_graded
+    assert client.post(url, {f"q{first}": "abc"}).status_code == 400
+    attempt.refresh_from_db()
+    assert not attempt.is_graded
+
+
+def test_it_reads_lessons_and_shows_progress(client_as, personas, setup):
+    client = client_as(personas["member_b"])
+    lesson = setup["lesson"]
+    assert client.get(reverse("courses:lesson", args=[lesson.pk])).status_code == 200
+    client.post(reverse("courses:lesson_read", args=[lesson.pk]))
+    assert ModuleProgress.objects.get(user=personas["member_b"]).lessons_read == 1
+    # The officer may look at lessons but is not a learner.
+    assert client_as(personas["officer"]).post(reverse("courses:lesson_read", args=[lesson.pk])).status_code == 403
+
+
+def test_it_verifies_publicly_with_noindex(client_as, setup):
+    certificate = setup["certificate"]
+    client = client_as(None)
+    response = client.get(reverse("certificate_verify", args=[certificate.code]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert response["X-Robots-Tag"].startswith("noindex")
+    assert '<meta name="robots" content="noindex' in body
+    assert certificate.holder_name in body and certificate.serial in body and "status-valid" in body
+    response = client.get(reverse("certificate_verify", args=["khong-co-ma-nay"]))
+    assert response.status_code == 404
+    assert response["X-Robots-Tag"].startswith("noindex")
+
+
+def test_it_shows_revoked_and_replaced_on_verification(client_as, personas, setup):
+    certificate = setup["certificate"]
+    services.certificate_revoke(certificate=certificate, actor=personas["officer"], reason="Sai thông tin")
+    body = client_as(None).get(reverse("certificate_verify", args=[certificate.code])).content.decode()
+    assert "status-revoked" in body and "Sai thông tin" in body
+    other = build_module(certificate.module.audience, title="Chuyên đề khác")
+    complete(personas["member_b"], other)
+    old = Certificate.objects.get(user=personas["member_b"])
+    new = services.certificate_reissue(certificate=old, actor=personas["officer"])
+    body = client_as(None).get(reverse("certificate_verify", args=[old.code])).content.decode()
+    assert "status-replaced" in body
+    assert reverse("certificate_verify", args=[new.code]) in body
+
+
+def test_it_rate_limits_verification_per_ip(client_as, setup):
+    client = client_as(None)
+    url = reverse("certificate_verify", args=[setup["certificate"].code])
+    statuses = [client.get(url).status_code for _ in range(35)]
+    assert statuses[0] == 200
+    assert statuses[-1] == 429
+    assert statuses.count(200) == 30
+    other_ip = client.get(url, REMOTE_ADDR="10.0.0.9")
+    assert other_ip.status_code == 200
+
+
+def test_it_shows_cell_progress_to_leaders_and_officers_only(client_as, personas, setup, org):
+    url = reverse("courses:cell_progress", args=[org["cell_a"].pk])
+    for persona in ("member_a", "member_b", "outsider"):
+        assert client_as(personas[persona]).get(url).status_code == 404, persona
+    assert client_as(setup["member_c"]).get(url).status_code == 404
+    for name in ("cell_progress_csv", "cell_certificates_zip"):
+        assert (
+            client_as(personas["member_b"]).get(reverse(f"courses:{name}", args=[org["cell_a"].pk])).status_code == 404
+        )
+    remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
+    assert client_as(personas["member_a"]).post(remind).status_code == 404
+    response = client_as(personas["secretary_a"]).get(url)
+    assert response.status_code == 200
+    assert "Nguyễn Văn Ấn" in response.content.decode()
+    assert client_as(personas["officer"]).get(url).status_code == 200
+    # A secretary of cell A does not see cell B's table.
+    assert (
+        client_as(personas["secretary_a"]).get(reverse("courses:cell_progress", args=[org["cell_b"].pk])).status_code
+        == 404
+    )
+
+
+def test_it_exports_cell_csv_with_bom(client_as, personas, setup, org):
+    response = client_as(personas["secretary_a"]).get(reverse("courses:cell_progress_csv", args=[org["cell_a"].pk]))
+    content = response.content.decode("utf-8")
+    assert content.startswith("\ufeff")
+    assert "Nguyễn Văn Ấn" in content and setup["certificate"].serial in content
+
+
+def test_it_zips_the_cells_certificates(client_as, personas, setup, org):
+    import io
+    import zipfile
+
+    response = client_as(personas["secretary_a"]).get(reverse("courses:cell_certificates_zip", args=[org["cell_a"].pk]))
+    assert response["Content-Type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert names == [f"giay-chung-nhan-{setup['certificate'].serial}.pdf"]
+
+
+def test_it_sends_reminders_from_the_cell_table(client_as, personas, setup, org):
+    from notifications.models import Notification
+
+    remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
+    assert client_as(personas["secretary_a"]).post(remind).status_code == 302
+    assert Notification.objects.filter(kind="courses.reminder", user=personas["secretary_a"]).count() == 1
+    assert not Notification.objects.filter(kind="courses.reminder", user=personas["member_a"]).exists()
+
+
+def test_it_shows_committee_progress_to_officers_only(client_as, personas, setup, org):
+    url = reverse("courses:committee_progress", args=[org["committee"].pk])
+    for persona in ("member_a", "secretary_a", "member_b", "outsider"):
+        assert client_as(personas[persona]).get(url).status_code == 404, persona
+        assert (
+            client_as(personas[persona])
+            .get(reverse("courses:committee_progress_csv", args=[org["committee"].pk]))
+            .status_code
+            == 404
+        )
+    response = client_as(personas["officer"]).get(url)
+    body = response.content.decode()
+    assert "Chi bộ A" in body and "50% (1/2)" in body
+    assert (
+        client_as(personas["officer"]).get(reverse("courses:committee_progress", args=[org["province"].pk])).status_code
+        == 404
+    )
+    csv_text = (
+        client_as(personas["officer"])
+        .get(reverse("courses:committee_progress_csv", args=[org["committee"].pk]))
+        .content.decode()
+    )
+    assert csv_text.startswith("\ufeff") and "Chi bộ A" in csv_text
+
+
+def test_it_lists_the_members_certificates(client_as, personas, setup):
+    body = client_as(personas["member_a"]).get(reverse("courses:certificates")).content.decode()
+    assert setup["certificate"].serial in body
+    body = client_as(personas["member_b"]).get(reverse("courses:certificates")).content.decode()
+    assert setup["certificate"].serial not in body
+
+
+def test_it_redirects_to_the_right_progress_table(client_as, personas, setup, org):
+    assert client_as(personas["secretary_a"]).get(reverse("courses:progress")).url == reverse(
+        "courses:cell_progress", args=[org["cell_a"].pk]
+    )
+    assert client_as(personas["officer"]).get(reverse("courses:progress")).url == reverse(
+        "courses:committee_progress", args=[org["committee"].pk]
+    )
+    assert client_as(personas["member_a"]).get(reverse("courses:progress")).status_code == 404
