@@ -239,6 +239,7 @@ def committee_progress(unit: OrgUnit) -> tuple[list[Module], list[CellRow]]:
     cells = list(OrgUnit.objects.filter(path__startswith=unit.path, kind=OrgUnit.Kind.CELL).order_by("path"))
     counts = dict(
         Membership.objects.filter(cell__in=cells, ended_on__isnull=True)
+        .order_by()
         .values_list("cell_id")
         .annotate(n=Count("id"))
         .values_list("cell_id", "n")
