@@ -102,7 +102,8 @@ def module_copy(*, module: Module, actor=None) -> Module:
         questions = list(module.questions.prefetch_related("choices"))
         copy = Module.objects.get(pk=module.pk)
         copy.pk = None
-        copy.title = f"{module.title} ({_('new version')})"[:300]
+        suffix = _("new version")
+        copy.title = f"{module.title} ({suffix})"[:300]
         copy.publish_from = None
         copy.created_by = actor
         copy.save()
