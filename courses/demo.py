@@ -113,7 +113,7 @@ QUESTIONS = [
     ),
     (
         "multiple",
-        "Những phẩm chất nào thuộc đạo đức cách mạng mà Chủ tịch Hồ Chí Minh nêu? (chọn tất cả các ý đúng)",
+        "Những phẩm chất nào thuộc đạo đức cách mạng mà Chủ tịch Hồ Chí Minh nêu?",
         [("Cần, kiệm", True), ("Liêm, chính", True), ("Chí công vô tư", True), ("Tự do vô kỷ luật", False)],
         "Cần, kiệm, liêm, chính, chí công vô tư là các chuẩn mực đạo đức Người nêu.",
     ),
@@ -131,7 +131,7 @@ QUESTIONS = [
     ),
     (
         "multiple",
-        "Hệ thống chính trị ở nước ta gồm những thành phần nào? (chọn tất cả các ý đúng)",
+        "Hệ thống chính trị ở nước ta gồm những thành phần nào?",
         [
             ("Đảng Cộng sản Việt Nam", True),
             ("Nhà nước", True),
@@ -154,7 +154,7 @@ QUESTIONS = [
     ),
     (
         "multiple",
-        "Đảng viên cần làm gì để học tập và làm theo Bác có hiệu quả? (chọn tất cả các ý đúng)",
+        "Đảng viên cần làm gì để học tập và làm theo Bác có hiệu quả?",
         [
             ("Đăng ký nội dung làm theo gắn với nhiệm vụ được giao", True),
             ("Gần dân, lắng nghe ý kiến của nhân dân", True),

@@ -9,3 +9,16 @@ def nav_links(request, roles) -> list[tuple[str, str]]:
     if (roles.membership is not None and roles.membership.is_leader) or roles.is_officer:
         links.append((_("Study progress"), reverse("courses:progress")))
     return links
+
+
+def home_section(request, roles) -> dict | None:
+    """Members see the modules they still have to finish, nearest due date first."""
+    if roles.membership is None:
+        return None
+    from courses.selectors import COMPLETED, member_modules
+
+    rows = [row for row in member_modules(request.user, roles) if row.state != COMPLETED]
+    if not rows:
+        return None
+    rows.sort(key=lambda row: (row.module.due_on is None, row.module.due_on or 0))
+    return {"template": "courses/_home_section.html", "rows": rows[:3], "more": len(rows) > 3}

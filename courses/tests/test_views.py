@@ -285,3 +285,10 @@ def test_it_redirects_to_the_right_progress_table(client_as, personas, setup, or
         "courses:committee_progress", args=[org["committee"].pk]
     )
     assert client_as(personas["member_a"]).get(reverse("courses:progress")).status_code == 404
+
+
+def test_it_shows_unfinished_modules_on_the_home_page(client_as, personas, setup):
+    body = client_as(personas["member_b"]).get(reverse("home")).content.decode()
+    assert setup["module"].title in body
+    body = client_as(personas["member_a"]).get(reverse("home")).content.decode()
+    assert "courses/_home_section" not in body and setup["module"].title not in body

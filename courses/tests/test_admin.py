@@ -1,0 +1,101 @@
+import pytest
+from django.urls import reverse
+
+from courses import services
+from courses.models import Module, Question
+from courses.tests.conftest import build_module
+
+
+@pytest.fixture
+def staff_officer(personas):
+    officer = personas["officer"]
+    officer.is_staff = True
+    officer.save()
+    return officer
+
+
+def test_it_lists_only_modules_in_the_officers_subtree(client_as, staff_officer, org):
+    mine = build_module(org["committee"], title="Của Đảng ủy Khối")
+    other = build_module(org["other_committee"], title="Của xã Khác")
+    client = client_as(staff_officer)
+    body = client.get(reverse("admin:courses_module_changelist")).content.decode()
+    assert mine.title in body and other.title not in body
+    assert client.get(reverse("admin:courses_module_change", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("admin:courses_module_change", args=[other.pk])).status_code in (302, 403, 404)
+    question = other.questions.first()
+    assert client.get(reverse("admin:courses_question_change", args=[question.pk])).status_code in (302, 403, 404)
+
+
+def test_it_offers_only_the_officers_units_as_audience(client_as, staff_officer, org):
+    body = client_as(staff_officer).get(reverse("admin:courses_module_add")).content.decode()
+    assert "Chi bộ A" in body and "Đảng ủy Khối" in body
+    assert "Đảng ủy xã Khác" not in body and "Tỉnh ủy Thử nghiệm" not in body
+
+
+def test_it_renders_markdown_once_when_saved_in_the_admin(client_as, staff_officer, org):
+    data = {
+        "year": 2021,
+        "directive": "Chỉ thị 05-CT/TW",
+        "title": "Chuyên đề mới",
+        "summary": "**Đậm** <script>alert(1)</script>",
+        "audience": org["committee"].pk,
+        "place": "",
+        "publish_from_0": "",
+        "publish_from_1": "",
+        "publish_until_0": "",
+        "publish_until_1": "",
+        "due_on": "",
+        "pass_mark": 80,
+        "attempts_allowed": 0,
+        "questions_per_attempt": 10,
+        "show_answers": "on",
+        "certificate_enabled": "on",
+        "lessons-TOTAL_FORMS": 0,
+        "lessons-INITIAL_FORMS": 0,
+        "questions-TOTAL_FORMS": 0,
+        "questions-INITIAL_FORMS": 0,
+    }
+    response = client_as(staff_officer).post(reverse("admin:courses_module_add"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    module = Module.objects.get(title="Chuyên đề mới")
+    assert "<strong>Đậm</strong>" in module.summary_html and "<script>" not in module.summary_html
+    assert module.created_by == staff_officer
+
+
+def test_it_refuses_members_and_secretaries(client_as, personas, module):
+    for persona in ("member_a", "secretary_a", "outsider"):
+        user = personas[persona]
+        user.is_staff = True  # even with staff status, no role means no authoring
+        user.save()
+        response = client_as(user).get(reverse("admin:courses_module_change", args=[module.pk]))
+        assert response.status_code in (302, 403, 404), persona
+        assert client_as(user).get(reverse("admin:courses_module_changelist")).status_code == 403
+
+
+def test_it_locks_questions_in_the_admin_once_attempted(client_as, staff_officer, personas, module):
+    question = module.questions.first()
+    client = client_as(staff_officer)
+    url = reverse("admin:courses_question_change", args=[question.pk])
+    services.attempt_start(user=personas["member_a"], module=module)
+    page = client.get(url).content.decode()
+    assert "cannot be changed" in page or "không thể sửa" in page
+    response = client.post(
+        url, {"module": module.pk, "position": 1, "kind": "single", "text": "Đã sửa", "explanation": ""}
+    )
+    assert response.status_code == 403
+    question.refresh_from_db()
+    assert question.text != "Đã sửa"
+    add = client.post(
+        reverse("admin:courses_question_add"),
+        {
+            "module": module.pk,
+            "position": 9,
+            "kind": "single",
+            "text": "Câu thêm",
+            "explanation": "",
+            "choices-TOTAL_FORMS": 0,
+            "choices-INITIAL_FORMS": 0,
+        },
+    )
+    assert add.status_code == 200  # the form comes back with the refusal
+    assert not Question.objects.filter(text="Câu thêm").exists()
