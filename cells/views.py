@@ -153,6 +153,10 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "move":
+            # Checked before the form: a leader's empty cell list would otherwise
+            # answer a plain "invalid choice" instead of refusing.
+            permissions.require(can_move)
         try:
             if action == "role" and role_form.is_valid():
                 services.membership_change_role(actor=request.user, membership=membership, **role_form.cleaned_data)
@@ -165,7 +169,6 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The membership was ended."))
                 return redirect("cells:unit", pk=membership.cell_id)
             if action == "move" and move_form.is_valid():
-                permissions.require(can_move)
                 to_cell = move_form.cleaned_data["to_cell"]
                 permissions.require(permissions.can_move_members(request.user, membership.cell, to_cell, roles))
                 services.membership_move(actor=request.user, membership=membership, to_cell=to_cell)
