@@ -55,7 +55,8 @@ STATUSES = {
     "du bi": Membership.Status.PROBATIONARY,
     "probationary": Membership.Status.PROBATIONARY,
 }
-USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
+# ASCII only, as the error message says: accented usernames are hard to type on a phone.
+USERNAME_RE = re.compile(r"^[\w.@+-]+\Z", re.ASCII)
 
 
 @dataclass
@@ -128,6 +129,16 @@ def parse_members_csv(data: bytes) -> ImportResult:
         return result
     delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return _read_rows(result, reader)
+    except csv.Error:
+        # A garbled file (a field over csv's size limit, say) is the user's error, not a 500.
+        result.rows = []
+        result.errors.append(_("The file is not a text CSV file. Save it from Excel as “CSV UTF-8”."))
+        return result
+
+
+def _read_rows(result: ImportResult, reader) -> ImportResult:
     header = next(reader)
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
