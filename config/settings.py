@@ -210,6 +210,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# allauth's "unknown account" e-mail invites the reader to sign up, and sign-up is closed.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # allauth keeps these counters in Django's cache, so with REDIS_URL they hold across processes.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
