@@ -128,7 +128,8 @@ def parse_members_csv(data: bytes) -> ImportResult:
         result.errors.append(_("The file is empty."))
         return result
     delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # newline="" as the csv docs ask: a lone "\r" ends a line too (Excel's "CSV (Macintosh)").
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         return _read_rows(result, reader)
     except csv.Error:

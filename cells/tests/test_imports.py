@@ -74,6 +74,15 @@ def test_it_understands_headers_with_or_without_diacritics(header):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_it_reads_any_line_ending(newline):
+    text = newline.join(["Ho ten,Email", "An,an@example.org", "", "Binh,binh@example.org", ""])
+    result = _parse(text)
+    assert result.ok, result.errors
+    assert [(row.line, row.full_name) for row in result.rows] == [(2, "An"), (4, "Binh")]
+
+
+@pytest.mark.django_db
 def test_it_reads_a_windows_1258_file():
     result = parse_members_csv("Ho ten,Email\nAn,an@example.org\n".encode("cp1258"))
     assert result.ok
