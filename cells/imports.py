@@ -21,6 +21,7 @@ from cells.models import Membership
 
 MAX_ROWS = 1000
 MAX_BYTES = 1024 * 1024
+EMAIL_MAX = User._meta.get_field("email").max_length
 
 
 def fold(text: str) -> str:
@@ -213,6 +214,8 @@ def validate_rows(rows: list[MemberRow]) -> list[MemberRow]:
         else:
             try:
                 validate_email(row.email)
+                if len(row.email) > EMAIL_MAX:  # the validator allows 320; the column holds 254
+                    raise ValidationError("too long")
             except ValidationError:
                 row.errors.append(_("“%(value)s” is not a valid email address.") % {"value": row.email})
             else:
