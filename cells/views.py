@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from cells import permissions, selectors, services
 from cells.forms import MemberAddForm, MemberImportForm, MembershipEndForm, MembershipMoveForm, MembershipRoleForm
 from cells.imports import parse_members_csv
-from cells.models import OrgUnit
+from cells.models import Membership, OrgUnit
 from core.sections import home_sections
 
 
@@ -26,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context.update(
             cell=cell,
             cell_counts=selectors.cell_counts(cell),
-            leaders=[m for m in selectors.cell_members(cell) if m.is_leader],
+            leaders=selectors.cell_members(cell).exclude(role=Membership.Role.MEMBER),
             can_manage=permissions.can_manage_members(request.user, cell, roles),
         )
     if roles.is_officer or roles.is_superuser:
