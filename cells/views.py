@@ -47,7 +47,9 @@ def my_cell(request: HttpRequest) -> HttpResponse:
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     unit = permissions.get_unit_or_404(request.user, pk, roles)
-    context = {"unit": unit, "ancestors": selectors.unit_ancestors(unit), "roles": roles}
+    # Breadcrumbs only to units this user may open: an officer's links stop at their committee.
+    ancestors = [a for a in selectors.unit_ancestors(unit) if permissions.can_view_unit(request.user, a, roles)]
+    context = {"unit": unit, "ancestors": ancestors, "roles": roles}
     if unit.is_cell:
         can_manage = permissions.can_manage_members(request.user, unit, roles)
         context.update(

@@ -158,6 +158,15 @@ def test_it_shows_another_cells_member_page_as_404_to_the_other_secretary(client
     assert response.status_code == 404
 
 
+def test_it_links_breadcrumbs_only_to_units_the_officer_may_open(client_as, org, personas):
+    client = client_as(personas["officer"])
+    for page in (org["cell_a"], org["committee"]):
+        html = client.get(reverse("cells:unit", args=[page.pk])).content.decode()
+        assert reverse("cells:unit", args=[org["province"].pk]) not in html
+    html = client.get(reverse("cells:unit", args=[org["cell_a"].pk])).content.decode()
+    assert reverse("cells:unit", args=[org["committee"].pk]) in html
+
+
 # --- Adding, changing, ending, moving -------------------------------------------------------
 
 
