@@ -175,6 +175,24 @@ def test_it_refuses_an_email_that_belongs_to_someone_else(client, personas):
     assert "Nguyễn Văn Ấn" in response.content.decode()
 
 
+def test_it_forgets_an_old_email_address_for_login_and_reset(client, personas, mailoutbox):
+    # A password reset makes allauth keep a row for the address; changing it must drop that row.
+    client.post(reverse("account_reset_password"), {"email": "member_a@example.org"})
+    path = urlsplit(re.search(r"https?://\S+", mailoutbox[0].body).group(0)).path
+    form = client.get(path, follow=True)
+    client.post(form.redirect_chain[-1][0], {"password1": "Quen-roi-nho-lai-7", "password2": "Quen-roi-nho-lai-7"})
+    personas["member_a"].refresh_from_db()  # the new password hash, or the session is dropped
+    client.force_login(personas["member_a"])
+    saved = client.post(reverse("accounts:profile"), {"full_name": "Ấn", "email": "moi@example.org", "language": "vi"})
+    assert saved["Location"] == reverse("accounts:profile")
+    client.logout()
+    mailoutbox.clear()
+    client.post(reverse("account_reset_password"), {"email": "member_a@example.org"})
+    assert mailoutbox == []
+    assert _login(client, "member_a@example.org", "Quen-roi-nho-lai-7").status_code == 200
+    assert _login(client, "moi@example.org", "Quen-roi-nho-lai-7").status_code == 302
+
+
 # --- Language -------------------------------------------------------------------------------
 
 
