@@ -33,6 +33,8 @@ def fold(text: str) -> str:
 
 HEADERS = {
     "full_name": {"ho ten", "ho va ten", "ten", "full name", "name", "fullname"},
+    # Many lists split the name as "Họ và tên đệm" + "Tên"; the two are joined.
+    "family_name": {"ho", "ho dem", "ho va ten dem", "ho va dem", "ho lot", "ho va ten lot"},
     "username": {"ten dang nhap", "username", "user name", "tai khoan"},
     "email": {"email", "e-mail", "thu dien tu"},
     "phone": {"dien thoai", "so dien thoai", "sdt", "phone", "phone number"},
@@ -176,7 +178,7 @@ def _read_rows(result: ImportResult, reader) -> ImportResult:
         status = cell(values, "status")
         row = MemberRow(
             line=line,
-            full_name=cell(values, "full_name"),
+            full_name=" ".join(part for part in (cell(values, "family_name"), cell(values, "full_name")) if part),
             username=cell(values, "username"),
             email=cell(values, "email"),
             phone=cell(values, "phone"),

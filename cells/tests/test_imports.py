@@ -74,6 +74,17 @@ def test_it_understands_headers_with_or_without_diacritics(header):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("family", ["Họ và tên đệm", "Họ", "Ho dem", "Họ và tên lót"])
+def test_it_joins_a_name_split_over_two_columns(family):
+    result = _parse(f"STT,{family},Tên,Email\n1,Nguyễn Thị Ánh,Tuyết,tuyet@example.org\n2,,Lan,lan@example.org\n")
+    assert result.ok, (result.errors, _row_errors(result))
+    assert [(row.full_name, row.username) for row in result.rows] == [
+        ("Nguyễn Thị Ánh Tuyết", "tuyetnta"),
+        ("Lan", "lan"),
+    ]
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 def test_it_reads_any_line_ending(newline):
     text = newline.join(["Ho ten,Email", "An,an@example.org", "", "Binh,binh@example.org", ""])
