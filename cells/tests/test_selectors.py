@@ -16,8 +16,8 @@ def _counts(rows) -> dict[str, tuple[int, int, int]]:
 
 def test_it_counts_members_and_cells_per_subtree(org, personas):
     # A deeper branch under the committee: committee > sub-committee > cell D (3 members, 1 ended).
-    sub = org["committee"].add_child(name="Đảng ủy con", kind=OrgUnit.Kind.COMMITTEE)
-    cell_d = sub.add_child(name="Chi bộ D", kind=OrgUnit.Kind.CELL)
+    sub = OrgUnit.objects.add_child(org["committee"], {"name": "Đảng ủy con", "kind": OrgUnit.Kind.COMMITTEE})
+    cell_d = OrgUnit.objects.add_child(sub, {"name": "Chi bộ D", "kind": OrgUnit.Kind.CELL})
     for i in range(3):
         make_member(f"d{i}", cell_d)
     Membership.objects.filter(user__username="d0").update(ended_on=datetime.date(2024, 1, 1))
@@ -54,9 +54,11 @@ def test_it_keeps_tree_order_so_children_follow_their_parent(org, personas):
 def _grow(org, committees: int, cells: int, members: int) -> None:
     n = 0
     for c in range(committees):
-        committee = org["committee"].add_child(name=f"Đảng ủy {c}", kind=OrgUnit.Kind.COMMITTEE)
+        committee = OrgUnit.objects.add_child(
+            org["committee"], {"name": f"Đảng ủy {c}", "kind": OrgUnit.Kind.COMMITTEE}
+        )
         for k in range(cells):
-            cell = committee.add_child(name=f"Chi bộ {c}-{k}", kind=OrgUnit.Kind.CELL)
+            cell = OrgUnit.objects.add_child(committee, {"name": f"Chi bộ {c}-{k}", "kind": OrgUnit.Kind.CELL})
             for _ in range(members):
                 make_member(f"m{n}", cell)
                 n += 1

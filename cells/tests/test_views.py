@@ -387,9 +387,11 @@ def test_it_renders_the_tree_page_in_a_flat_number_of_queries(client_as, org, pe
     committee_url = reverse("cells:unit", args=[org["committee"].pk])
     few, few_committee = _queries(client, url), _queries(client, committee_url)
     for c in range(3):
-        committee = org["committee"].add_child(name=f"Đảng ủy {c}", kind=OrgUnit.Kind.COMMITTEE)
+        committee = OrgUnit.objects.add_child(
+            org["committee"], {"name": f"Đảng ủy {c}", "kind": OrgUnit.Kind.COMMITTEE}
+        )
         for k in range(4):
-            cell = committee.add_child(name=f"Chi bộ {c}-{k}", kind=OrgUnit.Kind.CELL)
+            cell = OrgUnit.objects.add_child(committee, {"name": f"Chi bộ {c}-{k}", "kind": OrgUnit.Kind.CELL})
             make_member(f"t{c}{k}", cell)
     assert _queries(client, url) == few
     assert _queries(client, committee_url) == few_committee
