@@ -108,6 +108,10 @@ def suggest_username(full_name: str, taken: set[str]) -> str:
 
 
 def decode(data: bytes) -> str:
+    # NUL never occurs in a text CSV (UTF-16 "Unicode Text" is full of them), and PostgreSQL
+    # refuses to store it: refuse the file here rather than fail at confirmation.
+    if b"\x00" in data:
+        raise ValidationError(_("The file is not a text CSV file. Save it from Excel as “CSV UTF-8”."))
     for encoding in ("utf-8-sig", "cp1258", "cp1252"):
         try:
             return data.decode(encoding)

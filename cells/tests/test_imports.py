@@ -144,6 +144,8 @@ def test_it_names_every_problem_by_line(personas):
         (b"Ho ten,Email\n\n\n", "The file has no member rows"),
         (b"\x81\x8d\x8f\x90\x9d" * 10, "The file is not a text CSV file"),
         (b"x" * (1024 * 1024 + 1), "The file is larger than 1 MB."),
+        (b"Ho ten,Email\nA\x00n,an@example.org\n", "The file is not a text CSV file"),
+        ("Họ và tên\tEmail\nAn\tan@example.org\n".encode("utf-16"), "The file is not a text CSV file"),
         # A field over the csv module's size limit is the file's fault, not a server error.
         (b'Ho ten,Email\n"' + b"x" * 200_000 + b'",a@example.org\n', "The file is not a text CSV file"),
     ],
