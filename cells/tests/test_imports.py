@@ -322,3 +322,33 @@ def test_it_lets_the_officer_import_into_a_cell_below_them(
         assert officer.post(url, {"payload": preview.context["payload"]}).status_code == 302
     assert Membership.objects.filter(cell=org["cell_b"], user__email="an@example.org").exists()
     assert _upload(officer, org["cell_c"], GOOD).status_code == 404
+
+
+def test_it_shows_hostile_names_as_text_in_the_preview_and_the_member_list(
+    client_as, org, personas, django_capture_on_commit_callbacks
+):
+    import csv
+    import io
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.utils.html import escape
+
+    lines = (Path(settings.BASE_DIR) / "testdata" / "xss-payload-list.txt").read_text(encoding="utf-8").splitlines()
+    payloads = [p.strip() for p in lines if "<" in p and len(p) <= 150][:40]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Họ và tên", "Email"])
+    for i, payload in enumerate(payloads):
+        writer.writerow([payload, f"x{i}@example.org"])
+    secretary = client_as(personas["secretary_a"])
+    preview = _upload(secretary, org["cell_a"], out.getvalue())
+    assert preview.context["result"].ok, _row_errors(preview.context["result"])
+    url = reverse("cells:member_import", args=[org["cell_a"].pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert secretary.post(url, {"payload": preview.context["payload"]}).status_code == 302
+    page = secretary.get(reverse("cells:unit", args=[org["cell_a"].pk])).content.decode()
+    for html in (preview.content.decode(), page):
+        for payload in payloads:
+            assert payload not in html
+            assert escape(payload) in html
