@@ -225,9 +225,9 @@ def can_view_certificate(user, certificate, roles: Roles | None = None) -> bool:
 
 
 def can_revoke_certificate(user, certificate, roles: Roles | None = None) -> bool:
-    """Revoke or reissue: officers over the module's audience (the issuing committee)."""
+    """Revoke or reissue: officers over the issuing committee."""
     r = _roles(user, roles)
-    return r.is_superuser or r.oversees(certificate.module.audience)
+    return r.is_superuser or r.oversees(certificate.module.issuing_unit)
 
 
 def can_view_attempt(user, attempt, roles: Roles | None = None) -> bool:

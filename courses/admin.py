@@ -95,7 +95,7 @@ class ModuleAdmin(SubtreeAdmin):
     inlines = [LessonInline, QuestionInline]
     actions = ["copy_as_new_version"]
     fieldsets = [
-        (None, {"fields": ["year", "directive", "title", "summary", "audience", "place"]}),
+        (None, {"fields": ["year", "directive", "title", "summary", "audience", "issuer", "place"]}),
         (_("Publication"), {"fields": ["publish_from", "publish_until", "due_on"]}),
         (
             _("Quiz and certificate"),
@@ -119,7 +119,7 @@ class ModuleAdmin(SubtreeAdmin):
         return qs.filter(audience__in=permissions.units_overseen(request.user, roles))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "audience":
+        if db_field.name in ("audience", "issuer"):
             kwargs["queryset"] = permissions.units_overseen(request.user, _roles(request)).order_by("path")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

@@ -8,6 +8,7 @@ started, so the demo shows every state. Idempotent: a second run changes nothing
 import datetime
 import random
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.models import User
@@ -22,7 +23,7 @@ TITLE = (
 
 SUMMARY = """Chuyên đề học tập năm 2020 theo **Chỉ thị 05-CT/TW** ngày 15/5/2016 của Bộ Chính trị về đẩy mạnh học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh.
 
-Mỗi đảng viên đọc bốn bài học, làm bài trắc nghiệm (đạt từ 80% trở lên) và nhận giấy chứng nhận của Tỉnh ủy."""
+Chuyên đề do Tỉnh ủy Quảng Trị ban hành cho các chi bộ thuộc Đảng ủy các cơ quan Đảng tỉnh. Mỗi đảng viên đọc bốn bài học, làm bài trắc nghiệm (đạt từ 80% trở lên) và nhận giấy chứng nhận của Tỉnh ủy."""
 
 LESSONS = [
     (
@@ -172,8 +173,41 @@ QUESTIONS = [
 ]
 
 
-def _module(province: OrgUnit) -> Module:
-    module = Module.objects.filter(audience=province, year=2020, title=TITLE).first()
+def _document_pdf() -> bytes:
+    """A short PDF of the directive's key points, drawn here so the demo ships no binary."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    from core.pdf import SERIF, SERIF_BOLD, register_fonts
+
+    register_fonts()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    canvas.setFont(SERIF_BOLD, 14)
+    canvas.drawString(72, 770, "Chỉ thị 05-CT/TW – những điểm chính (tài liệu minh họa)")
+    canvas.setFont(SERIF, 11)
+    y = 740
+    for line in DOCUMENT_LINES:
+        canvas.drawString(72, y, line)
+        y -= 18
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+DOCUMENT_LINES = [
+    "1. Ban hành ngày 15/5/2016, Bộ Chính trị khóa XII.",
+    "2. Đẩy mạnh học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh.",
+    "3. Gắn với thực hiện Nghị quyết Trung ương 4 khóa XII về xây dựng, chỉnh đốn Đảng.",
+    "4. Người đứng đầu nêu gương; mỗi đảng viên đăng ký nội dung làm theo hằng năm.",
+    "5. Chuyên đề năm 2020: đại đoàn kết toàn dân tộc, xây dựng Đảng và hệ thống chính trị.",
+]
+
+
+def _module(province: OrgUnit, audience: OrgUnit) -> Module:
+    module = Module.objects.filter(issuer=province, year=2020, title=TITLE).first()
     if module is not None:
         return module
     module = services.module_save(
@@ -182,7 +216,8 @@ def _module(province: OrgUnit) -> Module:
             directive="Chỉ thị 05-CT/TW",
             title=TITLE,
             summary=SUMMARY,
-            audience=province,
+            audience=audience,
+            issuer=province,
             place="Quảng Trị",
             publish_from=datetime.datetime(2020, 3, 1, tzinfo=datetime.UTC),
             due_on=datetime.date(2020, 12, 31),
@@ -194,7 +229,13 @@ def _module(province: OrgUnit) -> Module:
         )
     )
     for position, (title, body) in enumerate(LESSONS, start=1):
-        services.lesson_save(lesson=Lesson(module=module, position=position, title=title, body=body))
+        lesson = services.lesson_save(lesson=Lesson(module=module, position=position, title=title, body=body))
+        if position == 1:
+            services.document_add(
+                lesson=lesson,
+                title="Chỉ thị 05-CT/TW – những điểm chính",
+                file=ContentFile(_document_pdf(), name="chi-thi-05.pdf"),
+            )
     for position, (kind, text, choices, explanation) in enumerate(QUESTIONS, start=1):
         services.question_save(
             question=Question(module=module, position=position, kind=kind, text=text, explanation=explanation),
@@ -217,16 +258,19 @@ def seed(stdout) -> None:
     if province is None:
         stdout.write("Courses: no Tỉnh ủy Quảng Trị, skipped.")
         return
+    # Published by the Tỉnh ủy (it issues the certificates) to the Party agencies' bloc, where
+    # bithu and dangvien are; dangvien2's commune cell is outside it, which the demo shows.
+    audience = OrgUnit.objects.filter(path__startswith=province.path, depth=province.depth + 1, code="CQD").first()
     # The demo committee officer authors modules in the admin.
     User.objects.filter(username="canbo", is_staff=False).update(is_staff=True)
-    module = _module(province)
+    module = _module(province, audience or province)
     if module.attempts.exists():
         stdout.write("Courses: demo module already studied, nothing to add.")
         return
     rng = random.Random(2020)
     lessons = list(module.lessons.all())
     members = list(
-        Membership.objects.filter(ended_on__isnull=True, cell__path__startswith=province.path)
+        Membership.objects.filter(ended_on__isnull=True, cell__path__startswith=module.audience.path)
         .exclude(user__username__in=["dangvien", "dangvien2"])
         .select_related("user")
         .order_by("cell__path", "user__username")

@@ -25,6 +25,15 @@ class Module(models.Model):
         verbose_name=_("audience"),
         help_text=_("The committee publishing the module; every cell under it studies it."),
     )
+    issuer = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issued_course_modules",
+        verbose_name=_("issuing committee"),
+        help_text=_("Named on certificates and in their serial numbers. Empty: the audience's committee."),
+    )
     place = models.CharField(
         _("place"), max_length=100, blank=True, help_text=_("Printed on certificates, e.g. Quảng Trị.")
     )
@@ -63,9 +72,15 @@ class Module(models.Model):
             and (self.publish_until is None or now <= self.publish_until)
         )
 
+    @property
+    def issuing_unit(self) -> OrgUnit:
+        return self.issuer if self.issuer_id else self.audience
+
     def clean(self) -> None:
         if self.publish_from and self.publish_until and self.publish_until < self.publish_from:
             raise ValidationError({"publish_until": _("The end of publication comes before its start.")})
+        if self.issuer_id and self.audience_id and not self.audience.path.startswith(self.issuer.path):
+            raise ValidationError({"issuer": _("The audience must be within the issuing committee's subtree.")})
 
 
 class Lesson(models.Model):

@@ -123,7 +123,9 @@ def member_certificates(user) -> list[Certificate]:
 
 def get_certificate_or_404(user, pk: int, roles: Roles) -> Certificate:
     certificate = (
-        Certificate.objects.select_related("cell", "module__audience", "replaced_by", "user").filter(pk=pk).first()
+        Certificate.objects.select_related("cell", "module__audience", "module__issuer", "replaced_by", "user")
+        .filter(pk=pk)
+        .first()
     )
     if certificate is None or not permissions.can_view_certificate(user, certificate, roles):
         raise Http404

@@ -262,14 +262,10 @@ def new_verification_code() -> str:
 
 
 def _serial_prefix(module: Module) -> str:
-    code = module.audience.code
+    unit = module.issuing_unit
+    code = unit.code
     if not code:
-        first = (
-            OrgUnit.objects.filter(path__in=ancestor_paths(module.audience.path))
-            .exclude(code="")
-            .order_by("-depth")
-            .first()
-        )
+        first = OrgUnit.objects.filter(path__in=ancestor_paths(unit.path)).exclude(code="").order_by("-depth").first()
         code = first.code if first else "CB"
     return f"{code}-{module.year}"
 
@@ -289,7 +285,7 @@ def _create_certificate(*, user, module: Module, cell, holder_name: str) -> Cert
         holder_name=normalize(holder_name),
         module_title=module.title,
         directive=module.directive,
-        issuer_name=module.audience.name,
+        issuer_name=module.issuing_unit.name,
         place=module.place,
         issued_on=timezone.localdate(),
     )

@@ -60,6 +60,12 @@ def complete(user, module):
     return attempt
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded documents of a test go to its own directory, never into the checkout.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def module(org):
     return build_module(org["committee"])

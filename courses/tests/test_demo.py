@@ -12,7 +12,11 @@ def test_it_seeds_the_2020_module_once(db):
     demo.seed(out)
     module = Module.objects.get()
     assert module.title == demo.TITLE and module.directive == "Chỉ thị 05-CT/TW" and module.year == 2020
-    assert module.audience.name == "Tỉnh ủy Quảng Trị"
+    assert module.issuer.name == "Tỉnh ủy Quảng Trị"
+    assert module.audience.name == "Đảng ủy các cơ quan Đảng tỉnh"
+    assert module.lessons.first().documents.get().file.read(5) == b"%PDF-"
+    assert {c.issuer_name for c in Certificate.objects.all()} == {"Tỉnh ủy Quảng Trị"}
+    assert not Certificate.objects.filter(cell__name="Chi bộ thôn An Lợi").exists()
     assert Lesson.objects.count() in (3, 4)
     assert Question.objects.count() >= 12
     assert Certificate.objects.count() >= 3

@@ -262,3 +262,19 @@ def test_it_reminds_only_those_not_finished(personas, module):
     assert count == 1
     assert Notification.objects.filter(user=personas["secretary_a"], kind="courses.reminder").exists()
     assert not Notification.objects.filter(user=personas["member_a"], kind="courses.reminder").exists()
+
+
+def test_it_names_the_issuing_committee_when_it_is_above_the_audience(personas, org):
+    module = build_module(org["cell_a"], issuer=org["province"])
+    complete(personas["member_a"], module)
+    certificate = Certificate.objects.get(user=personas["member_a"])
+    assert certificate.issuer_name == "Tỉnh ủy Thử nghiệm"
+    assert certificate.serial.startswith("TN-2020-")
+
+
+def test_it_refuses_an_audience_outside_the_issuers_subtree(org):
+    from courses.models import Module
+
+    module = Module(year=2020, directive="X", title="Y", audience=org["cell_c"], issuer=org["committee"], pass_mark=80)
+    with pytest.raises(ValidationError):
+        module.full_clean()
