@@ -160,6 +160,7 @@ def modules_for_unit(unit: OrgUnit) -> list[Module]:
 
 @dataclass
 class ProgressCell:
+    lesson_total: int = 0
     lessons_read: int = 0
     attempts: int = 0
     best_score: int | None = None
@@ -200,6 +201,7 @@ def cell_progress(cell: OrgUnit) -> tuple[list[Module], list[MemberRow]]:
             p = progress.get((membership.user_id, module.pk))
             cells.append(
                 ProgressCell(
+                    lesson_total=module.lesson_count,
                     lessons_read=p.lessons_read if p else 0,
                     attempts=p.attempts if p else 0,
                     best_score=p.best_score if p else None,

@@ -250,7 +250,8 @@ def _complete_if_done(*, user, module: Module, progress: ModuleProgress) -> None
         return
     progress.completed_at = timezone.now()
     progress.save(update_fields=["completed_at"])
-    if module.certificate_enabled:
+    has_cell = Membership.objects.filter(user=user, ended_on__isnull=True).exists()
+    if module.certificate_enabled and has_cell:  # a membership ended mid-quiz: completed, no certificate
         certificate_issue(user=user, module=module)
 
 
