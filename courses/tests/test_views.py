@@ -292,3 +292,36 @@ def test_it_shows_unfinished_modules_on_the_home_page(client_as, personas, setup
     assert setup["module"].title in body
     body = client_as(personas["member_a"]).get(reverse("home")).content.decode()
     assert "courses/_home_section" not in body and setup["module"].title not in body
+
+
+def test_it_hides_the_review_when_the_module_does_not_show_answers(client_as, personas, org):
+    module = build_module(org["committee"], show_answers=False)
+    client = client_as(personas["member_b"])
+    client.post(reverse("courses:quiz_start", args=[module.pk]))
+    attempt = Attempt.objects.get(user=personas["member_b"], module=module)
+    url = reverse("courses:attempt", args=[attempt.pk])
+    client.post(url, {f"q{qid}": ids for qid, ids in wrong_answers(attempt).items()})
+    body = client.get(url).content.decode()
+    assert "quiz-result" in body
+    assert "Vì." not in body and "choices-review" not in body
+
+
+def test_it_emails_reminders_after_commit(
+    client_as, personas, setup, org, django_capture_on_commit_callbacks, mailoutbox
+):
+    remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(personas["secretary_a"]).post(remind)
+    assert [message.to for message in mailoutbox] == [[personas["secretary_a"].email]]
+
+
+def test_it_cleans_lesson_markdown_once_when_saved(org):
+    from courses.models import Lesson
+
+    module = build_module(org["committee"], lessons=0)
+    lesson = services.lesson_save(
+        lesson=Lesson(module=module, title="X", body="**Đậm** <script>alert(1)</script> [a](javascript:alert(1))")
+    )
+    assert "<strong>Đậm</strong>" in lesson.body_html
+    assert "<script" not in lesson.body_html and "&lt;script&gt;" in lesson.body_html
+    assert 'href="javascript' not in lesson.body_html
