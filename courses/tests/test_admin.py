@@ -99,3 +99,34 @@ def test_it_locks_questions_in_the_admin_once_attempted(client_as, staff_officer
     )
     assert add.status_code == 200  # the form comes back with the refusal
     assert not Question.objects.filter(text="Câu thêm").exists()
+
+
+def test_it_accepts_only_real_pdfs_as_lesson_documents(client_as, staff_officer, module):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from courses.models import LessonDocument
+
+    lesson = module.lessons.first()
+    url = reverse("admin:courses_lesson_change", args=[lesson.pk])
+
+    def post(upload):
+        return client_as(staff_officer).post(
+            url,
+            {
+                "module": module.pk,
+                "position": lesson.position,
+                "title": lesson.title,
+                "body": lesson.body,
+                "video_url": "",
+                "documents-TOTAL_FORMS": 1,
+                "documents-INITIAL_FORMS": 0,
+                "documents-0-title": "Tài liệu",
+                "documents-0-file": upload,
+            },
+        )
+
+    response = post(SimpleUploadedFile("chi-thi.pdf", b"<html>not a pdf</html>", content_type="application/pdf"))
+    assert response.status_code == 200 and not LessonDocument.objects.exists()
+    response = post(SimpleUploadedFile("scan.bin", b"%PDF-1.7\n%%EOF\n", content_type="application/octet-stream"))
+    assert response.status_code == 302
+    assert LessonDocument.objects.get().file.name.endswith(".pdf")
