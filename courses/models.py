@@ -5,7 +5,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from cells.models import OrgUnit
 from courses.validators import validate_pdf, validate_video_url
@@ -16,7 +15,7 @@ class Module(models.Model):
 
     year = models.PositiveSmallIntegerField(_("year"))
     directive = models.CharField(_("directive"), max_length=120, help_text=_("For example: Chỉ thị 05-CT/TW"))
-    title = models.CharField(pgettext_lazy("study module", "title"), max_length=300)
+    title = models.CharField(_("Title"), max_length=300)
     summary = models.TextField(_("summary"), blank=True, help_text=_("Markdown."))
     summary_html = models.TextField(blank=True, editable=False)
     audience = models.ForeignKey(
@@ -87,7 +86,7 @@ class Module(models.Model):
 class Lesson(models.Model):
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("module"))
     position = models.PositiveSmallIntegerField(_("position"), default=1)
-    title = models.CharField(pgettext_lazy("study module", "title"), max_length=300)
+    title = models.CharField(_("Title"), max_length=300)
     body = models.TextField(_("text"), blank=True, help_text=_("Markdown."))
     body_html = models.TextField(blank=True, editable=False)
     video_url = models.URLField(_("video link"), blank=True, validators=[validate_video_url])
@@ -110,7 +109,7 @@ def _document_path(instance: "LessonDocument", filename: str) -> str:
 
 class LessonDocument(models.Model):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="documents", verbose_name=_("lesson"))
-    title = models.CharField(pgettext_lazy("study module", "title"), max_length=200)
+    title = models.CharField(_("Title"), max_length=200)
     file = models.FileField(_("PDF file"), upload_to=_document_path, validators=[validate_pdf])
     uploaded_at = models.DateTimeField(auto_now_add=True)
 

@@ -9,7 +9,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -373,7 +372,7 @@ def committee_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def committee_progress_csv(request: HttpRequest, pk: int) -> HttpResponse:
     unit = _unit_or_404(request, pk)
     modules, rows = selectors.committee_progress(unit)
-    header = [_("Cell"), pgettext("count", "Members"), _("Module"), _("Completed"), _("Completion rate (%)")]
+    header = [_("Cell"), _("Number of members"), _("Module"), _("Completed"), _("Completion rate (%)")]
     out = []
     for row in rows:
         for module, rate in zip(modules, row.rates, strict=True):

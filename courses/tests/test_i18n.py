@@ -2,7 +2,7 @@
 
 Django merges all catalogues, and the project's and earlier apps' win: a msgid that another
 app translates differently ("Status" is a member's status in cells) would silently show the
-other meaning. Such strings carry a context (pgettext) instead.
+other meaning. Such strings get a msgid of their own ("Certificate status").
 """
 
 import ast
