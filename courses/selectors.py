@@ -1,5 +1,6 @@
 """Reads of the courses app that depend on who is asking. Query counts stay flat."""
 
+import random
 from dataclasses import dataclass, field
 
 from django.db.models import Count, QuerySet
@@ -32,6 +33,12 @@ class ModuleRow:
     progress: ModuleProgress | None
     certificate: Certificate | None
     state: str
+
+    @property
+    def overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.state != COMPLETED and self.module.due_on is not None and self.module.due_on < timezone.localdate()
 
 
 def member_modules(user, roles: Roles) -> list[ModuleRow]:
@@ -106,6 +113,8 @@ def attempt_questions(attempt: Attempt) -> list[AttemptQuestion]:
         if question is None:
             continue
         choices = list(question.choices.all())
+        # Choices in an order of this attempt's own, the same on every reload of it.
+        random.Random(f"{attempt.pk}:{qid}").shuffle(choices)
         chosen = set(attempt.answers.get(str(qid), [])) if attempt.is_graded else set()
         correct = None
         if attempt.is_graded:

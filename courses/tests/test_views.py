@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -325,3 +327,20 @@ def test_it_cleans_lesson_markdown_once_when_saved(org):
     assert "<strong>Đậm</strong>" in lesson.body_html
     assert "<script" not in lesson.body_html and "&lt;script&gt;" in lesson.body_html
     assert 'href="javascript' not in lesson.body_html
+
+
+def test_it_keeps_the_choice_order_of_an_attempt_on_reload(client_as, personas, setup):
+    client = client_as(personas["member_b"])
+    url = client.post(reverse("courses:quiz_start", args=[setup["module"].pk])).url
+    first, again = client.get(url).content.decode(), client.get(url).content.decode()
+    pattern = r'name="q\d+" value="(\d+)"'
+    assert re.findall(pattern, first) == re.findall(pattern, again)
+    assert len(re.findall(pattern, first)) == 12
+
+
+def test_it_marks_overdue_modules(client_as, personas, org):
+    import datetime
+
+    build_module(org["committee"], due_on=datetime.date(2020, 12, 31))
+    body = client_as(personas["member_a"]).get(reverse("courses:list")).content.decode()
+    assert "tag overdue" in body
