@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from cells import permissions
 from cells.models import Membership, OrgUnit
@@ -36,8 +37,6 @@ class ModuleRow:
 
     @property
     def overdue(self) -> bool:
-        from django.utils import timezone
-
         return self.state != COMPLETED and self.module.due_on is not None and self.module.due_on < timezone.localdate()
 
 
@@ -157,10 +156,15 @@ def cell_certificates(cell: OrgUnit) -> list[Certificate]:
 # --- Tracking --------------------------------------------------------------------------------
 
 
+def _started() -> dict:
+    """Modules whose publication has begun (still tracked after it ends)."""
+    return {"publish_from__lte": timezone.now()}
+
+
 def modules_for_unit(unit: OrgUnit) -> list[Module]:
-    """Modules whose audience contains this unit (published to it or above it)."""
+    """Published modules whose audience contains this unit (published to it or above it)."""
     return list(
-        Module.objects.filter(audience__path__in=permissions.ancestor_paths(unit.path))
+        Module.objects.filter(audience__path__in=permissions.ancestor_paths(unit.path), **_started())
         .select_related("audience")
         .annotate(lesson_count=Count("lessons"))
         .order_by("-year", "title")
@@ -243,7 +247,7 @@ class CellRow:
 def committee_progress(unit: OrgUnit) -> tuple[list[Module], list[CellRow]]:
     """Cells under `unit` x modules they study, with completion rates. Four queries."""
     modules = modules_for_unit(unit) + list(
-        Module.objects.filter(audience__path__startswith=unit.path)
+        Module.objects.filter(audience__path__startswith=unit.path, **_started())
         .exclude(audience=unit)
         .select_related("audience")
         .annotate(lesson_count=Count("lessons"))

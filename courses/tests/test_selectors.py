@@ -65,3 +65,12 @@ def test_it_only_shows_modules_whose_audience_holds_the_cell(personas, org):
     assert titles == {"Cho cả tỉnh"}
     officer_titles = {m.title for m in selectors.modules_visible(roles_of(personas["officer"]))}
     assert officer_titles == {"Cho cả tỉnh"}  # above the officer's committee, not beside it
+
+
+def test_it_tracks_only_modules_whose_publication_has_begun(personas, org):
+    build_module(org["committee"], title="Đã công bố")
+    build_module(org["committee"], title="Bản nháp", publish_from=None)
+    modules, _rows = selectors.cell_progress(org["cell_a"])
+    assert [m.title for m in modules] == ["Đã công bố"]
+    modules, _rows = selectors.committee_progress(org["province"])
+    assert [m.title for m in modules] == ["Đã công bố"]
