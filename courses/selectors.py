@@ -17,7 +17,7 @@ NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
 
 def modules_visible(roles: Roles) -> QuerySet[Module]:
     condition = permissions.modules_visible_q(roles)
-    qs = Module.objects.select_related("audience")
+    qs = Module.objects.select_related("audience", "issuer")
     return qs if condition is None else qs.filter(condition)
 
 
@@ -53,7 +53,7 @@ def member_modules(user, roles: Roles) -> list[ModuleRow]:
 
 
 def get_module_or_404(user, pk: int, roles: Roles) -> Module:
-    module = Module.objects.select_related("audience").filter(pk=pk).first()
+    module = Module.objects.select_related("audience", "issuer").filter(pk=pk).first()
     if module is None or not permissions.can_view_module(user, module, roles):
         raise Http404
     return module
