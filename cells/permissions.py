@@ -194,9 +194,9 @@ def can_study_module(user, module, roles: Roles | None = None) -> bool:
 
 
 def can_author_module(user, module, roles: Roles | None = None) -> bool:
-    """Edit a module, its lessons and questions: officers over its audience, site admins."""
+    """Edit a module, its lessons and questions: officers over its issuing committee, site admins."""
     r = _roles(user, roles)
-    return r.is_superuser or r.oversees(module.audience)
+    return r.is_superuser or r.oversees(module.issuing_unit)
 
 
 def can_author_for(user, unit: OrgUnit, roles: Roles | None = None) -> bool:

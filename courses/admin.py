@@ -7,6 +7,7 @@ once, questions locked once members have attempted the quiz).
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cells import permissions
@@ -112,11 +113,12 @@ class ModuleAdmin(SubtreeAdmin):
     ]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("audience")
+        qs = super().get_queryset(request).select_related("audience", "issuer")
         roles = _roles(request)
         if roles.is_superuser:
             return qs
-        return qs.filter(audience__in=permissions.units_overseen(request.user, roles))
+        units = permissions.units_overseen(request.user, roles)
+        return qs.filter(Q(issuer__in=units) | Q(issuer__isnull=True, audience__in=units))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in ("audience", "issuer"):
@@ -159,18 +161,20 @@ class DocumentInline(admin.TabularInline):
 
 class ModuleChildAdmin(SubtreeAdmin):
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("module__audience")
+        qs = super().get_queryset(request).select_related("module__audience", "module__issuer")
         roles = _roles(request)
         if roles.is_superuser:
             return qs
-        return qs.filter(module__audience__in=permissions.units_overseen(request.user, roles))
+        units = permissions.units_overseen(request.user, roles)
+        return qs.filter(Q(module__issuer__in=units) | Q(module__issuer__isnull=True, module__audience__in=units))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "module":
             roles = _roles(request)
             qs = Module.objects.all()
             if not roles.is_superuser:
-                qs = qs.filter(audience__in=permissions.units_overseen(request.user, roles))
+                units = permissions.units_overseen(request.user, roles)
+                qs = qs.filter(Q(issuer__in=units) | Q(issuer__isnull=True, audience__in=units))
             kwargs["queryset"] = qs
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

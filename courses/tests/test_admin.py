@@ -130,3 +130,11 @@ def test_it_accepts_only_real_pdfs_as_lesson_documents(client_as, staff_officer,
     response = post(SimpleUploadedFile("scan.bin", b"%PDF-1.7\n%%EOF\n", content_type="application/octet-stream"))
     assert response.status_code == 302
     assert LessonDocument.objects.get().file.name.endswith(".pdf")
+
+
+def test_it_leaves_a_module_to_the_committee_that_issues_it(client_as, staff_officer, org):
+    # Issued by the province for the officer's committee: the province's officers author it.
+    module = build_module(org["committee"], issuer=org["province"], title="Của Tỉnh ủy")
+    client = client_as(staff_officer)
+    assert module.title not in client.get(reverse("admin:courses_module_changelist")).content.decode()
+    assert client.get(reverse("admin:courses_module_change", args=[module.pk])).status_code in (302, 403, 404)
