@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from cells.models import Membership, OrgUnit
 from courses import services
-from courses.models import Choice, Lesson, Module, Question
+from courses.models import Certificate, Choice, Lesson, Module, Question
 
 TITLE = (
     "Tăng cường khối đại đoàn kết toàn dân tộc, xây dựng Đảng và hệ thống chính trị trong sạch, "
@@ -293,6 +293,9 @@ def seed(stdout) -> None:
             services.attempt_submit(user=user, attempt=attempt, answers=_answers(attempt, right=False))
         attempt = services.attempt_start(user=user, module=module, rng=rng)
         services.attempt_submit(user=user, attempt=attempt, answers=_answers(attempt, right=True))
+        # The demo members studied in the autumn of 2020: date their certificates then.
+        day = datetime.date(2020, 9, 1) + datetime.timedelta(days=rng.randrange(0, 110))
+        Certificate.objects.filter(user=user, module=module).update(issued_on=day)
         completed += 1
     stdout.write(
         f"Courses: “{TITLE[:40]}…” with {len(LESSONS)} lessons and {len(QUESTIONS)} questions; "

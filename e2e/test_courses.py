@@ -100,3 +100,23 @@ def test_it_refuses_dangvien2_the_modules_documents_and_others_work(page, contex
         f"/courses/progress/cells/{cell}/",
     ):
         assert context.request.get(path).status == 404, path
+
+
+def test_it_shows_a_revoked_certificate_as_revoked(page, browser, e2e_server):
+    with sqlite3.connect(f"file:{e2e_server.env['SQLITE_PATH']}?mode=ro", uri=True) as db:
+        pk, code = db.execute(
+            "SELECT id, code FROM courses_certificate WHERE status = 'valid' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    login(page, "canbo")
+    page.goto(f"/courses/certificates/{pk}/")
+    page.fill("textarea[name=reason]", "Cấp nhầm, đã kiểm tra lại")
+    page.get_by_role("button", name="Thu hồi giấy chứng nhận").click()
+    expect(page.locator(".certificate-status")).to_contain_text("Đã thu hồi")
+    stranger = browser.new_context(locale="vi-VN")
+    try:
+        public = stranger.new_page()
+        assert public.goto(f"{e2e_server.url}/certificates/verify/{code}/").status == 200
+        expect(public.locator(".certificate-status")).to_contain_text("Đã thu hồi")
+        expect(public.locator(".certificate-status")).to_contain_text("Cấp nhầm, đã kiểm tra lại")
+    finally:
+        stranger.close()

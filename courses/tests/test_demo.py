@@ -17,6 +17,7 @@ def test_it_seeds_the_2020_module_once(db):
     assert module.lessons.first().documents.get().file.read(5) == b"%PDF-"
     assert {c.issuer_name for c in Certificate.objects.all()} == {"Tỉnh ủy Quảng Trị"}
     assert not Certificate.objects.filter(cell__name="Chi bộ thôn An Lợi").exists()
+    assert {c.issued_on.year for c in Certificate.objects.all()} == {2020}
     assert Lesson.objects.count() in (3, 4)
     assert Question.objects.count() >= 12
     assert Certificate.objects.count() >= 3
