@@ -186,7 +186,7 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "role_form": role_form,
             "end_form": end_form,
             "move_form": move_form if can_move else None,
-            "history": selectors.membership_history(membership),
+            "history": selectors.membership_history(membership, request.user, roles),
         },
     )
 
