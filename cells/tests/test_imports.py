@@ -365,3 +365,18 @@ def test_it_previews_an_excel_file_uploaded_over_http(client_as, org, personas):
         "probationary",
     )
     assert base64.b64decode(response.context["payload"]).startswith(b"\xef\xbb\xbf")  # the file as uploaded
+
+
+def test_it_imports_once_when_the_confirmation_is_sent_twice(
+    client_as, org, personas, mailoutbox, django_capture_on_commit_callbacks
+):
+    secretary = client_as(personas["secretary_a"])
+    payload = _upload(secretary, org["cell_a"], GOOD).context["payload"]
+    url = reverse("cells:member_import", args=[org["cell_a"].pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert secretary.post(url, {"payload": payload}).status_code == 302
+        again = secretary.post(url, {"payload": payload})
+    assert again.status_code == 200
+    assert not again.context["result"].ok
+    assert User.objects.filter(email__in=["an@example.org", "binh@example.org"]).count() == 2
+    assert len(mailoutbox) == 2
