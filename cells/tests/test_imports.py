@@ -380,3 +380,13 @@ def test_it_imports_once_when_the_confirmation_is_sent_twice(
     assert not again.context["result"].ok
     assert User.objects.filter(email__in=["an@example.org", "binh@example.org"]).count() == 2
     assert len(mailoutbox) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [1, 300])
+def test_it_checks_a_file_in_three_queries_whatever_its_length(django_assert_max_num_queries, size):
+    text = "Ho ten,Email\n" + "".join(f"Nguyễn Văn {i},n{i}@example.org\n" for i in range(size))
+    with django_assert_max_num_queries(3):  # e-mails taken, usernames taken, usernames to suggest around
+        result = _parse(text)
+    assert result.ok
+    assert len({row.username for row in result.rows}) == size
