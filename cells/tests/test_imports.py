@@ -355,13 +355,13 @@ def test_it_shows_hostile_names_as_text_in_the_preview_and_the_member_list(
 
 
 def test_it_previews_an_excel_file_uploaded_over_http(client_as, org, personas):
-    text = "\ufeffHo va ten;Email;Vai tro;Trang thai\r\nNguyễn Văn An;an@example.org;Bí thư;Dự bị\r\n"
+    text = "\ufeffHo va ten;Email;Vai tro;Trang thai\r\nNguyễn Văn An;an@example.org;Phó bí thư;Dự bị\r\n"
     response = _upload(client_as(personas["secretary_a"]), org["cell_a"], text)
     result = response.context["result"]
     assert result.ok
     assert (result.rows[0].full_name, result.rows[0].role, result.rows[0].status) == (
         "Nguyễn Văn An",
-        "secretary",
+        "deputy",
         "probationary",
     )
     assert base64.b64decode(response.context["payload"]).startswith(b"\xef\xbb\xbf")  # the file as uploaded
