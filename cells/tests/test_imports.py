@@ -355,13 +355,38 @@ def test_it_shows_hostile_names_as_text_in_the_preview_and_the_member_list(
 
 
 def test_it_previews_an_excel_file_uploaded_over_http(client_as, org, personas):
-    text = "\ufeffHo va ten;Email;Vai tro;Trang thai\r\nNguyễn Văn An;an@example.org;Bí thư;Dự bị\r\n"
+    text = "\ufeffHo va ten;Email;Vai tro;Trang thai\r\nNguyễn Văn An;an@example.org;Phó bí thư;Dự bị\r\n"
     response = _upload(client_as(personas["secretary_a"]), org["cell_a"], text)
     result = response.context["result"]
     assert result.ok
     assert (result.rows[0].full_name, result.rows[0].role, result.rows[0].status) == (
         "Nguyễn Văn An",
-        "secretary",
+        "deputy",
         "probationary",
     )
     assert base64.b64decode(response.context["payload"]).startswith(b"\xef\xbb\xbf")  # the file as uploaded
+
+
+def test_it_imports_once_when_the_confirmation_is_sent_twice(
+    client_as, org, personas, mailoutbox, django_capture_on_commit_callbacks
+):
+    secretary = client_as(personas["secretary_a"])
+    payload = _upload(secretary, org["cell_a"], GOOD).context["payload"]
+    url = reverse("cells:member_import", args=[org["cell_a"].pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert secretary.post(url, {"payload": payload}).status_code == 302
+        again = secretary.post(url, {"payload": payload})
+    assert again.status_code == 200
+    assert not again.context["result"].ok
+    assert User.objects.filter(email__in=["an@example.org", "binh@example.org"]).count() == 2
+    assert len(mailoutbox) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [1, 300])
+def test_it_checks_a_file_in_three_queries_whatever_its_length(django_assert_max_num_queries, size):
+    text = "Ho ten,Email\n" + "".join(f"Nguyễn Văn {i},n{i}@example.org\n" for i in range(size))
+    with django_assert_max_num_queries(3):  # e-mails taken, usernames taken, usernames to suggest around
+        result = _parse(text)
+    assert result.ok
+    assert len({row.username for row in result.rows}) == size
