@@ -4,9 +4,10 @@
 the test database) starts `uvicorn asgi:application` on a free loopback port with its own SQLite
 file (migrated and seeded with the demo data), so these tests never touch pytest-django's
 test database. Its channel layer is Redis when Redis answers (E2E_REDIS_URL, else REDIS_URL,
-else redis://127.0.0.1:6379/2; E2E_REDIS_URL="" turns it off) with a prefix of its own, so that another process, such as
-`manage.py send_notification` run by a test, can reach the server's sockets; without Redis it
-falls back to the in-memory layer and tests that need a second process skip.
+else redis://127.0.0.1:6379/2; E2E_REDIS_URL="" turns it off) with a prefix of its own, so
+that another process, such as `manage.py send_notification` run by a test, can reach the
+server's sockets; without Redis it falls back to the in-memory layer and tests that need a
+second process skip.
 
 `browser` is Debian's /usr/bin/chromium driven by Playwright (never `playwright install`).
 Without it, browser tests skip, unless REQUIRE_BROWSER=1 (CI), where they fail.
@@ -56,13 +57,17 @@ def redis_answers(url: str) -> bool:
         return False
 
 
+# Loopback servers only: never through a proxy from the environment.
+http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def wait_for_health(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+            with http.open(url + "/healthz", timeout=2) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -74,7 +79,19 @@ def wait_for_health(url: str, process: subprocess.Popen, log: Path, timeout: flo
 def uvicorn_command(port: int) -> list[str]:
     uvicorn = ROOT / ".venv" / "bin" / "uvicorn"
     base = [str(uvicorn)] if uvicorn.exists() else [sys.executable, "-m", "uvicorn"]
-    return [*base, "asgi:application", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    # A consumer whose socket just closed may still sit in a channels-redis receive; do not let
+    # that hold the shutdown (uvicorn would otherwise wait for it without limit).
+    return [
+        *base,
+        "asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "3",
+    ]
 
 
 def stop(process: subprocess.Popen) -> None:

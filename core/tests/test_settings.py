@@ -4,6 +4,7 @@ start-up naming the variable, and the Content-Security-Policy allows only our ow
 Settings are read once per process, so every environment is tried in a fresh `manage.py`.
 """
 
+import ast
 import os
 import secrets
 import string
@@ -114,3 +115,26 @@ def test_it_allows_scripts_and_styles_from_self_only(client):
     assert directives["object-src"] == ["'none'"]
     assert directives["frame-ancestors"] == ["'none'"]
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_it_keeps_idle_sockets_alive_on_redis():
+    # redis-py 8 defaults to a 5 s read timeout, the same as the 5 s BZPOPMIN of a channel-layer
+    # receive, so an idle socket would die every ~5 s. The pool's timeout must exceed the block.
+    from channels_redis.core import RedisChannelLayer
+    from channels_redis.utils import create_pool, decode_hosts
+
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(repr(settings.CHANNEL_LAYERS))"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": "redis://127.0.0.1:6379/9"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    layer = ast.literal_eval(result.stdout.strip())["default"]
+    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    (host,) = decode_hosts(layer["CONFIG"]["hosts"])
+    pool = create_pool(host)
+    assert pool.connection_kwargs["socket_timeout"] > RedisChannelLayer.brpop_timeout
+    assert pool.connection_kwargs["db"] == 9
