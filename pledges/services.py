@@ -194,7 +194,7 @@ def pledge_save_draft(*, pledge: Pledge, actor, answers: dict[int, str], expecte
     return pledge
 
 
-def pledge_missing(pledge: Pledge, field: str = "text") -> dict[int, str]:
+def pledge_missing(pledge: Pledge, field: str = "text", check_length: bool = True) -> dict[int, str]:
     """Section id -> message for every required section left empty or shorter than its minimum."""
     errors = {}
     for row in pledge.answers.select_related("section"):
@@ -202,7 +202,7 @@ def pledge_missing(pledge: Pledge, field: str = "text") -> dict[int, str]:
         section = row.section
         if section.required and not value:
             errors[section.pk] = _("This section is required.")
-        elif value and len(value) < section.min_length:
+        elif check_length and value and len(value) < section.min_length:
             errors[section.pk] = _("Please write at least %(min)d characters (now %(n)d).") % {
                 "min": section.min_length,
                 "n": len(value),
@@ -353,7 +353,9 @@ def pledge_review_submit(*, pledge: Pledge, actor, expected_version: int) -> Ple
             raise PledgeRefused(_("The year-end review is written after the pledge is approved, and only once."))
         _review_open(pledge)
         _check_version(pledge, expected_version)
-        errors = {pk: _("Write what you actually did.") for pk in pledge_missing(pledge, "review_text")}
+        errors = {
+            pk: _("Write what you actually did.") for pk in pledge_missing(pledge, "review_text", check_length=False)
+        }
         if not pledge.proposed_rating:
             errors["rating"] = _("Propose a rating.")
         if errors:

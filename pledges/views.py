@@ -452,7 +452,7 @@ def tracking(request: HttpRequest, pk: int) -> HttpResponse:
 def remind(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     cell = permissions.get_unit_or_404(request.user, pk, roles)
-    if not cell.is_cell:
+    if not cell.is_cell or not permissions.can_track_pledges(request.user, cell, roles):
         raise Http404
     permissions.require(permissions.can_remind_pledges(request.user, cell, roles))
     try:
