@@ -190,4 +190,15 @@ def seed(stdout) -> None:
     events = PledgeEvent.objects.filter(pledge__year=2020, created_at__year__gt=2020).order_by("id")
     for index, event in enumerate(events):
         PledgeEvent.objects.filter(pk=event.pk).update(created_at=start + datetime.timedelta(hours=7 * index))
+    stamps = {
+        "submitted": "submitted_at",
+        "resubmitted": "submitted_at",
+        "approved": "approved_at",
+        "rated": "rated_at",
+    }
+    for pledge in Pledge.objects.filter(year=2020, submitted_at__year__gt=2020).prefetch_related("events"):
+        fields = {stamps[e.action]: e.created_at for e in pledge.events.all() if e.action in stamps}
+        if pledge.approved_at is None:
+            fields.pop("approved_at", None)  # reopened since
+        Pledge.objects.filter(pk=pledge.pk).update(**fields)
     stdout.write(f"Pledges: template {template.year}, {made} new pledges, {Pledge.objects.count()} in all.")

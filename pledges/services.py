@@ -165,8 +165,9 @@ def _check_version(pledge: Pledge, expected_version: int) -> None:
     if pledge.version != expected_version:
         raise StaleVersion(
             _(
-                "This pledge was changed in another tab or on another device after you opened it. "
-                "Your text below was not saved: copy what you need, then reload the page."
+                "This pledge was changed in another tab or on another device after you opened this page, "
+                "so this save was refused. Your text is still here: press Save draft to compare it with the "
+                "saved version."
             )
         )
 
