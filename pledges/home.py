@@ -14,4 +14,5 @@ def nav_links(request, roles) -> list[tuple[str, str]]:
         unit = OrgUnit.objects.filter(path=path).only("pk").first()
         if unit is not None:
             links.append((_("Pledges overview"), reverse("pledges:committee", args=[unit.pk])))
+            links.append((_("Pledge templates"), reverse("pledges:templates")))
     return links

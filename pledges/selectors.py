@@ -180,5 +180,14 @@ def approved_in_cell(cell: OrgUnit, year: int) -> list[Pledge]:
     return pledges
 
 
+def templates_for_units(units) -> QuerySet[PledgeTemplate]:
+    return (
+        PledgeTemplate.objects.filter(unit__in=units)
+        .select_related("unit")
+        .annotate(started=Count("pledges"))
+        .order_by("-year", "unit__path")
+    )
+
+
 def today() -> datetime.date:
     return timezone.localdate()

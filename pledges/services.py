@@ -4,7 +4,7 @@ writes inside a transaction with the pledge row locked, and appends a PledgeEven
 import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -154,10 +154,13 @@ def pledge_start(*, member, template: PledgeTemplate, cell: OrgUnit) -> Pledge:
         return existing
     if not Membership.objects.filter(user=member, cell=cell, ended_on__isnull=True).exists():
         raise PermissionDenied
-    with transaction.atomic():
-        pledge = Pledge.objects.create(template=template, member=member, cell=cell, year=template.year)
-        PledgeAnswer.objects.bulk_create(PledgeAnswer(pledge=pledge, section=s) for s in template.sections.all())
-        _event(pledge, member, A.STARTED)
+    try:
+        with transaction.atomic():
+            pledge = Pledge.objects.create(template=template, member=member, cell=cell, year=template.year)
+            PledgeAnswer.objects.bulk_create(PledgeAnswer(pledge=pledge, section=s) for s in template.sections.all())
+            _event(pledge, member, A.STARTED)
+    except IntegrityError:  # two tabs pressed "start" at once: the constraint kept one
+        return Pledge.objects.get(member=member, year=template.year)
     return pledge
 
 

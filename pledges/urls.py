@@ -20,4 +20,7 @@ urlpatterns = [
     path("cells/<int:pk>/<int:year>/approved.zip", views.approved_zip, name="approved_zip"),
     path("units/<int:pk>/", views.committee, name="committee"),
     path("units/<int:pk>/<int:year>/pledges.csv", views.committee_csv, name="committee_csv"),
+    path("templates/", views.templates, name="templates"),
+    path("templates/new/", views.template_edit, name="template_new"),
+    path("templates/<int:pk>/", views.template_edit, name="template_edit"),
 ]
