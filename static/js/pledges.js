@@ -17,6 +17,8 @@
   function setup(form) {
     var status = form.querySelector("[data-autosave-status]");
     var versionInput = form.querySelector("[data-version]");
+    // form.action would be the button named "action": read the attribute.
+    var url = form.getAttribute("action");
     var timer = null;
     var dirty = false;
     var inFlight = false;
@@ -41,7 +43,7 @@
       inFlight = true;
       dirty = false;
       show(form.getAttribute("data-saving"));
-      var request = fetch(form.action, {
+      var request = fetch(url, {
         method: "POST",
         body: body(),
         credentials: "same-origin",
