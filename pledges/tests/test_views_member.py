@@ -219,3 +219,10 @@ def test_it_keeps_the_detail_page_flat_in_queries(client_as, personas, submitted
     client = client_as(personas["member_a"])
     with django_assert_max_num_queries(12):
         assert client.get(reverse("pledges:detail", args=[submitted.pk])).status_code == 200
+
+
+def test_it_shows_the_pledge_on_the_home_page(client_as, personas, submitted):
+    page = client_as(personas["member_a"]).get(reverse("home")).content.decode()
+    assert reverse("pledges:detail", args=[submitted.pk]) in page and "Đã nộp" in page
+    leader = client_as(personas["secretary_a"]).get(reverse("home")).content.decode()
+    assert "1 bản cam kết chờ duyệt" in leader
