@@ -89,7 +89,10 @@ class TrackingRow:
 def cell_tracking(cell: OrgUnit, template: PledgeTemplate | None, year: int) -> list[TrackingRow]:
     """Every active member of the cell with the state of their pledge for the year: two queries."""
     members = list(Membership.objects.filter(cell=cell, ended_on__isnull=True).select_related("user"))
-    pledges = {p.member_id: p for p in Pledge.objects.filter(year=year, member__in=[m.user_id for m in members])}
+    pledges = {
+        p.member_id: p
+        for p in Pledge.objects.filter(year=year, member__in=[m.user_id for m in members]).select_related("cell")
+    }
     today = timezone.localdate()
     due = template.due_on if template else None
     rows = []
