@@ -3,7 +3,7 @@
 import io
 from xml.sax.saxutils import escape
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -18,7 +18,13 @@ def _para(text: str, style) -> Paragraph:
 
 
 def pledge_pdf(pledge: Pledge) -> bytes:
-    """`pledge` must carry `answer_list` (see selectors.pledge_with_answers)."""
+    """`pledge` must carry `answer_list` (see selectors.pledge_with_answers). The paper is a
+    Vietnamese Party document whatever the reader's UI language (the rating labels too)."""
+    with translation.override("vi"):
+        return _build(pledge)
+
+
+def _build(pledge: Pledge) -> bytes:
     corepdf.register_fonts()
     st = corepdf.styles(corepdf.SERIF, 12)
     buffer = io.BytesIO()

@@ -226,3 +226,13 @@ def test_it_shows_the_pledge_on_the_home_page(client_as, personas, submitted):
     assert reverse("pledges:detail", args=[submitted.pk]) in page and "Đã nộp" in page
     leader = client_as(personas["secretary_a"]).get(reverse("home")).content.decode()
     assert "1 bản cam kết chờ duyệt" in leader
+
+
+def test_it_prints_the_rating_in_vietnamese_for_an_english_reader(client_as, personas, reviewed):
+    services.pledge_rate(pledge=reviewed, actor=personas["secretary_a"], rating="excellent")
+    member = personas["member_a"]
+    member.language = "en"
+    member.save()
+    response = client_as(member).get(reverse("pledges:pdf", args=[reviewed.pk]))
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split())
+    assert "Chi bộ xếp loại: Hoàn thành xuất sắc nhiệm vụ" in text
