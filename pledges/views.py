@@ -5,6 +5,7 @@ import zipfile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -41,10 +42,18 @@ def _is_autosave(request: HttpRequest) -> bool:
 # the pledge by its own member saves it. Anyone else who logs in on that browser never sees it.
 
 
+STASH_MAX_CHARS = 200_000  # a whole pledge is far less; bounds what an anonymous POST can park
+STASH_MAX_ITEMS = 3
+
+
 def _stash(request: HttpRequest, pk: int, kind: str) -> None:
+    data = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    if sum(len(k) + len(v) for k, v in data.items()) > STASH_MAX_CHARS:
+        return
     stash = request.session.get(STASH, {})
-    stash[str(pk)] = {"kind": kind, "data": {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}}
-    request.session[STASH] = stash
+    stash.pop(str(pk), None)
+    stash[str(pk)] = {"kind": kind, "data": data}
+    request.session[STASH] = dict(list(stash.items())[-STASH_MAX_ITEMS:])
 
 
 def _unstash(request: HttpRequest, pledge: Pledge) -> dict | None:
@@ -471,6 +480,10 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
     template = selectors.template_for_cell(cell, year)
     if template is None:
         raise Http404
+    # One round of reminders per cell and year per hour: a double click must not spam members.
+    if not cache.add(f"pledges:remind:{cell.pk}:{year}", 1, 3600):
+        messages.error(request, _("Reminders were already sent in the last hour."))
+        return redirect(f"{reverse('pledges:tracking', args=[pk])}?year={year}")
     behind = [r.membership.user for r in selectors.cell_tracking(cell, template, year) if r.state in selectors.BEHIND]
     count = services.pledges_remind(actor=request.user, cell=cell, template=template, behind=behind)
     messages.success(request, _("Reminders sent: %(n)d.") % {"n": count})

@@ -236,3 +236,9 @@ def test_it_prints_the_rating_in_vietnamese_for_an_english_reader(client_as, per
     response = client_as(member).get(reverse("pledges:pdf", args=[reviewed.pk]))
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split())
     assert "Chi bộ xếp loại: Hoàn thành xuất sắc nhiệm vụ" in text
+
+
+def test_it_does_not_park_oversized_posts_from_logged_out_browsers(client, personas, pledge):
+    response = client.post(reverse("pledges:save", args=[pledge.pk]), post_data(pledge, ["x" * 250_000]))
+    assert response.status_code == 302
+    assert "pledges.stash" not in client.session

@@ -114,6 +114,8 @@ def test_it_tracks_every_member_with_overdue_marks_and_reminds(client_as, person
     client.post(reverse("pledges:remind", args=[org["cell_a"].pk]), {"year": 2020})
     reminded = set(Notification.objects.filter(kind="pledge.reminder").values_list("user__username", flat=True))
     assert reminded == {"late_a", "secretary_a"}  # not started; member_a has submitted
+    client.post(reverse("pledges:remind", args=[org["cell_a"].pk]), {"year": 2020})
+    assert Notification.objects.filter(kind="pledge.reminder").count() == 2  # not again within the hour
 
 
 def test_it_keeps_the_tracking_table_flat(client_as, personas, template, org):
