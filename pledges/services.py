@@ -126,7 +126,7 @@ def _url(pledge: Pledge) -> str:
 
 
 def _locked(pledge: Pledge) -> Pledge:
-    return Pledge.objects.select_for_update().select_related("member", "cell", "template").get(pk=pledge.pk)
+    return Pledge.objects.select_for_update(of=("self",)).select_related("member", "cell", "template").get(pk=pledge.pk)
 
 
 def _event(pledge: Pledge, actor, action: str, comment: str = "", section_comments: list | None = None) -> PledgeEvent:

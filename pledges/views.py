@@ -141,9 +141,17 @@ def _render_detail(request, pledge, *, status=200, **state) -> HttpResponse:
         others = dict(pairs.get(pledge.pk, []))
         names = dict(Pledge.objects.filter(pk__in=others).values_list("pk", "member__full_name"))
         similar = [{"pk": pk, "name": names.get(pk, ""), "score": round(s * 100)} for pk, s in others.items()]
+    # Text posted that this page can no longer put back in a box (the pledge moved on
+    # meanwhile): shown read-only so that it can be copied, never dropped.
+    titles = {a.section_id: a.section.title for a in pledge.answer_list}
+    unsaved = list(state.get("unsaved", []))
+    for key, editable in (("texts", pledge.is_editable), ("reviews", pledge.status == Pledge.Status.APPROVED)):
+        if state.get(key) is not None and not (editable and pledge.member_id == request.user.pk):
+            unsaved += [(titles.get(sid, ""), text) for sid, text in state[key].items() if text.strip()]
     context = {
         "pledge": pledge,
         "roles": roles,
+        "unsaved": unsaved,
         "is_owner": pledge.member_id == request.user.pk,
         "can_review": can_review,
         "can_reopen": permissions.can_reopen_pledge(request.user, pledge, roles),
@@ -324,7 +332,8 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     pledge = permissions.get_pledge_or_404(request.user, pk, roles)
     permissions.require(permissions.can_review_pledge(request.user, pledge, roles))
-    form = DecideForm(request.POST, sections=list(pledge.template.sections.all()))
+    sections = list(pledge.template.sections.all())
+    form = DecideForm(request.POST, sections=sections)
     if not form.is_valid():
         return _render_detail(request, pledge, status=400, error=_("The comment is too long."))
     try:
@@ -337,7 +346,12 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _("The pledge was returned to the member with your comments."))
     except services.PledgeRefused as exc:
-        return _render_detail(request, pledge, status=409, error=exc.message)
+        typed = [(_("Overall comment"), form.cleaned_data["comment"])]
+        titles = {section.pk: section.title for section in sections}
+        typed += [(titles[sid], text) for sid, text in form.notes().items()]
+        return _render_detail(
+            request, pledge, status=409, error=exc.message, unsaved=[t for t in typed if t[1].strip()]
+        )
     return redirect("pledges:queue")
 
 
@@ -353,7 +367,10 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
             raise services.PledgeRefused(_("Give the reason for reopening."))
         services.pledge_reopen(pledge=pledge, actor=request.user, reason=form.cleaned_data["reason"])
     except services.PledgeRefused as exc:
-        return _render_detail(request, pledge, status=400, error=exc.message)
+        reason = request.POST.get("reason", "")
+        return _render_detail(
+            request, pledge, status=400, error=exc.message, unsaved=[(_("Reason"), reason)] if reason.strip() else []
+        )
     messages.success(request, _("The pledge was reopened; the member can revise it."))
     return redirect("pledges:detail", pk=pk)
 
@@ -372,7 +389,10 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
             pledge=pledge, actor=request.user, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
         )
     except services.PledgeRefused as exc:
-        return _render_detail(request, pledge, status=400, error=exc.message)
+        comment = request.POST.get("comment", "")
+        return _render_detail(
+            request, pledge, status=400, error=exc.message, unsaved=[(_("Comment"), comment)] if comment.strip() else []
+        )
     messages.success(request, _("The rating was recorded; the year is closed for this member."))
     return redirect("pledges:detail", pk=pk)
 

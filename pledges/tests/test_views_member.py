@@ -242,3 +242,24 @@ def test_it_does_not_park_oversized_posts_from_logged_out_browsers(client, perso
     response = client.post(reverse("pledges:save", args=[pledge.pk]), post_data(pledge, ["x" * 250_000]))
     assert response.status_code == 302
     assert "pledges.stash" not in client.session
+
+
+def test_it_shows_back_text_typed_on_a_page_that_went_stale(client_as, personas, submitted):
+    # The member's other tab still shows the draft form; the pledge was submitted meanwhile.
+    response = client_as(personas["member_a"]).post(
+        reverse("pledges:save", args=[submitted.pk]), post_data(submitted, ["Viết thêm ở thẻ cũ"], action="save")
+    )
+    assert response.status_code == 409
+    assert ">\nViết thêm ở thẻ cũ</textarea>" in response.content.decode()
+    assert stored(submitted)[0] != "Viết thêm ở thẻ cũ"
+
+
+def test_it_shows_back_a_secretarys_comment_when_the_decision_came_too_late(client_as, personas, approved):
+    sid = section_ids(approved)[0]
+    response = client_as(personas["secretary_a"]).post(
+        reverse("pledges:decide", args=[approved.pk]),
+        {"action": "return", "comment": "Nhận xét muộn", f"note-{sid}": "Góp ý mục một"},
+    )
+    content = response.content.decode()
+    assert response.status_code == 409
+    assert ">\nNhận xét muộn</textarea>" in content and ">\nGóp ý mục một</textarea>" in content
