@@ -243,3 +243,30 @@ def test_it_refuses_the_self_review_before_its_window(approved, personas):
             proposed_rating="",
             expected_version=approved.version,
         )
+
+
+def test_it_rates_straight_after_approval_when_the_template_has_no_year_end_review(approved, personas):
+    approved.template.has_year_end_review = False
+    approved.template.save()
+    with pytest.raises(services.PledgeRefused):
+        services.pledge_review_save_draft(
+            pledge=approved,
+            actor=personas["member_a"],
+            reviews={},
+            proposed_rating="good",
+            expected_version=approved.version,
+        )
+    p = services.pledge_rate(pledge=approved, actor=personas["secretary_a"], rating="good")
+    assert p.status == S.RATED and actions(p)[-1] == "rated"
+
+
+def test_it_emails_and_pushes_the_decision_to_the_member(
+    submitted, personas, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr("core.events.send_now", lambda group, event: sent.append((group, event)))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pledge_approve(pledge=submitted, actor=personas["secretary_a"])
+    assert [m.to for m in mailoutbox] == [[personas["member_a"].email]]
+    assert "phê duyệt" in mailoutbox[0].subject
+    assert any(e["type"] == "notification.created" and g.endswith(f".{personas['member_a'].pk}") for g, e in sent)
