@@ -8,7 +8,6 @@ compare-and-set, so a save from an older page (a second tab) is refused, never m
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from cells.models import OrgUnit
 
@@ -37,7 +36,7 @@ class PledgeTemplate(models.Model):
         OrgUnit, on_delete=models.PROTECT, related_name="pledge_templates", verbose_name=_("committee")
     )
     year = models.PositiveIntegerField(_("year"))
-    title = models.CharField(pgettext_lazy("pledge", "title"), max_length=300)
+    title = models.CharField(_("form title"), max_length=300)
     intro = models.TextField(_("introduction"), blank=True)
     intro_html = models.TextField(blank=True)
     has_year_end_review = models.BooleanField(_("year-end review"), default=True)
@@ -62,7 +61,7 @@ class PledgeTemplate(models.Model):
 class TemplateSection(models.Model):
     template = models.ForeignKey(PledgeTemplate, on_delete=models.CASCADE, related_name="sections")
     order = models.PositiveIntegerField(_("order"))
-    title = models.CharField(pgettext_lazy("pledge", "title"), max_length=300)
+    title = models.CharField(_("section title"), max_length=300)
     guidance = models.TextField(_("guidance"), blank=True)
     required = models.BooleanField(_("required"), default=True)
     min_length = models.PositiveIntegerField(_("minimum length"), default=0)
@@ -94,9 +93,7 @@ class Pledge(models.Model):
     # The cell the member belonged to when starting: its leaders review this pledge.
     cell = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="pledges", verbose_name=_("cell"))
     year = models.PositiveIntegerField(_("year"))
-    status = models.CharField(
-        pgettext_lazy("pledge", "status"), max_length=16, choices=Status.choices, default=Status.DRAFT
-    )
+    status = models.CharField(_("pledge status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(default=1)
     # Word-shingle hashes of all answers, kept for the near-identical check (no text re-read).
     fingerprint = models.JSONField(default=list, blank=True)
