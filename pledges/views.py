@@ -65,6 +65,14 @@ def _unstash(request: HttpRequest, pledge: Pledge) -> dict | None:
     return item if pledge.member_id == request.user.pk else None
 
 
+def _drop_stash(request: HttpRequest, pledge: Pledge) -> None:
+    """The member saved from a live page: an older parked copy must not come back later."""
+    stash = request.session.get(STASH)
+    if stash and str(pledge.pk) in stash:
+        stash.pop(str(pledge.pk))
+        request.session[STASH] = stash
+
+
 def _logged_out(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     _stash(request, pk, kind)
     login_url = f"{reverse('account_login')}?next={reverse('pledges:detail', args=[pk])}"
@@ -245,6 +253,8 @@ def _save_post(request: HttpRequest, pledge: Pledge, restored: bool = False) -> 
         if autosave:
             return JsonResponse({"ok": False, "error": exc.message}, status=409)
         return _render_detail(request, pledge, status=409, texts=texts, error=exc.message)
+    if not restored:
+        _drop_stash(request, pledge)
     if autosave:
         return JsonResponse({"ok": True, "version": pledge.version})
     if request.POST.get("action") == "submit":
@@ -295,6 +305,8 @@ def _self_review_post(request: HttpRequest, pledge: Pledge, restored: bool = Fal
             proposed_rating=rating,
             expected_version=form.cleaned_data["version"],
         )
+        if not restored:
+            _drop_stash(request, pledge)
         if autosave:
             return JsonResponse({"ok": True, "version": pledge.version})
         if request.POST.get("action") == "submit":

@@ -263,3 +263,14 @@ def test_it_shows_back_a_secretarys_comment_when_the_decision_came_too_late(clie
     content = response.content.decode()
     assert response.status_code == 409
     assert ">\nNhận xét muộn</textarea>" in content and ">\nGóp ý mục một</textarea>" in content
+
+
+def test_it_forgets_a_parked_copy_once_the_member_saves_from_a_live_page(client, personas, pledge):
+    _login(client, personas["member_a"])
+    Session.objects.all().delete()
+    client.post(reverse("pledges:save", args=[pledge.pk]), post_data(pledge, ["Bản cũ lúc hết phiên"], autosave="1"))
+    _login(client, personas["member_a"])  # in another tab; the old tab then saves newer text
+    client.post(reverse("pledges:save", args=[pledge.pk]), post_data(pledge, ["Bản mới hơn"], action="save"))
+    page = client.get(reverse("pledges:detail", args=[pledge.pk]))
+    assert page.status_code == 200 and stored(pledge)[0] == "Bản mới hơn"
+    assert "Bản cũ lúc hết phiên" not in page.content.decode()
