@@ -171,3 +171,28 @@ def test_it_shows_the_members_deadline(client_as, personas, template):
     page = client_as(personas["member_a"]).get(reverse("pledges:mine")).content.decode()
     assert template.due_on.strftime("%d/%m/%Y") in page
     assert datetime.date.today() > template.due_on and "overdue" in page
+
+
+def test_it_finds_the_same_pairs_as_comparing_every_pair():
+    import itertools
+    import random
+
+    rng = random.Random(5)
+    words = [f"từ{i}" for i in range(300)]
+    base = [" ".join(rng.choice(words) for _ in range(rng.randrange(3, 200))) for _ in range(12)]
+    texts = list(base)
+    for _ in range(10):  # near copies: a few words changed
+        copy = rng.choice(base).split()
+        for _ in range(rng.randrange(0, 5)):
+            copy[rng.randrange(len(copy))] = rng.choice(words)
+        texts.append(" ".join(copy))
+    fps = {i: similarity.fingerprint(t) for i, t in enumerate(texts)}
+    sets = {k: set(v) for k, v in fps.items()}
+    for threshold in (0.6, 0.9):
+        brute = [
+            (a, b, len(sets[a] & sets[b]) / len(sets[a] | sets[b]))
+            for a, b in itertools.combinations(sorted(sets), 2)
+            if len(sets[a] & sets[b]) / len(sets[a] | sets[b]) >= threshold
+        ]
+        found = similarity.similar_pairs(fps, threshold)
+        assert sorted(found) == sorted(brute) and brute
