@@ -103,6 +103,19 @@ def test_it_runs_the_whole_cycle_with_the_timeline(browser, live_server_url):
 
     member.goto(url)
     expect(member.locator(".pledge-status").first).to_have_text("Đã phê duyệt")
+    expect(member.locator("form[action$='/save/']")).to_have_count(0)
+    # Not only hidden: the server refuses an edit of the approved pledge sent by hand.
+    token = next(c["value"] for c in member.context.cookies() if c["name"] == "csrftoken")
+    version = member.locator("form[action$='/self-review/'] [data-version]").input_value()
+    answer = (
+        member.locator("form[action$='/self-review/'] textarea").first.get_attribute("name").replace("review", "answer")
+    )
+    edit = member.request.post(
+        url + "save/", form={"version": version, answer: "Sửa sau khi duyệt"}, headers={"X-CSRFToken": token}
+    )
+    assert edit.status == 409
+    member.goto(url)
+    expect(member.get_by_text("Sửa sau khi duyệt")).to_have_count(0)
     reviews = member.locator("form[action$='/self-review/'] textarea")
     for index in range(6):
         reviews.nth(index).fill(f"Đã thực hiện mục {index + 1} đúng kế hoạch.")
@@ -123,5 +136,8 @@ def test_it_runs_the_whole_cycle_with_the_timeline(browser, live_server_url):
         "Đã nộp bản tự kiểm điểm cuối năm", "Đã xếp loại",
     ]  # fmt: skip
     # The server refuses a change to the closed pledge even from a hand-made request.
-    response = member.request.post(url + "save/", form={"version": "1", "autosave": "1"})
-    assert response.status in (403, 409)
+    token = next(c["value"] for c in member.context.cookies() if c["name"] == "csrftoken")
+    response = member.request.post(
+        url + "save/", form={"version": "1", "autosave": "1"}, headers={"X-CSRFToken": token}
+    )
+    assert response.status == 409 and "không thể sửa" in response.json()["error"]
