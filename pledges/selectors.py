@@ -114,11 +114,12 @@ class CellCounts:
     submitted: int
     approved: int
     rated: int
+    overdue: int = 0  # members without a handed-in pledge once the due date has passed
 
 
 def committee_counts(user, unit: OrgUnit, year: int, roles=None) -> list[CellCounts]:
     """For each cell under `unit`: members, started, submitted (ever), approved (or later),
-    rated. Three queries whatever the number of cells."""
+    rated, overdue. Four queries whatever the number of cells."""
     if not permissions.can_view_unit(user, unit, roles):
         return []
     cells = list(OrgUnit.objects.filter(path__startswith=unit.path, kind=OrgUnit.Kind.CELL).order_by("path"))
@@ -139,19 +140,33 @@ def committee_counts(user, unit: OrgUnit, year: int, roles=None) -> list[CellCou
             submitted=Count("id", filter=Q(submitted_at__isnull=False)),
             approved=Count("id", filter=Q(status__in=done)),
             rated=Count("id", filter=Q(status=S.RATED)),
+            handed_in=Count("id", filter=Q(status__in=[S.SUBMITTED, *done])),
         )
     }
+    prefixes = [unit.path[:i] for i in range(OrgUnit.steplen, len(unit.path) + 1, OrgUnit.steplen)]
+    # Each cell follows the nearest template above it: the longest path that prefixes its own.
+    dues = sorted(
+        PledgeTemplate.objects.filter(year=year)
+        .filter(Q(unit__path__in=prefixes) | Q(unit__path__startswith=unit.path))
+        .values_list("unit__path", "due_on"),
+        key=lambda item: -len(item[0]),
+    )
+    today = timezone.localdate()
     out = []
     for cell in cells:
         s = stats.get(cell.pk, {})
+        due = next((d for path, d in dues if cell.path.startswith(path)), None)
+        n = members.get(cell.pk, 0)
+        overdue = max(0, n - s.get("handed_in", 0)) if due and today > due else 0
         out.append(
             CellCounts(
                 cell,
-                members.get(cell.pk, 0),
+                n,
                 s.get("started", 0),
                 s.get("submitted", 0),
                 s.get("approved", 0),
                 s.get("rated", 0),
+                overdue,
             )
         )
     return out

@@ -553,7 +553,10 @@ def committee(request: HttpRequest, pk: int) -> HttpResponse:
     counts = (
         selectors.committee_counts(request.user, unit, year, permissions.roles_for_request(request)) if year else []
     )
-    totals = {k: sum(getattr(c, k) for c in counts) for k in ("members", "started", "submitted", "approved", "rated")}
+    totals = {
+        k: sum(getattr(c, k) for c in counts)
+        for k in ("members", "started", "submitted", "approved", "rated", "overdue")
+    }
     return render(
         request,
         "pledges/committee.html",
@@ -568,12 +571,12 @@ def committee_csv(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     out = io.StringIO()
     out.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with the byte-order mark
     writer = csv.writer(out)
-    writer.writerow([_("Cell"), _("Members"), _("Started"), _("Submitted"), _("Approved"), _("Rated")])
+    writer.writerow([_("Cell"), _("Members"), _("Started"), _("Submitted"), _("Approved"), _("Rated"), _("Overdue")])
     for c in counts:
         name = c.cell.name
         if name[:1] in ("=", "+", "-", "@"):
             name = "'" + name  # no formulas in spreadsheets
-        writer.writerow([name, c.members, c.started, c.submitted, c.approved, c.rated])
+        writer.writerow([name, c.members, c.started, c.submitted, c.approved, c.rated, c.overdue])
     response = HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="pledges-{year}-{unit.pk}.csv"'
     return response

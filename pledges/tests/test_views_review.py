@@ -149,7 +149,7 @@ def test_it_counts_per_cell_for_the_committee_with_csv(
     for i in range(5):
         org["committee"].add_child(name=f"Chi bộ thêm {i}", kind="cell")
     client = client_as(personas["officer"])
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         page = client.get(reverse("pledges:committee", args=[org["committee"].pk]))
     assert page.status_code == 200 and "Chi bộ A" in page.content.decode()
     response = client.get(reverse("pledges:committee_csv", args=[org["committee"].pk, 2020]))
@@ -157,7 +157,15 @@ def test_it_counts_per_cell_for_the_committee_with_csv(
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     by_cell = {r[0]: r[1:] for r in rows[1:]}
-    assert by_cell["Chi bộ A"] == ["2", "1", "1", "1", "0"] and by_cell["Chi bộ B"] == ["1", "0", "0", "0", "0"]
+    # Chi bộ A: member_a approved, secretary_a never started (due 31/03/2020 has passed).
+    assert by_cell["Chi bộ A"] == ["2", "1", "1", "1", "0", "1"] and by_cell["Chi bộ B"] == [
+        "1",
+        "0",
+        "0",
+        "0",
+        "0",
+        "1",
+    ]
 
 
 def test_it_lets_the_officer_drill_down_and_read(client_as, personas, approved, org):
@@ -196,3 +204,15 @@ def test_it_finds_the_same_pairs_as_comparing_every_pair():
         ]
         found = similarity.similar_pairs(fps, threshold)
         assert sorted(found) == sorted(brute) and brute
+
+
+def test_it_counts_overdue_against_the_nearest_template(client_as, personas, org):
+    from conftest import make_user
+
+    root = make_user("root", is_superuser=True)
+    make_member("c_member", org["cell_c"])
+    services.template_create(actor=root, unit=org["province"], year=2021, title="T", due_on=datetime.date(2000, 1, 1))
+    services.template_create(actor=root, unit=org["committee"], year=2021, title="T", due_on=datetime.date(2999, 1, 1))
+    response = client_as(root).get(reverse("pledges:committee_csv", args=[org["province"].pk, 2021]))
+    rows = {r[0]: r for r in csv.reader(io.StringIO(response.content.decode("utf-8").lstrip("\ufeff")))}
+    assert rows["Chi bộ A"][-1] == "0" and rows["Chi bộ C"][-1] == "1"
