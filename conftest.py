@@ -39,12 +39,13 @@ def org(db):
     """Province > committee > cells A and B; a second committee > cell C."""
     from cells.models import OrgUnit
 
-    province = OrgUnit.add_root(name="Tỉnh ủy Thử nghiệm", kind=OrgUnit.Kind.COMMITTEE, code="TN")
-    committee = province.add_child(name="Đảng ủy Khối", kind=OrgUnit.Kind.COMMITTEE)
-    other_committee = province.add_child(name="Đảng ủy xã Khác", kind=OrgUnit.Kind.COMMITTEE)
-    cell_a = committee.add_child(name="Chi bộ A", kind=OrgUnit.Kind.CELL)
-    cell_b = committee.add_child(name="Chi bộ B", kind=OrgUnit.Kind.CELL)
-    cell_c = other_committee.add_child(name="Chi bộ C", kind=OrgUnit.Kind.CELL)
+    committee_kind, cell_kind = OrgUnit.Kind.COMMITTEE, OrgUnit.Kind.CELL
+    province = OrgUnit.objects.add_root({"name": "Tỉnh ủy Thử nghiệm", "kind": committee_kind, "code": "TN"})
+    committee = OrgUnit.objects.add_child(province, {"name": "Đảng ủy Khối", "kind": committee_kind})
+    other_committee = OrgUnit.objects.add_child(province, {"name": "Đảng ủy xã Khác", "kind": committee_kind})
+    cell_a = OrgUnit.objects.add_child(committee, {"name": "Chi bộ A", "kind": cell_kind})
+    cell_b = OrgUnit.objects.add_child(committee, {"name": "Chi bộ B", "kind": cell_kind})
+    cell_c = OrgUnit.objects.add_child(other_committee, {"name": "Chi bộ C", "kind": cell_kind})
     for unit in (province, committee, other_committee, cell_a, cell_b, cell_c):
         unit.refresh_from_db()
     return {

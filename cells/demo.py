@@ -102,7 +102,7 @@ def _unit(parent: OrgUnit | None, name: str, kind: str, code: str = "") -> OrgUn
     unit = qs.filter(name=name).first()
     if unit is None:
         fields = {"name": name, "kind": kind, "code": code}
-        unit = OrgUnit.add_root(**fields) if parent is None else parent.add_child(**fields)
+        unit = OrgUnit.objects.add_root(fields) if parent is None else OrgUnit.objects.add_child(parent, fields)
     return unit
 
 

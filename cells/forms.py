@@ -18,6 +18,10 @@ class MemberAddForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
     status = forms.ChoiceField(label=_("Status"), choices=Membership.Status.choices, initial=Membership.Status.OFFICIAL)
 
+    def __init__(self, *args, cell=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cell = cell
+
     def clean(self):
         data = super().clean()
         if self.errors:
@@ -31,7 +35,7 @@ class MemberAddForm(forms.Form):
             role=data["role"],
             status=data["status"],
         )
-        validate_rows([row])
+        validate_rows([row], cell=self.cell)
         for message in row.errors:
             self.add_error(None, message)
         self.row = row

@@ -120,7 +120,8 @@ def decode(data: bytes) -> str:
     raise ValidationError(_("The file is not a text CSV file. Save it from Excel as “CSV UTF-8”."))
 
 
-def parse_members_csv(data: bytes) -> ImportResult:
+def parse_members_csv(data: bytes, unit=None) -> ImportResult:
+    """Read and check a member list; with `unit` (the target cell), check its secretary too."""
     result = ImportResult()
     if len(data) > MAX_BYTES:
         result.errors.append(_("The file is larger than 1 MB."))
@@ -138,7 +139,7 @@ def parse_members_csv(data: bytes) -> ImportResult:
     # newline="" as the csv docs ask: a lone "\r" ends a line too (Excel's "CSV (Macintosh)").
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return _read_rows(result, reader)
+        return _read_rows(result, reader, unit)
     except csv.Error:
         # A garbled file (a field over csv's size limit, say) is the user's error, not a 500.
         result.rows = []
@@ -146,7 +147,7 @@ def parse_members_csv(data: bytes) -> ImportResult:
         return result
 
 
-def _read_rows(result: ImportResult, reader) -> ImportResult:
+def _read_rows(result: ImportResult, reader, unit) -> ImportResult:
     header = next(reader)
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
@@ -196,11 +197,11 @@ def _read_rows(result: ImportResult, reader) -> ImportResult:
         else:
             row.errors.append(_("Unknown status “%(value)s” (use: chính thức, dự bị).") % {"value": status})
         rows.append(row)
-    result.rows = validate_rows(rows)
+    result.rows = validate_rows(rows, cell=unit)
     return result
 
 
-def validate_rows(rows: list[MemberRow]) -> list[MemberRow]:
+def validate_rows(rows: list[MemberRow], cell=None) -> list[MemberRow]:
     """Check names, e-mails and usernames against each other and the database (3 queries)."""
     emails = {row.email.lower() for row in rows if row.email}
     usernames = {row.username.lower() for row in rows if row.username}
@@ -251,8 +252,32 @@ def validate_rows(rows: list[MemberRow]) -> list[MemberRow]:
                     % {"value": row.username, "line": seen_usernames[key]}
                 )
             seen_usernames.setdefault(key, row.line)
+    if cell is not None:
+        _check_secretaries(rows, cell)
     _fill_usernames(rows, set(seen_usernames))
     return rows
+
+
+def _check_secretaries(rows: list[MemberRow], cell) -> None:
+    """A cell has one secretary: say so at preview, not as a failure at confirmation."""
+    current = (
+        Membership.objects.filter(cell=cell, role=Membership.Role.SECRETARY, ended_on__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    first_line = None
+    for row in rows:
+        if row.role != Membership.Role.SECRETARY:
+            continue
+        if current is not None:
+            row.errors.append(
+                _("%(cell)s already has a secretary, %(name)s. Change their role first.")
+                % {"cell": cell.name, "name": current.user.full_name}
+            )
+        elif first_line is not None:
+            row.errors.append(_("Only one secretary per cell: line %(line)d is already one.") % {"line": first_line})
+        else:
+            first_line = row.line
 
 
 def _fill_usernames(rows: list[MemberRow], chosen: set[str]) -> None:

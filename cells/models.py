@@ -71,6 +71,11 @@ class Membership(models.Model):
             models.UniqueConstraint(
                 fields=["user"], condition=Q(ended_on__isnull=True), name="cells_one_active_membership_per_user"
             ),
+            models.UniqueConstraint(
+                fields=["cell"],
+                condition=Q(ended_on__isnull=True, role="secretary"),
+                name="cells_one_active_secretary_per_cell",
+            ),
         ]
         indexes = [models.Index(fields=["cell", "ended_on"])]
 

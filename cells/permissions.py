@@ -85,6 +85,21 @@ def can_manage_members(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
     return r.is_superuser or is_cell_leader(user, cell, r) or r.oversees(cell)
 
 
+def can_manage_membership(user, membership: Membership, roles: Roles | None = None) -> bool:
+    """Change the role of, end, or re-invite this one membership.
+
+    Officers above the cell and site admins may. A cell leader may, except on their own
+    membership (nobody promotes or removes themselves) and, for a deputy, except on the
+    secretary's (the deputy answers to the secretary).
+    """
+    r = _roles(user, roles)
+    if r.is_superuser or r.oversees(membership.cell):
+        return True
+    if not is_cell_leader(user, membership.cell, r) or membership.user_id == user.pk:
+        return False
+    return not (r.membership.role == Membership.Role.DEPUTY and membership.role == Membership.Role.SECRETARY)
+
+
 def can_move_members(user, cell: OrgUnit, target: OrgUnit | None = None, roles: Roles | None = None) -> bool:
     """Move a member between cells: an officer over both cells (or a site admin)."""
     r = _roles(user, roles)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from cells.models import Membership, MembershipEvent, OrgUnit
-from cells.permissions import Roles, units_overseen
+from cells.permissions import Roles, can_view_cell, units_overseen
 
 
 def cell_members(cell: OrgUnit) -> QuerySet[Membership]:
@@ -28,10 +28,13 @@ def cell_past_members(cell: OrgUnit) -> QuerySet[Membership]:
     return Membership.objects.filter(cell=cell, ended_on__isnull=False).select_related("user").order_by("-ended_on")
 
 
-def membership_history(membership: Membership) -> QuerySet[MembershipEvent]:
-    return MembershipEvent.objects.filter(membership__user_id=membership.user_id).select_related(
+def membership_history(membership: Membership, user, roles: Roles) -> list[MembershipEvent]:
+    """The person's membership events in the cells this user may see: what happens to a
+    member after they move on is the new cell's business, not the old secretary's."""
+    events = MembershipEvent.objects.filter(membership__user_id=membership.user_id).select_related(
         "actor", "membership__cell"
     )
+    return [event for event in events if can_view_cell(user, event.membership.cell, roles)]
 
 
 @dataclass

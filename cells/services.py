@@ -32,6 +32,23 @@ def _access_revoked(user_id: int, cell_id: int) -> None:
     publish_on_commit(user_group(user_id), {"type": "access.revoked", "cell": cell_id})
 
 
+def _check_one_secretary(cell: OrgUnit, role: str, exclude_pk: int | None = None) -> None:
+    if role != Membership.Role.SECRETARY:
+        return
+    current = (
+        Membership.objects.select_for_update()
+        .filter(cell=cell, role=Membership.Role.SECRETARY, ended_on__isnull=True)
+        .exclude(pk=exclude_pk)
+        .select_related("user")
+        .first()
+    )
+    if current is not None:
+        raise ValidationError(
+            _("%(cell)s already has a secretary, %(name)s. Change their role first.")
+            % {"cell": cell.name, "name": current.user.full_name}
+        )
+
+
 def membership_add(
     *,
     actor: User | None,
@@ -46,6 +63,7 @@ def membership_add(
     with transaction.atomic():
         if Membership.objects.select_for_update().filter(user=user, ended_on__isnull=True).exists():
             raise ValidationError(_("%(name)s is already an active member of a cell.") % {"name": user.full_name})
+        _check_one_secretary(cell, role)
         membership = Membership.objects.create(
             user=user, cell=cell, role=role, status=status, started_on=started_on or _today()
         )
@@ -57,6 +75,7 @@ def membership_change_role(*, actor: User | None, membership: Membership, role: 
     if not membership.is_active:
         raise ValidationError(_("This membership has ended and can no longer be changed."))
     with transaction.atomic():
+        _check_one_secretary(membership.cell, role, exclude_pk=membership.pk)
         old = f"{membership.get_role_display()}, {membership.get_status_display()}"
         membership.role = role
         membership.status = status

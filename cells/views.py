@@ -84,7 +84,7 @@ def _managed_cell(request: HttpRequest, pk: int) -> OrgUnit:
 @login_required
 def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     cell = _managed_cell(request, pk)
-    form = MemberAddForm(request.POST or None)
+    form = MemberAddForm(request.POST or None, cell=cell)
     if request.method == "POST" and form.is_valid():
         try:
             membership = services.member_invite(actor=request.user, cell=cell, row=form.row)
@@ -114,7 +114,7 @@ def member_import(request: HttpRequest, pk: int) -> HttpResponse:
                 data = base64.b64decode(request.POST["payload"], validate=True)
             except (binascii.Error, ValueError):
                 data = b""
-            result = parse_members_csv(data)
+            result = parse_members_csv(data, unit=cell)
             if result.ok:
                 try:
                     imported = services.members_import(actor=request.user, cell=cell, rows=result.rows)
@@ -127,7 +127,7 @@ def member_import(request: HttpRequest, pk: int) -> HttpResponse:
             form = MemberImportForm(request.POST, request.FILES)
             if form.is_valid():
                 data = form.cleaned_data["file"].read()
-                result = parse_members_csv(data)
+                result = parse_members_csv(data, unit=cell)
                 if result.ok:
                     payload = base64.b64encode(data).decode("ascii")
     return render(
@@ -138,7 +138,7 @@ def member_import(request: HttpRequest, pk: int) -> HttpResponse:
 def _managed_membership(request: HttpRequest, pk: int):
     roles = permissions.roles_for_request(request)
     membership = permissions.get_membership_or_404(request.user, pk, roles)
-    permissions.require(permissions.can_manage_members(request.user, membership.cell, roles))
+    permissions.require(permissions.can_manage_membership(request.user, membership, roles))
     return membership, roles
 
 
@@ -186,7 +186,7 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "role_form": role_form,
             "end_form": end_form,
             "move_form": move_form if can_move else None,
-            "history": selectors.membership_history(membership),
+            "history": selectors.membership_history(membership, request.user, roles),
         },
     )
 

@@ -322,3 +322,71 @@ def test_it_lets_the_officer_import_into_a_cell_below_them(
         assert officer.post(url, {"payload": preview.context["payload"]}).status_code == 302
     assert Membership.objects.filter(cell=org["cell_b"], user__email="an@example.org").exists()
     assert _upload(officer, org["cell_c"], GOOD).status_code == 404
+
+
+def test_it_shows_hostile_names_as_text_in_the_preview_and_the_member_list(
+    client_as, org, personas, django_capture_on_commit_callbacks
+):
+    import csv
+    import io
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.utils.html import escape
+
+    lines = (Path(settings.BASE_DIR) / "testdata" / "xss-payload-list.txt").read_text(encoding="utf-8").splitlines()
+    payloads = [p.strip() for p in lines if "<" in p and len(p) <= 150][:40]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Họ và tên", "Email"])
+    for i, payload in enumerate(payloads):
+        writer.writerow([payload, f"x{i}@example.org"])
+    secretary = client_as(personas["secretary_a"])
+    preview = _upload(secretary, org["cell_a"], out.getvalue())
+    assert preview.context["result"].ok, _row_errors(preview.context["result"])
+    url = reverse("cells:member_import", args=[org["cell_a"].pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert secretary.post(url, {"payload": preview.context["payload"]}).status_code == 302
+    page = secretary.get(reverse("cells:unit", args=[org["cell_a"].pk])).content.decode()
+    for html in (preview.content.decode(), page):
+        for payload in payloads:
+            assert payload not in html
+            assert escape(payload) in html
+
+
+def test_it_previews_an_excel_file_uploaded_over_http(client_as, org, personas):
+    text = "\ufeffHo va ten;Email;Vai tro;Trang thai\r\nNguyễn Văn An;an@example.org;Phó bí thư;Dự bị\r\n"
+    response = _upload(client_as(personas["secretary_a"]), org["cell_a"], text)
+    result = response.context["result"]
+    assert result.ok
+    assert (result.rows[0].full_name, result.rows[0].role, result.rows[0].status) == (
+        "Nguyễn Văn An",
+        "deputy",
+        "probationary",
+    )
+    assert base64.b64decode(response.context["payload"]).startswith(b"\xef\xbb\xbf")  # the file as uploaded
+
+
+def test_it_imports_once_when_the_confirmation_is_sent_twice(
+    client_as, org, personas, mailoutbox, django_capture_on_commit_callbacks
+):
+    secretary = client_as(personas["secretary_a"])
+    payload = _upload(secretary, org["cell_a"], GOOD).context["payload"]
+    url = reverse("cells:member_import", args=[org["cell_a"].pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert secretary.post(url, {"payload": payload}).status_code == 302
+        again = secretary.post(url, {"payload": payload})
+    assert again.status_code == 200
+    assert not again.context["result"].ok
+    assert User.objects.filter(email__in=["an@example.org", "binh@example.org"]).count() == 2
+    assert len(mailoutbox) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [1, 300])
+def test_it_checks_a_file_in_three_queries_whatever_its_length(django_assert_max_num_queries, size):
+    text = "Ho ten,Email\n" + "".join(f"Nguyễn Văn {i},n{i}@example.org\n" for i in range(size))
+    with django_assert_max_num_queries(3):  # e-mails taken, usernames taken, usernames to suggest around
+        result = _parse(text)
+    assert result.ok
+    assert len({row.username for row in result.rows}) == size

@@ -84,3 +84,25 @@ def test_it_raises_404_for_hidden_objects_and_403_for_forbidden_actions(org, per
     with pytest.raises(PermissionDenied):
         permissions.require(False)
     permissions.require(True)
+
+
+def test_it_lets_no_leader_manage_their_own_membership_nor_a_deputy_the_secretarys(org, personas, client_as):
+    deputy = make_member("deputy_a", org["cell_a"], role="deputy")
+    secretary_membership = Membership.objects.get(user=personas["secretary_a"], ended_on__isnull=True)
+    deputy_membership = Membership.objects.get(user=deputy, ended_on__isnull=True)
+    member_membership = Membership.objects.get(user=personas["member_a"], ended_on__isnull=True)
+
+    assert permissions.can_manage_membership(deputy, member_membership)
+    assert not permissions.can_manage_membership(deputy, secretary_membership)
+    assert not permissions.can_manage_membership(deputy, deputy_membership)
+    assert not permissions.can_manage_membership(personas["secretary_a"], secretary_membership)
+    assert permissions.can_manage_membership(personas["secretary_a"], deputy_membership)
+    assert permissions.can_manage_membership(personas["officer"], secretary_membership)
+    assert not permissions.can_manage_membership(personas["member_a"], member_membership)
+
+    # Over HTTP the deputy may see the secretary's page but not change it.
+    url = f"/cells/memberships/{secretary_membership.pk}/"
+    response = client_as(deputy).post(url, {"action": "role", "role": "member", "status": "official"})
+    assert response.status_code == 403
+    secretary_membership.refresh_from_db()
+    assert secretary_membership.role == "secretary"

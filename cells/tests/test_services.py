@@ -41,13 +41,26 @@ def test_it_refuses_a_second_active_membership(org, personas):
 
 def test_it_changes_roles_only_on_active_memberships(org, personas):
     membership = _active(personas["member_a"])
-    services.membership_change_role(actor=None, membership=membership, role="secretary", status="probationary")
+    services.membership_change_role(actor=None, membership=membership, role="deputy", status="probationary")
     event = membership.events.get()
     assert event.action == "role_changed"
     assert "→" in event.detail
     services.membership_end(actor=None, membership=membership, reason="x")
     with pytest.raises(ValidationError):
         services.membership_change_role(actor=None, membership=membership, role="member", status="official")
+
+
+def test_it_keeps_one_secretary_per_cell(org, personas):
+    membership = _active(personas["member_a"])
+    with pytest.raises(ValidationError, match="Lê Thị Bích"):
+        services.membership_change_role(actor=None, membership=membership, role="secretary", status="official")
+    membership.refresh_from_db()
+    assert membership.role == "member"
+    services.membership_change_role(
+        actor=None, membership=_active(personas["secretary_a"]), role="member", status="official"
+    )
+    services.membership_change_role(actor=None, membership=membership, role="secretary", status="official")
+    assert Membership.objects.filter(cell=org["cell_a"], role="secretary", ended_on__isnull=True).get() == membership
 
 
 def test_it_ends_a_membership_and_tells_the_users_sockets_after_commit(

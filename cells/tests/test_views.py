@@ -253,6 +253,21 @@ def test_it_moves_a_member_between_cells_as_the_officer_over_both(client_as, org
     assert member.get(reverse("cells:mine"))["Location"] == reverse("cells:unit", args=[org["cell_b"].pk])
 
 
+def test_it_keeps_the_new_cells_history_from_the_old_secretary(client_as, org, personas):
+    from cells import services
+
+    old = _membership(personas["member_a"])
+    new = services.membership_move(actor=personas["officer"], membership=old, to_cell=org["cell_b"])
+    secretary_b = make_member("secretary_b", org["cell_b"], role="secretary", full_name="Bí Thư Bê")
+    services.membership_change_role(actor=secretary_b, membership=new, role="deputy", status="probationary")
+    old_page = client_as(personas["secretary_a"]).get(reverse("cells:membership", args=[old.pk])).content.decode()
+    assert "Bí Thư Bê" not in old_page
+    assert len(old_page.split("<li><time")) - 1 == 2  # ended and moved, both in cell A
+    officer_page = client_as(personas["officer"]).get(reverse("cells:membership", args=[new.pk])).content.decode()
+    assert "Bí Thư Bê" in officer_page
+    assert len(officer_page.split("<li><time")) - 1 == 4
+
+
 def test_it_refuses_a_move_by_the_secretary(client_as, org, personas):
     membership = _membership(personas["member_a"])
     client = client_as(personas["secretary_a"])

@@ -96,3 +96,10 @@ def test_it_pages_long_lists(client_as, personas):
     assert len(first.context["page"].object_list) == 30
     second = client.get(reverse("notifications:list") + "?page=2")
     assert len(second.context["page"].object_list) == 5
+
+
+def test_it_shows_messages_as_text(client_as, personas):
+    _send(personas["member_a"], '<img src=x onerror="alert(1)">')
+    html = client_as(personas["member_a"]).get(reverse("notifications:list")).content.decode()
+    assert '<img src=x onerror="alert(1)">' not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
