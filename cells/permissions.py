@@ -248,3 +248,64 @@ def can_revoke_certificate(user, certificate, roles: Roles | None = None) -> boo
 def can_view_attempt(user, attempt, roles: Roles | None = None) -> bool:
     """An attempt's answers are the member's own."""
     return attempt.user_id == getattr(user, "pk", None)
+
+
+# --- Pledges --------------------------------------------------------------------------------
+# A member sees and edits their own pledge. Once a pledge has been submitted (even if later
+# returned), the cell's secretary and deputy may read and review it, and committee officers
+# above the cell may read it; a draft never handed in stays the member's own.
+
+
+def can_view_pledge(user, pledge, roles: Roles | None = None) -> bool:
+    r = _roles(user, roles)
+    if user is not None and pledge.member_id == user.pk:
+        return True
+    if pledge.submitted_at is None:
+        return False
+    return r.is_superuser or is_cell_leader(user, pledge.cell, r) or r.oversees(pledge.cell)
+
+
+def can_edit_pledge(user, pledge, roles: Roles | None = None) -> bool:
+    """Write the pledge's answers and year-end self-review: only its member."""
+    return user is not None and pledge.member_id == user.pk
+
+
+def can_review_pledge(user, pledge, roles: Roles | None = None) -> bool:
+    """Approve, return and rate: the leaders of the pledge's cell, never on their own pledge."""
+    return pledge.member_id != user.pk and is_cell_leader(user, pledge.cell, roles)
+
+
+def can_reopen_pledge(user, pledge, roles: Roles | None = None) -> bool:
+    """Reopen an approved pledge: the cell's secretary only (not the deputy), not their own."""
+    r = _roles(user, roles)
+    return (
+        pledge.member_id != user.pk
+        and r.cell_id == pledge.cell_id
+        and r.membership is not None
+        and r.membership.role == Membership.Role.SECRETARY
+    )
+
+
+def can_track_pledges(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    """The cell's pledge table (states only, no text): its leaders, officers above, admins."""
+    r = _roles(user, roles)
+    return r.is_superuser or is_cell_leader(user, cell, r) or r.oversees(cell)
+
+
+def can_remind_pledges(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    return is_cell_leader(user, cell, roles)
+
+
+def can_manage_pledge_templates(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
+    """Write templates for a committee's subtree: officers over it (or site admins)."""
+    r = _roles(user, roles)
+    return not unit.is_cell and (r.is_superuser or r.oversees(unit))
+
+
+def get_pledge_or_404(user, pk: int, roles: Roles | None = None):
+    from pledges.models import Pledge  # cells must not import pledges at module load
+
+    pledge = Pledge.objects.select_related("member", "cell", "template").filter(pk=pk).first()
+    if pledge is None or not can_view_pledge(user, pledge, roles):
+        raise Http404
+    return pledge

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "cells",
     "notifications",
     "courses",
+    "pledges",
 ]
 
 MIDDLEWARE = [

@@ -21,5 +21,6 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("courses/", include("courses.urls")),
     path("certificates/verify/<str:code>/", certificate_verify, name="certificate_verify"),
+    path("pledges/", include("pledges.urls")),
     path("admin/", admin.site.urls),
 ]

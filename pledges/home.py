@@ -1,0 +1,39 @@
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+
+def nav_links(request, roles) -> list[tuple[str, str]]:
+    links = []
+    if roles.membership is not None:
+        links.append((_("My pledge"), reverse("pledges:mine")))
+        if roles.membership.is_leader:
+            links.append((_("Pledge review"), reverse("pledges:queue")))
+    for path in roles.officer_paths[:1]:
+        from cells.models import OrgUnit
+
+        unit = OrgUnit.objects.filter(path=path).only("pk").first()
+        if unit is not None:
+            links.append((_("Pledges overview"), reverse("pledges:committee", args=[unit.pk])))
+            links.append((_("Pledge templates"), reverse("pledges:templates")))
+    return links
+
+
+def home_section(request, roles) -> dict | None:
+    """The member's pledge for the current year and, for leaders, how many wait for review."""
+    from pledges import selectors
+    from pledges.models import Pledge
+
+    if roles.membership is None:
+        return None
+    template = selectors.template_for_cell(roles.membership.cell)
+    if template is None:
+        return None
+    pledge = Pledge.objects.filter(member=request.user, year=template.year).first()
+    waiting = selectors.review_queue(request.user, roles).count() if roles.membership.is_leader else None
+    return {
+        "template": "pledges/_home_section.html",
+        "pledge_template": template,
+        "pledge": pledge,
+        "waiting": waiting,
+        "overdue": selectors.today() > template.due_on and not (pledge and pledge.was_submitted),
+    }

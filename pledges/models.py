@@ -1,0 +1,173 @@
+"""Yearly pledges: the committee's template, each member's pledge, and its audit trail.
+
+A pledge moves draft -> submitted -> (returned -> submitted)* -> approved -> reviewed -> rated;
+every move is an append-only PledgeEvent. The `version` counter makes every save a
+compare-and-set, so a save from an older page (a second tab) is refused, never merged.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cells.models import OrgUnit
+
+DEFAULT_SECTIONS = [
+    "Tư tưởng chính trị",
+    "Phẩm chất đạo đức, lối sống",
+    "Thực hiện chức trách, nhiệm vụ được giao",
+    "Ý thức tổ chức kỷ luật, tinh thần trách nhiệm nêu gương",
+    "Việc làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh",
+    "Kế hoạch, biện pháp thực hiện",
+]
+
+
+class Rating(models.TextChoices):
+    # The four official levels; the Vietnamese wording comes from the catalogue.
+    EXCELLENT = "excellent", _("Completed duties excellently")
+    GOOD = "good", _("Completed duties well")
+    DONE = "done", _("Completed duties")
+    NOT_DONE = "not_done", _("Did not complete duties")
+
+
+class PledgeTemplate(models.Model):
+    """The form for one year, for every cell under `unit` (a committee)."""
+
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="pledge_templates", verbose_name=_("committee")
+    )
+    year = models.PositiveIntegerField(_("year"))
+    title = models.CharField(_("form title"), max_length=300)
+    intro = models.TextField(_("introduction"), blank=True)
+    intro_html = models.TextField(blank=True)
+    has_year_end_review = models.BooleanField(_("year-end review"), default=True)
+    due_on = models.DateField(_("pledges due on"))
+    review_opens_on = models.DateField(_("year-end review opens on"), null=True, blank=True)
+    review_closes_on = models.DateField(_("year-end review closes on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pledge template")
+        verbose_name_plural = _("pledge templates")
+        ordering = ["-year", "unit__path"]
+        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="pledges_one_template_per_unit_year")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year})"
+
+
+class TemplateSection(models.Model):
+    template = models.ForeignKey(PledgeTemplate, on_delete=models.CASCADE, related_name="sections")
+    order = models.PositiveIntegerField(_("order"))
+    title = models.CharField(_("section title"), max_length=300)
+    guidance = models.TextField(_("guidance"), blank=True)
+    required = models.BooleanField(_("required"), default=True)
+    min_length = models.PositiveIntegerField(_("minimum length"), default=0)
+
+    class Meta:
+        ordering = ["template_id", "order", "id"]
+        verbose_name = _("template section")
+        verbose_name_plural = _("template sections")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Pledge(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        RETURNED = "returned", _("Returned for revision")
+        APPROVED = "approved", _("Approved")
+        REVIEWED = "reviewed", _("Self-reviewed")
+        RATED = "rated", _("Rated")
+
+    EDITABLE = (Status.DRAFT, Status.RETURNED)
+
+    template = models.ForeignKey(PledgeTemplate, on_delete=models.PROTECT, related_name="pledges")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pledges", verbose_name=_("member")
+    )
+    # The cell the member belonged to when starting: its leaders review this pledge.
+    cell = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="pledges", verbose_name=_("cell"))
+    year = models.PositiveIntegerField(_("year"))
+    status = models.CharField(_("pledge status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=1)
+    # Word-shingle hashes of all answers, kept for the near-identical check (no text re-read).
+    fingerprint = models.JSONField(default=list, blank=True)
+    proposed_rating = models.CharField(_("proposed rating"), max_length=16, choices=Rating.choices, blank=True)
+    rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices, blank=True)
+    rating_comment = models.TextField(_("comment"), blank=True)
+    rating_comment_html = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("pledge")
+        verbose_name_plural = _("pledges")
+        ordering = ["-year", "member__full_name"]
+        constraints = [models.UniqueConstraint(fields=["member", "year"], name="pledges_one_per_member_year")]
+        indexes = [models.Index(fields=["cell", "year", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} – {self.year}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    @property
+    def was_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+class PledgeAnswer(models.Model):
+    pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="answers")
+    section = models.ForeignKey(TemplateSection, on_delete=models.PROTECT, related_name="answers")
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    review_text = models.TextField(blank=True)
+    review_html = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["section__order", "section_id"]
+        constraints = [models.UniqueConstraint(fields=["pledge", "section"], name="pledges_one_answer_per_section")]
+
+    def __str__(self) -> str:
+        return f"{self.pledge} – {self.section}"
+
+
+class PledgeEvent(models.Model):
+    """Append-only: one row per transition, with who, when and why. Never updated or deleted."""
+
+    class Action(models.TextChoices):
+        STARTED = "started", _("Draft started")
+        SUBMITTED = "submitted", _("Submitted")
+        RESUBMITTED = "resubmitted", _("Resubmitted")
+        RETURNED = "returned", _("Returned for revision")
+        APPROVED = "approved", _("Approved")
+        REOPENED = "reopened", _("Reopened")
+        REVIEWED = "reviewed", _("Year-end self-review submitted")
+        RATED = "rated", _("Rated")
+
+    pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    comment = models.TextField(blank=True)
+    comment_html = models.TextField(blank=True)
+    # [{"section": id, "title": ..., "text": ..., "html": ...}] for comments on particular sections.
+    section_comments = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("pledge event")
+        verbose_name_plural = _("pledge events")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.pledge}"

@@ -1,0 +1,211 @@
+"""Reads that depend on who is asking. Query counts stay flat in the number of rows."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from cells import permissions
+from cells.models import Membership, OrgUnit
+from pledges import similarity
+from pledges.models import Pledge, PledgeEvent, PledgeTemplate
+
+S = Pledge.Status
+NOT_STARTED = "not_started"
+BEHIND = {NOT_STARTED, S.DRAFT, S.RETURNED}
+
+
+def template_for_cell(cell: OrgUnit, year: int | None = None) -> PledgeTemplate | None:
+    """The template that applies to a cell: the nearest committee above it with one for the
+    year (or, without a year, the latest year any committee above it has one for)."""
+    prefixes = [cell.path[:i] for i in range(OrgUnit.steplen, len(cell.path) + 1, OrgUnit.steplen)]
+    qs = PledgeTemplate.objects.filter(unit__path__in=prefixes).select_related("unit")
+    if year is not None:
+        qs = qs.filter(year=year)
+    return qs.order_by("-year", "-unit__depth").first()
+
+
+def pledges_of_member(user) -> QuerySet[Pledge]:
+    return Pledge.objects.filter(member=user).select_related("template", "cell").order_by("-year")
+
+
+def pledge_with_answers(pledge: Pledge) -> Pledge:
+    """The pledge with answers (and their sections) and events (and actors) in two queries."""
+    pledge.answer_list = list(pledge.answers.select_related("section").order_by("section__order"))
+    pledge.event_list = list(pledge.events.select_related("actor").order_by("created_at", "id"))
+    return pledge
+
+
+def last_return(pledge: Pledge) -> PledgeEvent | None:
+    """The latest return or reopening, whose comments the member is answering."""
+    for event in reversed(getattr(pledge, "event_list", [])):
+        if event.action in (PledgeEvent.Action.RETURNED, PledgeEvent.Action.REOPENED):
+            return event
+        if event.action in (PledgeEvent.Action.APPROVED, PledgeEvent.Action.SUBMITTED, PledgeEvent.Action.RESUBMITTED):
+            return None
+    return None
+
+
+def review_queue(user, roles=None) -> QuerySet[Pledge]:
+    """Submitted pledges the user may review (the leader's cell), oldest first."""
+    r = roles or permissions.roles_of(user)
+    if r.membership is None or not r.membership.is_leader:
+        return Pledge.objects.none()
+    return (
+        Pledge.objects.filter(cell_id=r.cell_id, status__in=[S.SUBMITTED, S.REVIEWED])
+        .exclude(member=user)
+        .select_related("member", "template")
+        .order_by("submitted_at", "id")
+    )
+
+
+def similar_in_cell(cell: OrgUnit, year: int) -> list[tuple[int, int, float]]:
+    """Near-identical pairs among the cell's handed-in pledges of the year: one query."""
+    rows = (
+        Pledge.objects.filter(cell=cell, year=year, submitted_at__isnull=False)
+        .exclude(status__in=[S.DRAFT, S.RETURNED])
+        .values_list("pk", "fingerprint")
+    )
+    return similarity.similar_pairs(dict(rows))
+
+
+def similar_map(pairs: list[tuple[int, int, float]]) -> dict[int, list[tuple[int, float]]]:
+    out: dict[int, list[tuple[int, float]]] = {}
+    for a, b, score in pairs:
+        out.setdefault(a, []).append((b, score))
+        out.setdefault(b, []).append((a, score))
+    return out
+
+
+@dataclass
+class TrackingRow:
+    membership: Membership
+    pledge: Pledge | None
+    state: str
+    overdue: bool
+
+
+def cell_tracking(cell: OrgUnit, template: PledgeTemplate | None, year: int) -> list[TrackingRow]:
+    """Every active member of the cell with the state of their pledge for the year: two queries."""
+    members = list(Membership.objects.filter(cell=cell, ended_on__isnull=True).select_related("user"))
+    pledges = {
+        p.member_id: p
+        for p in Pledge.objects.filter(year=year, member__in=[m.user_id for m in members]).select_related("cell")
+    }
+    today = timezone.localdate()
+    due = template.due_on if template else None
+    rows = []
+    for m in members:
+        pledge = pledges.get(m.user_id)
+        state = pledge.status if pledge else NOT_STARTED
+        rows.append(TrackingRow(m, pledge, state, bool(due and today > due and state in BEHIND)))
+    return rows
+
+
+STATE_ORDER = [NOT_STARTED, S.DRAFT, S.SUBMITTED, S.RETURNED, S.APPROVED, S.REVIEWED, S.RATED]
+
+
+@dataclass
+class CellCounts:
+    cell: OrgUnit
+    members: int
+    started: int
+    submitted: int
+    approved: int
+    rated: int
+    overdue: int = 0  # members without a handed-in pledge once the due date has passed
+
+
+def committee_counts(user, unit: OrgUnit, year: int, roles=None) -> list[CellCounts]:
+    """For each cell under `unit`: members, started, submitted (ever), approved (or later),
+    rated, overdue. Four queries whatever the number of cells."""
+    if not permissions.can_view_unit(user, unit, roles):
+        return []
+    cells = list(OrgUnit.objects.filter(path__startswith=unit.path, kind=OrgUnit.Kind.CELL).order_by("path"))
+    ids = [c.pk for c in cells]
+    members = dict(
+        Membership.objects.filter(cell_id__in=ids, ended_on__isnull=True)
+        .values("cell_id")
+        .annotate(n=Count("id"))
+        .values_list("cell_id", "n")
+    )
+    done = [S.APPROVED, S.REVIEWED, S.RATED]
+    stats = {
+        row["cell_id"]: row
+        for row in Pledge.objects.filter(cell_id__in=ids, year=year)
+        .values("cell_id")
+        .annotate(
+            started=Count("id"),
+            submitted=Count("id", filter=Q(submitted_at__isnull=False)),
+            approved=Count("id", filter=Q(status__in=done)),
+            rated=Count("id", filter=Q(status=S.RATED)),
+            handed_in=Count("id", filter=Q(status__in=[S.SUBMITTED, *done])),
+        )
+    }
+    prefixes = [unit.path[:i] for i in range(OrgUnit.steplen, len(unit.path) + 1, OrgUnit.steplen)]
+    # Each cell follows the nearest template above it: the longest path that prefixes its own.
+    dues = sorted(
+        PledgeTemplate.objects.filter(year=year)
+        .filter(Q(unit__path__in=prefixes) | Q(unit__path__startswith=unit.path))
+        .values_list("unit__path", "due_on"),
+        key=lambda item: -len(item[0]),
+    )
+    today = timezone.localdate()
+    out = []
+    for cell in cells:
+        s = stats.get(cell.pk, {})
+        due = next((d for path, d in dues if cell.path.startswith(path)), None)
+        n = members.get(cell.pk, 0)
+        overdue = max(0, n - s.get("handed_in", 0)) if due and today > due else 0
+        out.append(
+            CellCounts(
+                cell,
+                n,
+                s.get("started", 0),
+                s.get("submitted", 0),
+                s.get("approved", 0),
+                s.get("rated", 0),
+                overdue,
+            )
+        )
+    return out
+
+
+def years_for_unit(unit: OrgUnit) -> list[int]:
+    """Years with a template applying anywhere in or above the unit."""
+    prefixes = [unit.path[:i] for i in range(OrgUnit.steplen, len(unit.path) + 1, OrgUnit.steplen)]
+    return sorted(
+        set(
+            PledgeTemplate.objects.filter(Q(unit__path__in=prefixes) | Q(unit__path__startswith=unit.path)).values_list(
+                "year", flat=True
+            )
+        ),
+        reverse=True,
+    )
+
+
+def approved_in_cell(cell: OrgUnit, year: int) -> list[Pledge]:
+    pledges = list(
+        Pledge.objects.filter(cell=cell, year=year, status__in=[S.APPROVED, S.REVIEWED, S.RATED])
+        .select_related("member", "cell", "template")
+        .prefetch_related("answers__section", "events__actor")
+        .order_by("member__full_name")
+    )
+    for p in pledges:
+        p.answer_list = sorted(p.answers.all(), key=lambda a: a.section.order)
+        p.event_list = list(p.events.all())
+    return pledges
+
+
+def templates_for_units(units) -> QuerySet[PledgeTemplate]:
+    return (
+        PledgeTemplate.objects.filter(unit__in=units)
+        .select_related("unit")
+        .annotate(started=Count("pledges"))
+        .order_by("-year", "unit__path")
+    )
+
+
+def today() -> datetime.date:
+    return timezone.localdate()

@@ -1,0 +1,425 @@
+"""Every write to pledges. Each transition checks who may make it and from which state,
+writes inside a transaction with the pledge row locked, and appends a PledgeEvent."""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, override
+
+from cells import permissions
+from cells.models import Membership, OrgUnit
+from core.markup import markdown_to_html, normalize
+from notifications.services import notification_send
+from pledges import similarity
+from pledges.models import DEFAULT_SECTIONS, Pledge, PledgeAnswer, PledgeEvent, PledgeTemplate, Rating, TemplateSection
+
+S = Pledge.Status
+A = PledgeEvent.Action
+
+
+class PledgeRefused(Exception):
+    """A transition the pledge's state does not allow. The message is for the user."""
+
+    def __init__(self, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class StaleVersion(PledgeRefused):
+    """The save was based on an older version than the one stored (another tab or device)."""
+
+
+class PledgeIncomplete(PledgeRefused):
+    """Required sections missing or too short; `errors` maps section id (or "rating") to a message."""
+
+
+# --- Templates ------------------------------------------------------------------------------
+
+
+def template_create(
+    *,
+    actor,
+    unit: OrgUnit,
+    year: int,
+    title: str,
+    due_on: datetime.date,
+    intro: str = "",
+    has_year_end_review: bool = True,
+    review_opens_on: datetime.date | None = None,
+    review_closes_on: datetime.date | None = None,
+    sections: list[dict] | None = None,
+) -> PledgeTemplate:
+    if not permissions.can_manage_pledge_templates(actor, unit):
+        raise PermissionDenied
+    if sections is None:
+        sections = [{"title": t, "required": True, "min_length": 50} for t in DEFAULT_SECTIONS]
+    with transaction.atomic():
+        template = PledgeTemplate.objects.create(
+            unit=unit,
+            year=year,
+            title=normalize(title),
+            intro=normalize(intro),
+            intro_html=markdown_to_html(intro),
+            has_year_end_review=has_year_end_review,
+            due_on=due_on,
+            review_opens_on=review_opens_on,
+            review_closes_on=review_closes_on,
+            created_by=actor,
+        )
+        _write_sections(template, sections)
+    return template
+
+
+def _write_sections(template: PledgeTemplate, sections: list[dict]) -> None:
+    TemplateSection.objects.bulk_create(
+        TemplateSection(
+            template=template,
+            order=index,
+            title=normalize(s["title"]),
+            guidance=normalize(s.get("guidance", "")),
+            required=bool(s.get("required", True)),
+            min_length=int(s.get("min_length", 0)),
+        )
+        for index, s in enumerate(sections, start=1)
+    )
+
+
+def template_update(*, actor, template: PledgeTemplate, sections: list[dict] | None = None, **fields) -> PledgeTemplate:
+    """Change a template nobody has started. Once a member has started a pledge on it, the
+    form must not change under them: refused."""
+    if not permissions.can_manage_pledge_templates(actor, template.unit):
+        raise PermissionDenied
+    allowed = {"title", "intro", "has_year_end_review", "due_on", "review_opens_on", "review_closes_on"}
+    with transaction.atomic():
+        template = PledgeTemplate.objects.select_for_update().get(pk=template.pk)
+        if template.pledges.exists():
+            raise PledgeRefused(_("Members have already started pledges on this template, so it cannot be changed."))
+        for name, value in fields.items():
+            if name not in allowed:
+                raise TypeError(name)
+            setattr(template, name, normalize(value) if isinstance(value, str) else value)
+        template.intro_html = markdown_to_html(template.intro)
+        template.save()
+        if sections is not None:
+            template.sections.all().delete()  # nobody has answered them: nothing is lost
+            _write_sections(template, sections)
+    return template
+
+
+# --- The member's pledge --------------------------------------------------------------------
+
+
+def _notify(user, kind: str, msgid: str, params: dict, url: str) -> None:
+    """Notify in the recipient's language, not the actor's."""
+    with override(user.language or "vi"):
+        message = _(msgid) % {k: v if isinstance(v, int) else str(v) for k, v in params.items()}
+    notification_send(user=user, kind=kind, message=message, url=url)
+
+
+def _url(pledge: Pledge) -> str:
+    return reverse("pledges:detail", args=[pledge.pk])
+
+
+def _locked(pledge: Pledge) -> Pledge:
+    return Pledge.objects.select_for_update(of=("self",)).select_related("member", "cell", "template").get(pk=pledge.pk)
+
+
+def _event(pledge: Pledge, actor, action: str, comment: str = "", section_comments: list | None = None) -> PledgeEvent:
+    return PledgeEvent.objects.create(
+        pledge=pledge,
+        actor=actor,
+        action=action,
+        comment=normalize(comment),
+        comment_html=markdown_to_html(comment) if comment.strip() else "",
+        section_comments=section_comments or [],
+    )
+
+
+def _bump(pledge: Pledge, **fields) -> None:
+    fields["version"] = pledge.version + 1
+    for name, value in fields.items():
+        setattr(pledge, name, value)
+    pledge.save(update_fields=[*fields, "updated_at"])
+
+
+def pledge_start(*, member, template: PledgeTemplate, cell: OrgUnit) -> Pledge:
+    """The member's pledge for the template's year, created as a draft if there is none."""
+    existing = Pledge.objects.filter(member=member, year=template.year).first()
+    if existing is not None:
+        return existing
+    if not Membership.objects.filter(user=member, cell=cell, ended_on__isnull=True).exists():
+        raise PermissionDenied
+    try:
+        with transaction.atomic():
+            pledge = Pledge.objects.create(template=template, member=member, cell=cell, year=template.year)
+            PledgeAnswer.objects.bulk_create(PledgeAnswer(pledge=pledge, section=s) for s in template.sections.all())
+            _event(pledge, member, A.STARTED)
+    except IntegrityError:  # two tabs pressed "start" at once: the constraint kept one
+        return Pledge.objects.get(member=member, year=template.year)
+    return pledge
+
+
+def _check_version(pledge: Pledge, expected_version: int) -> None:
+    if pledge.version != expected_version:
+        raise StaleVersion(
+            _(
+                "This pledge was changed in another tab or on another device after you opened this page, "
+                "so this save was refused. Your text is still here: press Save draft to compare it with the "
+                "saved version."
+            )
+        )
+
+
+def pledge_save_draft(*, pledge: Pledge, actor, answers: dict[int, str], expected_version: int) -> Pledge:
+    """Save the member's answers. Refused unless the pledge is a draft or returned, and
+    unless the page was based on the stored version (no silent overwrite)."""
+    if not permissions.can_edit_pledge(actor, pledge):
+        raise PermissionDenied
+    with transaction.atomic():
+        pledge = _locked(pledge)
+        if not pledge.is_editable:
+            raise PledgeRefused(
+                _("This pledge is %(status)s and can no longer be changed.")
+                % {"status": pledge.get_status_display().lower()}
+            )
+        _check_version(pledge, expected_version)
+        rows = list(pledge.answers.select_related("section"))
+        for row in rows:
+            if row.section_id in answers:
+                row.text = normalize(answers[row.section_id])
+                row.html = markdown_to_html(row.text)
+        PledgeAnswer.objects.bulk_update(rows, ["text", "html"])
+        _bump(pledge, fingerprint=similarity.fingerprint("\n".join(r.text for r in rows)))
+    return pledge
+
+
+def pledge_missing(pledge: Pledge, field: str = "text", check_length: bool = True) -> dict[int, str]:
+    """Section id -> message for every required section left empty or shorter than its minimum."""
+    errors = {}
+    for row in pledge.answers.select_related("section"):
+        value = getattr(row, field).strip()
+        section = row.section
+        if section.required and not value:
+            errors[section.pk] = _("This section is required.")
+        elif check_length and value and len(value) < section.min_length:
+            errors[section.pk] = _("Please write at least %(min)d characters (now %(n)d).") % {
+                "min": section.min_length,
+                "n": len(value),
+            }
+    return errors
+
+
+def pledge_submit(*, pledge: Pledge, actor, expected_version: int) -> Pledge:
+    if not permissions.can_edit_pledge(actor, pledge):
+        raise PermissionDenied
+    with transaction.atomic():
+        pledge = _locked(pledge)
+        if not pledge.is_editable:
+            raise PledgeRefused(_("Only a draft or a returned pledge can be submitted."))
+        _check_version(pledge, expected_version)
+        errors = pledge_missing(pledge)
+        if errors:
+            raise PledgeIncomplete(_("Some sections need more work before you can submit."), errors)
+        action = A.RESUBMITTED if pledge.status == S.RETURNED else A.SUBMITTED
+        _bump(pledge, status=S.SUBMITTED, submitted_at=timezone.now())
+        _event(pledge, actor, action)
+        leaders = Membership.objects.filter(
+            cell=pledge.cell, ended_on__isnull=True, role__in=[Membership.Role.SECRETARY, Membership.Role.DEPUTY]
+        ).select_related("user")
+        for leader in leaders:
+            if leader.user_id != pledge.member_id:
+                _notify(
+                    leader.user,
+                    "pledge.submitted",
+                    gettext_noop("%(name)s submitted the %(year)d pledge for review."),
+                    {"name": pledge.member.full_name, "year": pledge.year},
+                    _url(pledge),
+                )
+    return pledge
+
+
+def _require_review(actor, pledge: Pledge) -> None:
+    if not permissions.can_review_pledge(actor, pledge):
+        raise PermissionDenied
+
+
+def pledge_approve(*, pledge: Pledge, actor, comment: str = "") -> Pledge:
+    _require_review(actor, pledge)
+    with transaction.atomic():
+        pledge = _locked(pledge)
+        if pledge.status != S.SUBMITTED:
+            raise PledgeRefused(_("Only a submitted pledge can be approved."))
+        _bump(pledge, status=S.APPROVED, approved_at=timezone.now())
+        _event(pledge, actor, A.APPROVED, comment)
+        _notify(
+            pledge.member,
+            "pledge.approved",
+            gettext_noop("Your %(year)d pledge was approved."),
+            {"year": pledge.year},
+            _url(pledge),
+        )
+    return pledge
+
+
+def pledge_return(*, pledge: Pledge, actor, comment: str, section_comments: dict[int, str] | None = None) -> Pledge:
+    _require_review(actor, pledge)
+    section_comments = {k: v for k, v in (section_comments or {}).items() if v and v.strip()}
+    if not comment.strip() and not section_comments:
+        raise PledgeRefused(_("Say what should be revised: write a comment."))
+    with transaction.atomic():
+        pledge = _locked(pledge)
+        if pledge.status != S.SUBMITTED:
+            raise PledgeRefused(_("Only a submitted pledge can be returned."))
+        titles = dict(pledge.template.sections.values_list("pk", "title"))
+        notes = [
+            {"section": pk, "title": titles[pk], "text": normalize(text), "html": markdown_to_html(text)}
+            for pk, text in sorted(section_comments.items(), key=lambda item: list(titles).index(item[0]))
+            if pk in titles
+        ]
+        _bump(pledge, status=S.RETURNED)
+        _event(pledge, actor, A.RETURNED, comment, notes)
+        _notify(
+            pledge.member,
+            "pledge.returned",
+            gettext_noop("Your %(year)d pledge was returned for revision."),
+            {"year": pledge.year},
+            _url(pledge),
+        )
+    return pledge
+
+
+def pledge_reopen(*, pledge: Pledge, actor, reason: str) -> Pledge:
+    if not permissions.can_reopen_pledge(actor, pledge):
+        raise PermissionDenied
+    if not reason.strip():
+        raise PledgeRefused(_("Give the reason for reopening."))
+    with transaction.atomic():
+        pledge = _locked(pledge)
+        if pledge.status != S.APPROVED:
+            raise PledgeRefused(_("Only an approved pledge can be reopened."))
+        _bump(pledge, status=S.RETURNED, approved_at=None)
+        _event(pledge, actor, A.REOPENED, reason)
+        _notify(
+            pledge.member,
+            "pledge.reopened",
+            gettext_noop("Your %(year)d pledge was reopened for revision."),
+            {"year": pledge.year},
+            _url(pledge),
+        )
+    return pledge
+
+
+def _review_open(pledge: Pledge) -> None:
+    template = pledge.template
+    if not template.has_year_end_review:
+        raise PledgeRefused(_("This year's template has no year-end review."))
+    if template.review_opens_on and timezone.localdate() < template.review_opens_on:
+        raise PledgeRefused(
+            _("The year-end review opens on %(date)s.") % {"date": template.review_opens_on.strftime("%d/%m/%Y")}
+        )
+
+
+def pledge_review_save_draft(
+    *, pledge: Pledge, actor, reviews: dict[int, str], proposed_rating: str, expected_version: int
+) -> Pledge:
+    """Save the member's year-end self-review (per section) while the pledge is approved."""
+    if not permissions.can_edit_pledge(actor, pledge):
+        raise PermissionDenied
+    if proposed_rating and proposed_rating not in Rating.values:
+        raise PledgeRefused(_("Choose one of the four ratings."))
+    with transaction.atomic():
+        pledge = _locked(pledge)
+        if pledge.status != S.APPROVED:
+            raise PledgeRefused(_("The year-end review is written after the pledge is approved, and only once."))
+        _review_open(pledge)
+        _check_version(pledge, expected_version)
+        rows = list(pledge.answers.all())
+        for row in rows:
+            if row.section_id in reviews:
+                row.review_text = normalize(reviews[row.section_id])
+                row.review_html = markdown_to_html(row.review_text)
+        PledgeAnswer.objects.bulk_update(rows, ["review_text", "review_html"])
+        _bump(pledge, proposed_rating=proposed_rating)
+    return pledge
+
+
+def pledge_review_submit(*, pledge: Pledge, actor, expected_version: int) -> Pledge:
+    if not permissions.can_edit_pledge(actor, pledge):
+        raise PermissionDenied
+    with transaction.atomic():
+        pledge = _locked(pledge)
+        if pledge.status != S.APPROVED:
+            raise PledgeRefused(_("The year-end review is written after the pledge is approved, and only once."))
+        _review_open(pledge)
+        _check_version(pledge, expected_version)
+        errors = {
+            pk: _("Write what you actually did.") for pk in pledge_missing(pledge, "review_text", check_length=False)
+        }
+        if not pledge.proposed_rating:
+            errors["rating"] = _("Propose a rating.")
+        if errors:
+            raise PledgeIncomplete(_("Some parts of the self-review are missing."), errors)
+        _bump(pledge, status=S.REVIEWED)
+        _event(pledge, actor, A.REVIEWED)
+        for leader in Membership.objects.filter(
+            cell=pledge.cell, ended_on__isnull=True, role__in=[Membership.Role.SECRETARY, Membership.Role.DEPUTY]
+        ).select_related("user"):
+            if leader.user_id != pledge.member_id:
+                _notify(
+                    leader.user,
+                    "pledge.reviewed",
+                    gettext_noop("%(name)s submitted the %(year)d year-end self-review."),
+                    {"name": pledge.member.full_name, "year": pledge.year},
+                    _url(pledge),
+                )
+    return pledge
+
+
+def pledge_rate(*, pledge: Pledge, actor, rating: str, comment: str = "") -> Pledge:
+    """The cell's rating; the year is then closed for this member."""
+    _require_review(actor, pledge)
+    if rating not in Rating.values:
+        raise PledgeRefused(_("Choose one of the four ratings."))
+    with transaction.atomic():
+        pledge = _locked(pledge)
+        expected = S.REVIEWED if pledge.template.has_year_end_review else S.APPROVED
+        if pledge.status != expected:
+            raise PledgeRefused(_("The rating is recorded after the member's year-end self-review."))
+        _bump(
+            pledge,
+            status=S.RATED,
+            rating=rating,
+            rating_comment=normalize(comment),
+            rating_comment_html=markdown_to_html(comment),
+            rated_at=timezone.now(),
+        )
+        _event(pledge, actor, A.RATED, comment)
+        _notify(
+            pledge.member,
+            "pledge.rated",
+            gettext_noop("Your %(year)d rating: %(rating)s."),
+            {"year": pledge.year, "rating": Rating(pledge.rating).label},
+            _url(pledge),
+        )
+    return pledge
+
+
+def pledges_remind(*, actor, cell: OrgUnit, template: PledgeTemplate, behind: list) -> int:
+    """Remind every member in `behind` (users) of the pledge due date. Returns how many."""
+    if not permissions.can_remind_pledges(actor, cell):
+        raise PermissionDenied
+    with transaction.atomic():
+        for user in behind:
+            _notify(
+                user,
+                "pledge.reminder",
+                gettext_noop("Reminder: your %(year)d pledge is due on %(date)s."),
+                {"year": template.year, "date": template.due_on.strftime("%d/%m/%Y")},
+                reverse("pledges:mine"),
+            )
+    return len(behind)

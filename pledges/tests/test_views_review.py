@@ -1,0 +1,218 @@
+import csv
+import datetime
+import io
+import zipfile
+
+from django.urls import reverse
+
+from conftest import make_member
+from notifications.models import Notification
+from pledges import services, similarity
+from pledges.models import Pledge
+from pledges.tests.conftest import fill
+
+S = Pledge.Status
+BASE = (
+    "Tôi nguyện tuyệt đối trung thành với mục tiêu lý tưởng của Đảng, kiên định chủ nghĩa Mác - Lê-nin "
+    "và tư tưởng Hồ Chí Minh, thường xuyên học tập nâng cao trình độ lý luận chính trị, tích cực đấu tranh "
+    "phản bác các quan điểm sai trái, thù địch trên không gian mạng và trong đời sống hằng ngày."
+)
+
+
+def submit_as(user, template, cell, texts):
+    p = services.pledge_start(member=user, template=template, cell=cell)
+    p = services.pledge_save_draft(pledge=p, actor=user, answers=fill(p, texts), expected_version=p.version)
+    return services.pledge_submit(pledge=p, actor=user, expected_version=p.version)
+
+
+def test_it_approves_from_the_page_and_notifies_the_member(client_as, personas, submitted):
+    response = client_as(personas["secretary_a"]).post(
+        reverse("pledges:decide", args=[submitted.pk]), {"action": "approve", "comment": "Đồng ý"}
+    )
+    assert response.status_code == 302
+    assert Pledge.objects.get(pk=submitted.pk).status == S.APPROVED
+    note = Notification.objects.get(user=personas["member_a"], kind="pledge.approved")
+    assert note.url == reverse("pledges:detail", args=[submitted.pk])
+
+
+def test_it_returns_with_section_comments_shown_next_to_the_section(client_as, personas, submitted):
+    sid = submitted.answers.order_by("section__order").first().section_id
+    client_as(personas["secretary_a"]).post(
+        reverse("pledges:decide", args=[submitted.pk]),
+        {"action": "return", "comment": "Chưa cụ thể", f"note-{sid}": "Nêu rõ việc làm"},
+    )
+    assert Pledge.objects.get(pk=submitted.pk).status == S.RETURNED
+    assert Notification.objects.filter(user=personas["member_a"], kind="pledge.returned").exists()
+    page = client_as(personas["member_a"]).get(reverse("pledges:detail", args=[submitted.pk])).content.decode()
+    assert "Nêu rõ việc làm" in page and "Chưa cụ thể" in page
+    assert page.index("Nêu rõ việc làm") < page.index(f'name="answer-{sid}"')
+
+
+def test_it_refuses_a_return_without_any_comment(client_as, personas, submitted):
+    response = client_as(personas["secretary_a"]).post(
+        reverse("pledges:decide", args=[submitted.pk]), {"action": "return"}
+    )
+    assert response.status_code == 409
+    assert Pledge.objects.get(pk=submitted.pk).status == S.SUBMITTED
+
+
+def test_it_reopens_with_a_reason(client_as, personas, approved):
+    client = client_as(personas["secretary_a"])
+    assert client.post(reverse("pledges:reopen", args=[approved.pk]), {"reason": ""}).status_code == 400
+    client.post(reverse("pledges:reopen", args=[approved.pk]), {"reason": "Bổ sung"})
+    approved.refresh_from_db()
+    assert approved.status == S.RETURNED and approved.events.last().comment == "Bổ sung"
+
+
+def test_it_flags_near_identical_pledges_in_the_queue(client_as, personas, template, org):
+    a = submit_as(personas["member_a"], template, org["cell_a"], [BASE, "Học tập chuyên đề hằng tháng đầy đủ."])
+    twin = make_member("twin_a", org["cell_a"], full_name="Phạm Thị Sinh Đôi")
+    b = submit_as(
+        twin, template, org["cell_a"], [BASE.replace("hằng ngày", "hàng ngày"), "Học tập chuyên đề hằng tháng đầy đủ."]
+    )
+    other = make_member("other_a", org["cell_a"], full_name="Võ Văn Khác")
+    submit_as(
+        other,
+        template,
+        org["cell_a"],
+        ["Rèn luyện sức khỏe, giữ gìn đoàn kết nội bộ ở khu dân cư.", "Tham gia sinh hoạt đều."],
+    )
+    page = client_as(personas["secretary_a"]).get(reverse("pledges:queue")).content.decode()
+    assert reverse("pledges:compare", args=[min(a.pk, b.pk), max(a.pk, b.pk)]) in page
+    assert page.count("Võ Văn Khác") == 1  # listed, not flagged
+    detail = client_as(personas["secretary_a"]).get(reverse("pledges:detail", args=[a.pk])).content.decode()
+    assert reverse("pledges:compare", args=[a.pk, b.pk]) in detail
+    compare = client_as(personas["secretary_a"]).get(reverse("pledges:compare", args=[a.pk, b.pk]))
+    assert compare.status_code == 200 and "Phạm Thị Sinh Đôi" in compare.content.decode()
+
+
+def test_it_scores_similarity_by_shingles():
+    a = similarity.fingerprint(BASE)
+    assert similarity.jaccard(set(a), set(similarity.fingerprint(BASE.upper()))) == 1.0
+    assert similarity.jaccard(set(a), set(similarity.fingerprint("Một văn bản hoàn toàn khác hẳn về nội dung"))) == 0
+    pairs = similarity.similar_pairs(
+        {1: a, 2: similarity.fingerprint(BASE + " Thêm."), 3: similarity.fingerprint("khác")}
+    )
+    assert [(p[0], p[1]) for p in pairs] == [(1, 2)]
+
+
+def test_it_keeps_the_queue_flat_in_queries(client_as, personas, template, org, django_assert_max_num_queries):
+    for i in range(8):
+        user = make_member(f"m{i}", org["cell_a"])
+        submit_as(user, template, org["cell_a"], [BASE + f" {i}" * i, "Học tập"])
+    client = client_as(personas["secretary_a"])
+    with django_assert_max_num_queries(10):
+        page = client.get(reverse("pledges:queue"))
+    assert page.content.decode().count('href="/pledges/') >= 8
+
+
+def test_it_tracks_every_member_with_overdue_marks_and_reminds(client_as, personas, template, org, submitted):
+    make_member("late_a", org["cell_a"], full_name="Đinh Văn Chậm")
+    client = client_as(personas["secretary_a"])
+    page = client.get(reverse("pledges:tracking", args=[org["cell_a"].pk]) + "?year=2020").content.decode()
+    assert "Đinh Văn Chậm" in page and "row-error" in page  # due 31/03/2020, long past
+    client.post(reverse("pledges:remind", args=[org["cell_a"].pk]), {"year": 2020})
+    reminded = set(Notification.objects.filter(kind="pledge.reminder").values_list("user__username", flat=True))
+    assert reminded == {"late_a", "secretary_a"}  # not started; member_a has submitted
+    client.post(reverse("pledges:remind", args=[org["cell_a"].pk]), {"year": 2020})
+    assert Notification.objects.filter(kind="pledge.reminder").count() == 2  # not again within the hour
+
+
+def test_it_keeps_the_tracking_table_flat(client_as, personas, template, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_as(personas["secretary_a"])
+    url = reverse("pledges:tracking", args=[org["cell_a"].pk])
+    counts = []
+    for batch in range(2):
+        for i in range(1 + batch * 9):
+            submit_as(
+                make_member(f"t{batch}{i}", org["cell_a"]), template, org["cell_a"], [BASE + f" {batch}{i}", "Học"]
+            )
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        counts.append(len(ctx))
+    assert counts[0] == counts[1] <= 10
+
+
+def test_it_zips_the_approved_pledges(client_as, personas, approved, org):
+    response = client_as(personas["secretary_a"]).get(reverse("pledges:approved_zip", args=[org["cell_a"].pk, 2020]))
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = archive.namelist()
+    assert len(names) == 1 and names[0].endswith(".pdf") and archive.read(names[0]).startswith(b"%PDF")
+
+
+def test_it_counts_per_cell_for_the_committee_with_csv(
+    client_as, personas, approved, org, django_assert_max_num_queries
+):
+    for i in range(5):
+        org["committee"].add_child(name=f"Chi bộ thêm {i}", kind="cell")
+    client = client_as(personas["officer"])
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("pledges:committee", args=[org["committee"].pk]))
+    assert page.status_code == 200 and "Chi bộ A" in page.content.decode()
+    response = client.get(reverse("pledges:committee_csv", args=[org["committee"].pk, 2020]))
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    by_cell = {r[0]: r[1:] for r in rows[1:]}
+    # Chi bộ A: member_a approved, secretary_a never started (due 31/03/2020 has passed).
+    assert by_cell["Chi bộ A"] == ["2", "1", "1", "1", "0", "1"] and by_cell["Chi bộ B"] == [
+        "1",
+        "0",
+        "0",
+        "0",
+        "0",
+        "1",
+    ]
+
+
+def test_it_lets_the_officer_drill_down_and_read(client_as, personas, approved, org):
+    client = client_as(personas["officer"])
+    page = client.get(reverse("pledges:tracking", args=[org["cell_a"].pk]) + "?year=2020").content.decode()
+    assert reverse("pledges:detail", args=[approved.pk]) in page and "remind" not in page
+    assert client.get(reverse("pledges:detail", args=[approved.pk])).status_code == 200
+
+
+def test_it_shows_the_members_deadline(client_as, personas, template):
+    page = client_as(personas["member_a"]).get(reverse("pledges:mine")).content.decode()
+    assert template.due_on.strftime("%d/%m/%Y") in page
+    assert datetime.date.today() > template.due_on and "overdue" in page
+
+
+def test_it_finds_the_same_pairs_as_comparing_every_pair():
+    import itertools
+    import random
+
+    rng = random.Random(5)
+    words = [f"từ{i}" for i in range(300)]
+    base = [" ".join(rng.choice(words) for _ in range(rng.randrange(3, 200))) for _ in range(12)]
+    texts = list(base)
+    for _ in range(10):  # near copies: a few words changed
+        copy = rng.choice(base).split()
+        for _ in range(rng.randrange(0, 5)):
+            copy[rng.randrange(len(copy))] = rng.choice(words)
+        texts.append(" ".join(copy))
+    fps = {i: similarity.fingerprint(t) for i, t in enumerate(texts)}
+    sets = {k: set(v) for k, v in fps.items()}
+    for threshold in (0.6, 0.9):
+        brute = [
+            (a, b, len(sets[a] & sets[b]) / len(sets[a] | sets[b]))
+            for a, b in itertools.combinations(sorted(sets), 2)
+            if len(sets[a] & sets[b]) / len(sets[a] | sets[b]) >= threshold
+        ]
+        found = similarity.similar_pairs(fps, threshold)
+        assert sorted(found) == sorted(brute) and brute
+
+
+def test_it_counts_overdue_against_the_nearest_template(client_as, personas, org):
+    from conftest import make_user
+
+    root = make_user("root", is_superuser=True)
+    make_member("c_member", org["cell_c"])
+    services.template_create(actor=root, unit=org["province"], year=2021, title="T", due_on=datetime.date(2000, 1, 1))
+    services.template_create(actor=root, unit=org["committee"], year=2021, title="T", due_on=datetime.date(2999, 1, 1))
+    response = client_as(root).get(reverse("pledges:committee_csv", args=[org["province"].pk, 2021]))
+    rows = {r[0]: r for r in csv.reader(io.StringIO(response.content.decode("utf-8").lstrip("\ufeff")))}
+    assert rows["Chi bộ A"][-1] == "0" and rows["Chi bộ C"][-1] == "1"
