@@ -3,11 +3,10 @@
 `e2e_server` (named so as not to trigger pytest-django's `live_server`, which would set up
 the test database) starts `uvicorn asgi:application` on a free loopback port with its own SQLite
 file (migrated and seeded with the demo data), so these tests never touch pytest-django's
-test database. Its channel layer is Redis when Redis answers (E2E_REDIS_URL, else REDIS_URL,
-else redis://127.0.0.1:6379/2; E2E_REDIS_URL="" turns it off) with a prefix of its own, so
-that another process, such as `manage.py send_notification` run by a test, can reach the
-server's sockets; without Redis it falls back to the in-memory layer and tests that need a
-second process skip.
+test database. Its channel layer is Redis when Redis answers (see `server_redis_url`), with a
+prefix of its own, so that another process, such as `manage.py send_notification` run by a
+test, can reach the server's sockets; without Redis it falls back to the in-memory layer and
+tests that need a second process skip.
 
 `browser` is Debian's /usr/bin/chromium driven by Playwright (never `playwright install`).
 Without it, browser tests skip, unless REQUIRE_BROWSER=1 (CI), where they fail.
@@ -20,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +59,20 @@ def redis_answers(url: str) -> bool:
 
 # Loopback servers only: never through a proxy from the environment.
 http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def server_redis_url() -> str:
+    """Redis for the servers this suite starts: E2E_REDIS_URL, else the next database after
+    REDIS_URL's (the test process's cache.clear() flushes REDIS_URL's own database), else
+    redis://127.0.0.1:6379/2. E2E_REDIS_URL="" means none."""
+    if "E2E_REDIS_URL" in os.environ:
+        return os.environ["E2E_REDIS_URL"]
+    suite = os.environ.get("REDIS_URL")
+    if not suite:
+        return "redis://127.0.0.1:6379/2"
+    parts = urllib.parse.urlsplit(suite)
+    db = int(parts.path.strip("/") or 0)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
 
 
 def wait_for_health(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
@@ -134,8 +148,7 @@ def e2e_server(tmp_path_factory) -> LiveServer:
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
-    # E2E_REDIS_URL="" forces the in-memory layer; otherwise the suite's Redis or the local one.
-    redis_url = os.environ.get("E2E_REDIS_URL", os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/2")
+    redis_url = server_redis_url()
     if redis_url and redis_answers(redis_url):
         prefix = f"chibo-e2e-{os.getpid()}-{secrets.token_hex(3)}"
         env.update(REDIS_URL=redis_url, CHANNEL_PREFIX=prefix, CACHE_KEY_PREFIX=prefix)
