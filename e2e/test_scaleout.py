@@ -19,7 +19,16 @@ import urllib.request
 
 import pytest
 
-from e2e.conftest import DEMO_PASSWORD, ROOT, SERVER_ENV_DROP, free_port, stop, uvicorn_command, wait_for_health
+from e2e.conftest import (
+    DEMO_PASSWORD,
+    ROOT,
+    SERVER_ENV_DROP,
+    free_port,
+    server_redis_url,
+    stop,
+    uvicorn_command,
+    wait_for_health,
+)
 
 pytestmark = [
     pytest.mark.multiprocess,
@@ -55,7 +64,7 @@ def two_servers(scaleout_database, tmp_path_factory):
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="1",
         DATABASE_URL=scaleout_database,
-        REDIS_URL=os.environ["REDIS_URL"],
+        REDIS_URL=server_redis_url() or os.environ["REDIS_URL"],
         CHANNEL_PREFIX=prefix,
         CACHE_KEY_PREFIX=prefix,
         LOG_LEVEL="WARNING",
