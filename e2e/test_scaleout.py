@@ -6,6 +6,7 @@ DATABASE_URL and REDIS_URL are set (the second CI pass). It works in a database 
 created next to DATABASE_URL's and dropped at the end, with a Redis prefix of its own.
 """
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -123,11 +124,12 @@ class Browserless:
         return next(cookie.value for cookie in self.cookies if cookie.name == "sessionid")
 
 
-def open_socket(base_url: str, session: str):
+def open_socket(stack: contextlib.ExitStack, base_url: str, session: str):
     from websockets.sync.client import connect
 
     ws_url = base_url.replace("http://", "ws://") + "/ws/notifications/"
-    socket = connect(ws_url, origin=base_url, additional_headers={"Cookie": f"sessionid={session}"}, proxy=None)
+    headers = {"Cookie": f"sessionid={session}"}
+    socket = stack.enter_context(connect(ws_url, origin=base_url, additional_headers=headers, proxy=None))
     hello = json.loads(socket.recv(timeout=5))
     assert hello["type"] == "notification.unread"
     return socket, hello["unread"]
@@ -169,10 +171,10 @@ def test_it_delivers_across_two_processes_sharing_postgres_and_redis(two_servers
     other = Browserless(one)
     other.login("dangvien2")
 
-    on_one, unread = open_socket(one, member.session)
-    on_two, _ = open_socket(two, member.session)
-    others, _ = open_socket(one, other.session)
-    try:
+    with contextlib.ExitStack() as stack:
+        on_one, unread = open_socket(stack, one, member.session)
+        on_two, _ = open_socket(stack, two, member.session)
+        others, _ = open_socket(stack, one, other.session)
         # Idle for longer than redis-py's default 5 s read timeout: the sockets must survive it.
         time.sleep(6.5)
         # An HTTP action on process 2 reaches the member's socket on process 1.
@@ -194,7 +196,4 @@ def test_it_delivers_across_two_processes_sharing_postgres_and_redis(two_servers
 
         # ...and never another member's socket, on either process.
         assert receive_nothing(others)
-    finally:
-        for socket in (on_one, on_two, others):
-            socket.close()
     assert unread >= 1  # the demo's welcome notification was there to be read

@@ -3,9 +3,17 @@ import asyncio
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import connections, transaction
 
 from core.events import group_name, publish_on_commit, user_group
+
+
+@pytest.fixture(autouse=True)
+async def _close_worker_thread_connections():
+    # Database calls from async code run on asgiref's worker thread, whose connections would
+    # outlive the test and keep PostgreSQL from dropping the test database at the end.
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 def test_it_builds_group_names_channels_accepts():

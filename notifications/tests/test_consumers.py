@@ -6,8 +6,10 @@ reads them on another thread and events are published only after commit.
 """
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -20,6 +22,14 @@ PATH = "/ws/notifications/"
 ORIGIN = b"http://localhost"
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+async def _close_worker_thread_connections():
+    # Database calls from async code run on asgiref's worker thread, whose connections would
+    # outlive the test and keep PostgreSQL from dropping the test database at the end.
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 def session_cookie(user) -> str:
