@@ -17,12 +17,16 @@ def _entries(po: Path) -> list[tuple[str, str, bool]]:
     for block in po.read_text(encoding="utf-8").split("\n\n"):
         if block.lstrip().startswith("#~"):
             continue
+        msgctxt = re.search(r'^msgctxt ((?:".*"\n?)+)', block, re.M)
         msgid = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
         msgstr = re.search(r'^msgstr(?:\[0\])? ((?:".*"\n?)+)', block, re.M)
         if not msgid or not msgstr:
             continue
         unquote = lambda v: "".join(re.findall(r'"(.*)"', v))  # noqa: E731
-        entries.append((unquote(msgid.group(1)), unquote(msgstr.group(1)), "#, fuzzy" in block))
+        key = unquote(msgid.group(1))
+        if msgctxt and key:
+            key = unquote(msgctxt.group(1)) + "\x04" + key  # gettext's key for a message in context
+        entries.append((key, unquote(msgstr.group(1)), "#, fuzzy" in block))
     return [e for e in entries if e[0]]
 
 
@@ -48,3 +52,19 @@ def test_it_ships_a_compiled_catalogue_matching_the_source(po: Path):
         if "\\" not in msgid and compiled._catalog.get(msgid, compiled._catalog.get((msgid, 0))) is None
     ]
     assert not stale, f"{mo} is older than {po}: run compilemessages ({stale[:3]})"
+
+
+def test_it_translates_each_message_one_way_across_catalogues():
+    """Django merges every catalogue into one: the same msgid translated two ways in two
+    apps means one app silently shows the other's wording. Use distinct msgids or pgettext."""
+    seen: dict[str, tuple[str, Path]] = {}
+    clashes = []
+    for po in CATALOGUES:
+        for msgid, msgstr, _fuzzy in _entries(po):
+            if msgid in seen and seen[msgid][0] != msgstr:
+                clashes.append(
+                    f"{msgid!r}: {seen[msgid][0]!r} ({seen[msgid][1].parent.parent.parent.parent.name}) "
+                    f"vs {msgstr!r} ({po.parent.parent.parent.parent.name})"
+                )
+            seen.setdefault(msgid, (msgstr, po))
+    assert not clashes, "\n".join(clashes)
