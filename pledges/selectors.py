@@ -61,12 +61,10 @@ def review_queue(user, roles=None) -> QuerySet[Pledge]:
 
 
 def similar_in_cell(cell: OrgUnit, year: int) -> list[tuple[int, int, float]]:
-    """Near-identical pairs among the cell's handed-in pledges of the year: one query."""
-    rows = (
-        Pledge.objects.filter(cell=cell, year=year, submitted_at__isnull=False)
-        .exclude(status__in=[S.DRAFT, S.RETURNED])
-        .values_list("pk", "fingerprint")
-    )
+    """Near-identical pairs among the cell's pledges of the year that were submitted at least
+    once, whatever their state now: returning or approving one of a pair must not clear the
+    warning on the other. Only drafts never handed in stay out (their member's alone). One query."""
+    rows = Pledge.objects.filter(cell=cell, year=year, submitted_at__isnull=False).values_list("pk", "fingerprint")
     return similarity.similar_pairs(dict(rows))
 
 

@@ -1,0 +1,49 @@
+"""Defects a QA tester found after the first release, each pinned by a test."""
+
+from django.urls import reverse
+
+from conftest import make_member
+from pledges import services
+from pledges.models import Pledge
+from pledges.tests.test_views_review import BASE, submit_as
+
+S = Pledge.Status
+
+
+def _pair(personas, template, org):
+    x = submit_as(personas["member_a"], template, org["cell_a"], [BASE, "Học tập chuyên đề hằng tháng đầy đủ."])
+    twin = make_member("twin_a", org["cell_a"], full_name="Phạm Thị Sinh Đôi")
+    y = submit_as(
+        twin, template, org["cell_a"], [BASE.replace("hằng ngày", "hàng ngày"), "Học tập chuyên đề hằng tháng đầy đủ."]
+    )
+    return x, y
+
+
+def test_it_keeps_warning_the_other_pledge_after_one_of_a_pair_is_returned(client_as, personas, template, org):
+    x, y = _pair(personas, template, org)
+    services.pledge_return(pledge=x, actor=personas["secretary_a"], comment="Viết lại bằng lời của mình")
+    client = client_as(personas["secretary_a"])
+    detail = client.get(reverse("pledges:detail", args=[y.pk])).content.decode()
+    assert "similar-warning" in detail and reverse("pledges:compare", args=[y.pk, x.pk]) in detail
+    queue = client.get(reverse("pledges:queue")).content.decode()
+    assert 'class="tag similar"' in queue
+
+
+def test_it_keeps_warning_after_the_other_pledge_is_approved(client_as, personas, template, org):
+    x, y = _pair(personas, template, org)
+    services.pledge_approve(pledge=x, actor=personas["secretary_a"])
+    detail = client_as(personas["secretary_a"]).get(reverse("pledges:detail", args=[y.pk])).content.decode()
+    assert reverse("pledges:compare", args=[y.pk, x.pk]) in detail
+
+
+def test_it_never_compares_with_a_draft_never_submitted(client_as, personas, template, org):
+    x = submit_as(personas["member_a"], template, org["cell_a"], [BASE, "Học tập chuyên đề hằng tháng đầy đủ."])
+    twin = make_member("twin_a", org["cell_a"], full_name="Phạm Thị Sinh Đôi")
+    draft = services.pledge_start(member=twin, template=template, cell=org["cell_a"])
+    from pledges.tests.conftest import fill
+
+    services.pledge_save_draft(
+        pledge=draft, actor=twin, answers=fill(draft, [BASE, "Học tập chuyên đề hằng tháng đầy đủ."]), expected_version=1
+    )
+    detail = client_as(personas["secretary_a"]).get(reverse("pledges:detail", args=[x.pk])).content.decode()
+    assert "similar-warning" not in detail and "Phạm Thị Sinh Đôi" not in detail
