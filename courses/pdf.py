@@ -147,12 +147,34 @@ def draw_certificate(canvas: Canvas, certificate) -> None:
     canvas.drawString(text_x, 31 * mm, url)
 
 
+STATUS_MARKS = {"revoked": "ĐÃ THU HỒI", "replaced": "ĐÃ ĐƯỢC THAY THẾ"}
+
+
+def draw_status_mark(canvas: Canvas, certificate) -> None:
+    """A revoked or replaced certificate carries a large diagonal mark across the page, so a
+    printout can never pass for a valid one (the record itself stays printable)."""
+    mark = STATUS_MARKS.get(certificate.status)
+    if mark is None:
+        return
+    width, height = PAGE
+    canvas.saveState()
+    canvas.translate(width / 2, height / 2)
+    canvas.rotate(28)
+    canvas.setFillColor(RED, alpha=0.55)
+    canvas.setStrokeColor(RED, alpha=0.55)
+    draw_fitted(canvas, mark, x=0, y=-20, width=width * 0.85, font=SERIF_BOLD, size=72, min_size=30)
+    canvas.setLineWidth(4)
+    canvas.line(-width * 0.42, -40, width * 0.42, -40)
+    canvas.restoreState()
+
+
 def certificate_pdf(certificate) -> bytes:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=PAGE, pageCompression=1)
     canvas.setTitle(nfc(f"Giấy chứng nhận {certificate.serial} – {certificate.holder_name}"))
     canvas.setAuthor(nfc(certificate.issuer_name))
     draw_certificate(canvas, certificate)
+    draw_status_mark(canvas, certificate)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -347,8 +347,34 @@ def certificate_revoke(*, certificate: Certificate, actor, reason: str) -> Certi
         CertificateEvent.objects.create(
             certificate=certificate, actor=actor, action=CertificateEvent.Action.REVOKED, detail=reason[:500]
         )
+        transaction.on_commit(lambda: _notify_revoked(certificate, reason[:500]))
     certificate.refresh_from_db()
     return certificate
+
+
+def _notify_revoked(certificate: Certificate, reason: str) -> None:
+    notification_send(
+        user=certificate.user,
+        kind="courses.certificate",
+        message=_("Your certificate %(serial)s for “%(title)s” was revoked. Reason: %(reason)s")
+        % {"serial": certificate.serial, "title": certificate.module_title, "reason": reason},
+        url=reverse("courses:certificate", args=[certificate.pk]),
+        email=True,
+    )
+
+
+def _notify_reissued(old: Certificate, new: Certificate) -> None:
+    notification_send(
+        user=new.user,
+        kind="courses.certificate",
+        message=_(
+            "Your certificate %(old)s for “%(title)s” was replaced by a new one, %(new)s. "
+            "Download the new certificate; the old one is no longer valid."
+        )
+        % {"old": old.serial, "new": new.serial, "title": new.module_title},
+        url=reverse("courses:certificate", args=[new.pk]),
+        email=True,
+    )
 
 
 def certificate_reissue(*, certificate: Certificate, actor, reason: str = "") -> Certificate:
@@ -365,6 +391,7 @@ def certificate_reissue(*, certificate: Certificate, actor, reason: str = "") ->
             certificate=old, actor=actor, action=CertificateEvent.Action.REISSUED, detail=f"{detail} ({new.serial})"
         )
         CertificateEvent.objects.create(certificate=new, actor=actor, action=CertificateEvent.Action.ISSUED)
+        transaction.on_commit(lambda: _notify_reissued(old, new))
     return new
 
 

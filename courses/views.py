@@ -174,8 +174,8 @@ def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "certificate": certificate,
         "can_revoke": can_revoke,
         "events": certificate.events.select_related("actor") if can_revoke else [],
-        "revoke_form": RevokeForm(),
-        "reissue_form": ReissueForm(),
+        "revoke_form": RevokeForm(prefix="revoke"),
+        "reissue_form": ReissueForm(prefix="reissue"),
         "verify_url": pdf.verification_url(certificate.code),
     }
     return render(request, "courses/certificate_detail.html", context)
@@ -196,7 +196,7 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     certificate = selectors.get_certificate_or_404(request.user, pk, roles)
     permissions.require(permissions.can_revoke_certificate(request.user, certificate, roles))
-    form = RevokeForm(request.POST)
+    form = RevokeForm(request.POST, prefix="revoke")
     if form.is_valid():
         try:
             services.certificate_revoke(certificate=certificate, actor=request.user, reason=form.cleaned_data["reason"])
@@ -204,7 +204,8 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, _("Give a reason for revoking."))
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
     return redirect("courses:certificate", pk=certificate.pk)
 
 
@@ -214,7 +215,7 @@ def certificate_reissue(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     certificate = selectors.get_certificate_or_404(request.user, pk, roles)
     permissions.require(permissions.can_revoke_certificate(request.user, certificate, roles))
-    form = ReissueForm(request.POST)
+    form = ReissueForm(request.POST, prefix="reissue")
     form.is_valid()
     try:
         new = services.certificate_reissue(

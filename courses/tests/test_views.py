@@ -103,7 +103,7 @@ def test_it_refuses_revocation_to_all_but_officers_over_the_issuer(client_as, pe
     assert client_as(personas["member_a"]).post(reissue).status_code == 403
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.VALID
-    response = client_as(personas["officer"]).post(url, {"reason": "Cấp nhầm người"})
+    response = client_as(personas["officer"]).post(url, {"revoke-reason": "Cấp nhầm người", "revoke-confirm": "on"})
     assert response.status_code == 302
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.REVOKED
