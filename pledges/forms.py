@@ -47,6 +47,10 @@ class DecideForm(forms.Form):
                 required=False, max_length=MAX_TEXT, strip=False, widget=forms.Textarea
             )
 
+    def raw_notes(self) -> dict[int, str]:
+        """What was posted for each section, valid or not: put back in the boxes on an error."""
+        return {sid: self.data.get(answer_field("note", sid), "") for sid in self.section_ids}
+
     def notes(self) -> dict[int, str]:
         return {sid: self.cleaned_data.get(answer_field("note", sid)) or "" for sid in self.section_ids}
 

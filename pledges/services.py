@@ -270,7 +270,8 @@ def pledge_return(*, pledge: Pledge, actor, comment: str, section_comments: dict
     _require_review(actor, pledge)
     section_comments = {k: v for k, v in (section_comments or {}).items() if v and v.strip()}
     if not comment.strip() and not section_comments:
-        raise PledgeRefused(_("Say what should be revised: write a comment."))
+        message = _("Say what should be revised: write a comment.")
+        raise PledgeIncomplete(message, {"comment": message})
     with transaction.atomic():
         pledge = _locked(pledge)
         if pledge.status != S.SUBMITTED:

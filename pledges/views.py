@@ -114,10 +114,12 @@ def start(request: HttpRequest) -> HttpResponse:
     return redirect("pledges:detail", pk=pledge.pk)
 
 
-def _sections(pledge: Pledge, *, texts=None, reviews=None, errors=None, review_errors=None, stored=False):
+def _sections(
+    pledge: Pledge, *, texts=None, reviews=None, errors=None, review_errors=None, stored=False, notes=None, note_errors=None
+):
     """Rows for the template: each section with what to show in its boxes."""
     note_event = selectors.last_return(pledge)
-    notes = {n["section"]: n for n in (note_event.section_comments if note_event else [])}
+    section_notes = {n["section"]: n for n in (note_event.section_comments if note_event else [])}
     rows = []
     for answer in pledge.answer_list:
         sid = answer.section_id
@@ -132,7 +134,9 @@ def _sections(pledge: Pledge, *, texts=None, reviews=None, errors=None, review_e
                 "review_value": reviews[sid] if reviews is not None and sid in reviews else answer.review_text,
                 "error": (errors or {}).get(sid),
                 "review_error": (review_errors or {}).get(sid),
-                "note": notes.get(sid),
+                "note": section_notes.get(sid),
+                "note_value": (notes or {}).get(sid, ""),
+                "note_error": (note_errors or {}).get(sid),
                 "stored": answer.text if stored and texts is not None and texts.get(sid) != answer.text else None,
             }
         )
@@ -170,7 +174,11 @@ def _render_detail(request, pledge, *, status=200, **state) -> HttpResponse:
             errors=state.get("errors"),
             review_errors=state.get("review_errors"),
             stored=state.get("conflict", False),
+            notes=state.get("decide_notes"),
+            note_errors=state.get("decide_errors"),
         ),
+        "decide_comment": state.get("decide_comment", ""),
+        "decide_errors": state.get("decide_errors", {}),
         "version": state.get("version", pledge.version),
         "conflict": state.get("conflict", False),
         "error": state.get("error"),
@@ -346,8 +354,15 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.require(permissions.can_review_pledge(request.user, pledge, roles))
     sections = list(pledge.template.sections.all())
     form = DecideForm(request.POST, sections=sections)
+    # What the secretary typed goes back into the boxes whatever goes wrong.
+    typed = {"decide_comment": request.POST.get("comment", ""), "decide_notes": form.raw_notes()}
     if not form.is_valid():
-        return _render_detail(request, pledge, status=400, error=_("The comment is too long."))
+        errors = {
+            key if key == "comment" else int(key.split("-", 1)[1]): errs[0]
+            for key, errs in form.errors.items()
+            if key == "comment" or key.startswith("note-")
+        }
+        return _render_detail(request, pledge, status=400, decide_errors=errors, **typed)
     try:
         if request.POST.get("action") == "approve":
             services.pledge_approve(pledge=pledge, actor=request.user, comment=form.cleaned_data["comment"])
@@ -357,7 +372,9 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
                 pledge=pledge, actor=request.user, comment=form.cleaned_data["comment"], section_comments=form.notes()
             )
             messages.success(request, _("The pledge was returned to the member with your comments."))
-    except services.PledgeRefused as exc:
+    except services.PledgeIncomplete as exc:  # a plain validation error: 400, shown at the box
+        return _render_detail(request, pledge, status=400, decide_errors=exc.errors, **typed)
+    except services.PledgeRefused as exc:  # decided meanwhile (another tab, the deputy): 409
         typed = [(_("Overall comment"), form.cleaned_data["comment"])]
         titles = {section.pk: section.title for section in sections}
         typed += [(titles[sid], text) for sid, text in form.notes().items()]

@@ -47,3 +47,37 @@ def test_it_never_compares_with_a_draft_never_submitted(client_as, personas, tem
     )
     detail = client_as(personas["secretary_a"]).get(reverse("pledges:detail", args=[x.pk])).content.decode()
     assert "similar-warning" not in detail and "Phạm Thị Sinh Đôi" not in detail
+
+
+def test_it_shows_a_return_without_comment_next_to_the_box_keeping_the_text(client_as, personas, submitted):
+    sid = submitted.answers.order_by("section__order").first().section_id
+    response = client_as(personas["secretary_a"]).post(
+        reverse("pledges:decide", args=[submitted.pk]), {"action": "return", "comment": "   ", f"note-{sid}": ""}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    box = page[page.index('class="card review-box"') :]
+    # The message sits in the review box, right before the comment box.
+    assert 'id="err-comment"' in box and box.index('id="err-comment"') < box.index('name="comment"')
+    assert 'id="pledge-error"' not in page
+    assert Pledge.objects.get(pk=submitted.pk).status == S.SUBMITTED
+
+
+def test_it_keeps_the_secretarys_text_when_a_comment_is_too_long(client_as, personas, submitted):
+    sid = submitted.answers.order_by("section__order").first().section_id
+    response = client_as(personas["secretary_a"]).post(
+        reverse("pledges:decide", args=[submitted.pk]),
+        {"action": "return", "comment": "Nhận xét chung rõ ràng", f"note-{sid}": "x" * 20001},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nhận xét chung rõ ràng</textarea>" in page
+    assert f'id="err-note-{sid}"' in page and "x" * 20001 in page
+
+
+def test_it_answers_409_only_when_someone_decided_meanwhile(client_as, personas, submitted):
+    services.pledge_approve(pledge=submitted, actor=personas["secretary_a"])
+    response = client_as(personas["secretary_a"]).post(
+        reverse("pledges:decide", args=[submitted.pk]), {"action": "return", "comment": "Sửa lại"}
+    )
+    assert response.status_code == 409 and "Sửa lại" in response.content.decode()

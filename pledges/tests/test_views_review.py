@@ -52,7 +52,7 @@ def test_it_refuses_a_return_without_any_comment(client_as, personas, submitted)
     response = client_as(personas["secretary_a"]).post(
         reverse("pledges:decide", args=[submitted.pk]), {"action": "return"}
     )
-    assert response.status_code == 409
+    assert response.status_code == 400  # a validation error, not a conflict (409 is for stale versions)
     assert Pledge.objects.get(pk=submitted.pk).status == S.SUBMITTED
 
 
