@@ -121,3 +121,36 @@ def test_it_shows_a_revoked_certificate_as_revoked(page, browser, e2e_server):
         expect(public.locator(".certificate-status")).to_contain_text("Cấp nhầm, đã kiểm tra lại")
     finally:
         stranger.close()
+
+
+def _member_who_has_not_started(e2e_server) -> str:
+    """A demo member in the module's audience with no progress at all (not dangvien: another test)."""
+    with sqlite3.connect(f"file:{e2e_server.env['SQLITE_PATH']}?mode=ro", uri=True) as db:
+        return db.execute(
+            """
+            SELECT u.username FROM accounts_user u
+            JOIN cells_membership m ON m.user_id = u.id AND m.ended_on IS NULL
+            JOIN cells_orgunit c ON c.id = m.cell_id
+            JOIN courses_module mo ON c.path LIKE (SELECT path FROM cells_orgunit WHERE id = mo.audience_id) || '%'
+            WHERE u.username NOT IN ('dangvien', 'dangvien2', 'bithu')
+              AND NOT EXISTS (SELECT 1 FROM courses_moduleprogress p WHERE p.user_id = u.id)
+            ORDER BY u.username LIMIT 1
+            """
+        ).fetchone()[0]
+
+
+def test_it_keeps_quiz_answers_when_the_csrf_token_rotates(page, context, e2e_server):
+    """Logging in again in another tab rotates the CSRF token: the open quiz still submits."""
+    right = correct_choices(e2e_server)
+    username = _member_who_has_not_started(e2e_server)
+    login(page, username)
+    page.goto("/courses/")
+    page.locator(".course-card h2 a").first.click()
+    page.get_by_role("button", name="Làm bài trắc nghiệm").click()
+    expect(page.locator("form[data-quiz]")).to_be_visible()
+    context.clear_cookies()
+    other = context.new_page()
+    login(other, username)  # new session, new CSRF cookie
+    other.close()
+    answer(page, right, correctly=True)
+    expect(page.locator(".quiz-result")).to_contain_text("Đạt")

@@ -76,7 +76,16 @@
     window.setTimeout(function () { observer.observe(end); }, 4000);
   }
 
-  // --- Submit the quiz once, even on a double tap ---
+  function csrfToken(form) {
+    // Read the cookie at submit time: logging in again in another tab rotates the token,
+    // and the one printed in a quiz opened earlier would be refused (answers lost).
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  // --- Submit the quiz once, even on a double tap, with a fresh CSRF token ---
   function setupSubmitOnce() {
     var forms = document.querySelectorAll("[data-quiz]");
     for (var i = 0; i < forms.length; i++) {
@@ -84,6 +93,8 @@
         var form = e.target;
         if (form.getAttribute("data-sent")) { e.preventDefault(); return; }
         form.setAttribute("data-sent", "1");
+        var token = form.querySelector("input[name=csrfmiddlewaretoken]");
+        if (token) token.value = csrfToken(form);
         var button = form.querySelector("[data-submit-once]");
         if (button) window.setTimeout(function () { button.disabled = true; }, 0);
       });
