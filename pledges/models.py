@@ -171,3 +171,23 @@ class PledgeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.pledge}"
+
+
+class PledgeReminder(models.Model):
+    """Append-only: one row per round of reminders a leader sent for a cell and year. Kept in
+    the database (not the cache) so the once-an-hour limit holds across processes and restarts."""
+
+    cell = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recipients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["cell", "year", "-created_at"], name="pledges_reminder_recent")]
+        verbose_name = _("pledge reminder")
+        verbose_name_plural = _("pledge reminders")
+
+    def __str__(self) -> str:
+        return f"{self.cell} {self.year} {self.created_at:%Y-%m-%d %H:%M}"

@@ -6,7 +6,7 @@ import datetime
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
@@ -15,7 +15,16 @@ from cells.models import Membership, OrgUnit
 from core.markup import markdown_to_html, normalize
 from notifications.services import notification_send
 from pledges import similarity
-from pledges.models import DEFAULT_SECTIONS, Pledge, PledgeAnswer, PledgeEvent, PledgeTemplate, Rating, TemplateSection
+from pledges.models import (
+    DEFAULT_SECTIONS,
+    Pledge,
+    PledgeAnswer,
+    PledgeEvent,
+    PledgeReminder,
+    PledgeTemplate,
+    Rating,
+    TemplateSection,
+)
 
 S = Pledge.Status
 A = PledgeEvent.Action
@@ -410,12 +419,43 @@ def pledge_rate(*, pledge: Pledge, actor, rating: str, comment: str = "") -> Ple
     return pledge
 
 
+REMIND_EVERY = datetime.timedelta(hours=1)
+
+
+class RemindTooSoon(PledgeRefused):
+    """Reminders for this cell and year were sent less than an hour ago; `next_at` says when
+    they may be sent again."""
+
+    def __init__(self, message: str, next_at: datetime.datetime):
+        super().__init__(message)
+        self.next_at = next_at
+
+
+def pledges_remind_next_at(*, cell: OrgUnit, year: int) -> datetime.datetime | None:
+    """When reminders for the cell and year may be sent again, or None if they may be now."""
+    last = PledgeReminder.objects.filter(cell=cell, year=year).values_list("created_at", flat=True).first()
+    if last is None or timezone.now() >= last + REMIND_EVERY:
+        return None
+    return last + REMIND_EVERY
+
+
 def pledges_remind(*, actor, cell: OrgUnit, template: PledgeTemplate, behind: list) -> int:
-    """Remind every member in `behind` (users) of the pledge due date. Returns how many."""
+    """Remind the members in `behind` (users) of the pledge due date, never the leader who
+    sends it. Once an hour per cell and year (RemindTooSoon otherwise). Returns how many."""
     if not permissions.can_remind_pledges(actor, cell):
         raise PermissionDenied
+    recipients = [user for user in behind if user.pk != actor.pk]
     with transaction.atomic():
-        for user in behind:
+        OrgUnit.objects.select_for_update().filter(pk=cell.pk).first()  # one round at a time per cell
+        next_at = pledges_remind_next_at(cell=cell, year=template.year)
+        if next_at is not None:
+            raise RemindTooSoon(
+                _("Reminders were already sent in the last hour; they can be sent again after %(time)s.")
+                % {"time": formats.time_format(timezone.localtime(next_at), "H:i")},
+                next_at,
+            )
+        PledgeReminder.objects.create(cell=cell, year=template.year, sent_by=actor, recipients=len(recipients))
+        for user in recipients:
             _notify(
                 user,
                 "pledge.reminder",
@@ -423,4 +463,4 @@ def pledges_remind(*, actor, cell: OrgUnit, template: PledgeTemplate, behind: li
                 {"year": template.year, "date": template.due_on.strftime("%d/%m/%Y")},
                 reverse("pledges:mine"),
             )
-    return len(behind)
+    return len(recipients)

@@ -5,7 +5,6 @@ import zipfile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -507,6 +506,8 @@ def tracking(request: HttpRequest, pk: int) -> HttpResponse:
             "visible": visible,
             "behind": sum(1 for r in rows if r.state in selectors.BEHIND),
             "can_remind": permissions.can_remind_pledges(request.user, cell, roles),
+            "remind_next_at": services.pledges_remind_next_at(cell=cell, year=year) if year else None,
+            "behind_others": sum(1 for r in rows if r.state in selectors.BEHIND and r.membership.user_id != request.user.pk),
             "approved": sum(
                 1 for r in rows if r.state in (Pledge.Status.APPROVED, Pledge.Status.REVIEWED, Pledge.Status.RATED)
             ),
@@ -529,13 +530,14 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
     template = selectors.template_for_cell(cell, year)
     if template is None:
         raise Http404
-    # One round of reminders per cell and year per hour: a double click must not spam members.
-    if not cache.add(f"pledges:remind:{cell.pk}:{year}", 1, 3600):
-        messages.error(request, _("Reminders were already sent in the last hour."))
-        return redirect(f"{reverse('pledges:tracking', args=[pk])}?year={year}")
     behind = [r.membership.user for r in selectors.cell_tracking(cell, template, year) if r.state in selectors.BEHIND]
-    count = services.pledges_remind(actor=request.user, cell=cell, template=template, behind=behind)
-    messages.success(request, _("Reminders sent: %(n)d.") % {"n": count})
+    try:
+        # One round per cell and year per hour: a double click must not spam members.
+        count = services.pledges_remind(actor=request.user, cell=cell, template=template, behind=behind)
+    except services.RemindTooSoon as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Reminders sent: %(n)d.") % {"n": count})
     return redirect(f"{reverse('pledges:tracking', args=[pk])}?year={year}")
 
 

@@ -81,3 +81,36 @@ def test_it_answers_409_only_when_someone_decided_meanwhile(client_as, personas,
         reverse("pledges:decide", args=[submitted.pk]), {"action": "return", "comment": "Sửa lại"}
     )
     assert response.status_code == 409 and "Sửa lại" in response.content.decode()
+
+
+def test_it_never_reminds_the_leader_who_sends_it_nor_those_approved(client_as, personas, template, org, approved):
+    from notifications.models import Notification
+
+    deputy = make_member("deputy_late", org["cell_a"], role="deputy", full_name="Phó Bí Thư Chậm")
+    make_member("late_a", org["cell_a"], full_name="Đinh Văn Chậm")
+    client = client_as(deputy)
+    page = client.get(reverse("pledges:tracking", args=[org["cell_a"].pk]) + "?year=2020").content.decode()
+    assert "Remind the 2 members" in page or "Nhắc 2 đảng viên" in page  # late_a and secretary_a, not the deputy
+    client.post(reverse("pledges:remind", args=[org["cell_a"].pk]), {"year": 2020})
+    reminded = set(Notification.objects.filter(kind="pledge.reminder").values_list("user__username", flat=True))
+    assert reminded == {"late_a", "secretary_a"}  # not the deputy who sent it, not member_a (approved)
+
+
+def test_it_throttles_reminders_in_the_database_and_says_when(client_as, personas, template, org):
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from notifications.models import Notification
+
+    make_member("late_a", org["cell_a"], full_name="Đinh Văn Chậm")
+    client = client_as(personas["secretary_a"])
+    url = reverse("pledges:remind", args=[org["cell_a"].pk])
+    client.post(url, {"year": 2020})
+    assert Notification.objects.filter(kind="pledge.reminder").count() == 2  # member_a and late_a
+    cache.clear()  # another process, a restart, a flushed cache: the limit must still hold
+    response = client.post(url, {"year": 2020}, follow=True)
+    assert Notification.objects.filter(kind="pledge.reminder").count() == 2
+    page = response.content.decode()
+    again = timezone.localtime(timezone.now() + timezone.timedelta(hours=1)).strftime("%H:%M")
+    assert again in page  # the message says when reminders can be sent again
+    assert f'action="{url}"' not in page  # and the button is gone until then
