@@ -114,7 +114,15 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 def _sections(
-    pledge: Pledge, *, texts=None, reviews=None, errors=None, review_errors=None, stored=False, notes=None, note_errors=None
+    pledge: Pledge,
+    *,
+    texts=None,
+    reviews=None,
+    errors=None,
+    review_errors=None,
+    stored=False,
+    notes=None,
+    note_errors=None,
 ):
     """Rows for the template: each section with what to show in its boxes."""
     note_event = selectors.last_return(pledge)
@@ -507,7 +515,9 @@ def tracking(request: HttpRequest, pk: int) -> HttpResponse:
             "behind": sum(1 for r in rows if r.state in selectors.BEHIND),
             "can_remind": permissions.can_remind_pledges(request.user, cell, roles),
             "remind_next_at": services.pledges_remind_next_at(cell=cell, year=year) if year else None,
-            "behind_others": sum(1 for r in rows if r.state in selectors.BEHIND and r.membership.user_id != request.user.pk),
+            "behind_others": sum(
+                1 for r in rows if r.state in selectors.BEHIND and r.membership.user_id != request.user.pk
+            ),
             "approved": sum(
                 1 for r in rows if r.state in (Pledge.Status.APPROVED, Pledge.Status.REVIEWED, Pledge.Status.RATED)
             ),

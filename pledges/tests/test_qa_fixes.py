@@ -43,7 +43,10 @@ def test_it_never_compares_with_a_draft_never_submitted(client_as, personas, tem
     from pledges.tests.conftest import fill
 
     services.pledge_save_draft(
-        pledge=draft, actor=twin, answers=fill(draft, [BASE, "Học tập chuyên đề hằng tháng đầy đủ."]), expected_version=1
+        pledge=draft,
+        actor=twin,
+        answers=fill(draft, [BASE, "Học tập chuyên đề hằng tháng đầy đủ."]),
+        expected_version=1,
     )
     detail = client_as(personas["secretary_a"]).get(reverse("pledges:detail", args=[x.pk])).content.decode()
     assert "similar-warning" not in detail and "Phạm Thị Sinh Đôi" not in detail
