@@ -6,29 +6,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cells', '0002_one_secretary_per_cell'),
-        ('pledges', '0001_initial'),
+        ("cells", "0002_one_secretary_per_cell"),
+        ("pledges", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PledgeReminder',
+            name="PledgeReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('recipients', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('cell', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cells.orgunit')),
-                ('sent_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("year", models.PositiveSmallIntegerField()),
+                ("recipients", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "cell",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="cells.orgunit"
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'pledge reminder',
-                'verbose_name_plural': 'pledge reminders',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['cell', 'year', '-created_at'], name='pledges_reminder_recent')],
+                "verbose_name": "pledge reminder",
+                "verbose_name_plural": "pledge reminders",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["cell", "year", "-created_at"], name="pledges_reminder_recent")],
             },
         ),
     ]
