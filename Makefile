@@ -5,6 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
+# `make run` serves like a small production site on the embedded default (real error pages,
+# compressed static files); `make run DEBUG=1` gives Django's debug pages instead.
+DEBUG ?= 0
+RUN_ENV = DEBUG=$(DEBUG) SECRET_KEY="$$(cat .secret_key)" ALLOWED_HOSTS=$(HOST),localhost,127.0.0.1 \
+	SITE_URL=http://$(HOST):$(PORT) SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 SECURE_HSTS_SECONDS=0
 
 .PHONY: run test lint messages bench
 
@@ -20,11 +25,15 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	@touch $@ $(VENV)/.run-deps
 
+# A random key made once per checkout, so sessions survive restarts; never committed.
+.secret_key: | $(BIN)/python
+	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
 ## run: install, migrate, load demo data and serve HTTP and WebSocket on http://$(HOST):$(PORT)
-run: $(VENV)/.run-deps
-	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py collectstatic --noinput -v0
+run: $(VENV)/.run-deps .secret_key
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput -v0
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
 	@echo ""
 	@echo "  Chi bộ số is at http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (password: chibo-demo):"
@@ -34,7 +43,8 @@ run: $(VENV)/.run-deps
 	@echo "    dangvien   member of Chi bộ Văn phòng Tỉnh ủy"
 	@echo "    dangvien2  member of Chi bộ thôn An Lợi"
 	@echo ""
-	$(BIN)/uvicorn asgi:application --host $(HOST) --port $(PORT) --proxy-headers --no-access-log
+	$(RUN_ENV) $(BIN)/uvicorn asgi:application --host $(HOST) --port $(PORT) --proxy-headers --no-access-log \
+		--timeout-graceful-shutdown 5
 
 ## lint: ruff check and format check
 lint: $(VENV)/.dev-deps

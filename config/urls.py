@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from cells.views import home
-from core.views import healthz, robots_txt
+from core.views import favicon, healthz, robots_txt
 from courses.views import certificate_verify
 
 admin.site.site_header = _("Chi bộ số administration")
@@ -14,6 +14,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("robots.txt", robots_txt, name="robots_txt"),
+    path("favicon.ico", favicon, name="favicon"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),

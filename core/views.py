@@ -5,6 +5,8 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 logger = logging.getLogger(__name__)
@@ -50,3 +52,9 @@ async def healthz(request: HttpRequest) -> JsonResponse:
 def robots_txt(request: HttpRequest) -> HttpResponse:
     # A private organisation's site: nothing here is for search engines.
     return HttpResponse("User-agent: *\nDisallow: /\n", content_type="text/plain")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Browsers ask for /favicon.ico whatever the page says; send them to the real icon
+    # (a temporary redirect: the static file's hashed name changes with its content).
+    return redirect(static("img/favicon.svg"))

@@ -1,5 +1,7 @@
-"""Strings that django-allauth shows on our pages, listed so `makemessages` keeps their
-Vietnamese translations in our catalogue (allauth ships no Vietnamese of its own).
+"""Strings that django-allauth and Django itself show on our pages without a Vietnamese
+translation of their own (allauth ships none; Django's lacks a few, mostly in the admin).
+Listed here so that `makemessages` keeps their translations in our catalogue, which takes
+precedence over the libraries' own.
 
 Never imported at run time; gettext_noop only marks them for extraction.
 """
@@ -29,4 +31,17 @@ ALLAUTH_STRINGS = [
     gettext_noop("Too many failed login attempts. Try again later."),
     gettext_noop("The email address is not assigned to any user account."),
     gettext_noop("Too many failed attempts. Try again later."),
+]
+
+DJANGO_STRINGS = [
+    gettext_noop("Null characters are not allowed."),
+    gettext_noop("Skip to main content"),
+    gettext_noop("Toggle theme (current theme: auto)"),
+    gettext_noop("Toggle theme (current theme: light)"),
+    gettext_noop("Toggle theme (current theme: dark)"),
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
+    gettext_noop("Show counts"),
+    gettext_noop("Hide counts"),
 ]
