@@ -117,3 +117,42 @@ def test_it_throttles_reminders_in_the_database_and_says_when(client_as, persona
     again = timezone.localtime(timezone.now() + timezone.timedelta(hours=1)).strftime("%H:%M")
     assert again in page  # the message says when reminders can be sent again
     assert f'action="{url}"' not in page  # and the button is gone until then
+
+
+def test_it_notifies_the_member_in_their_own_language(personas, submitted, template, org):
+    from django.utils import translation
+
+    from notifications.models import Notification
+
+    member = personas["member_a"]
+    member.language = "en"
+    member.save(update_fields=["language"])
+    with translation.override("vi"):  # the secretary works in Vietnamese
+        services.pledge_return(pledge=submitted, actor=personas["secretary_a"], comment="Sửa lại")
+    returned = Notification.objects.get(user=member, kind="pledge.returned")
+    assert returned.message == "Your 2020 pledge was returned for revision."
+    member.language = "vi"
+    member.save(update_fields=["language"])
+    with translation.override("en"):
+        p = services.pledge_save_draft(
+            pledge=submitted, actor=member, answers={}, expected_version=Pledge.objects.get(pk=submitted.pk).version
+        )
+        p = services.pledge_submit(pledge=p, actor=member, expected_version=p.version)
+        services.pledge_approve(pledge=p, actor=personas["secretary_a"])
+    approved = Notification.objects.get(user=member, kind="pledge.approved")
+    assert approved.message != "Your 2020 pledge was approved." and "2020" in approved.message
+
+
+def test_it_names_the_rating_in_the_members_language(personas, reviewed):
+    from django.utils import translation
+
+    from notifications.models import Notification
+
+    member = personas["member_a"]
+    member.language = "en"
+    member.save(update_fields=["language"])
+    with translation.override("vi"):
+        services.pledge_rate(pledge=reviewed, actor=personas["secretary_a"], rating="good")
+    assert Notification.objects.get(user=member, kind="pledge.rated").message == (
+        "Your 2020 rating: Completed duties well."
+    )
