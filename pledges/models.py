@@ -55,7 +55,16 @@ class PledgeTemplate(models.Model):
         constraints = [models.UniqueConstraint(fields=["unit", "year"], name="pledges_one_template_per_unit_year")]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.year})"
+        return self.title_with_year
+
+    @property
+    def names_year(self) -> bool:
+        """Whether the title already says the year ("… năm 2020"): then it is not repeated."""
+        return str(self.year) in self.title
+
+    @property
+    def title_with_year(self) -> str:
+        return self.title if self.names_year else f"{self.title} ({self.year})"
 
 
 class TemplateSection(models.Model):

@@ -53,7 +53,10 @@ def _build(pledge: Pledge) -> bytes:
 
     story = [
         _para(pledge.template.title.upper(), st["title"]),
-        _para(f"Năm {pledge.year}", st["center"]),
+    ]
+    if not pledge.template.names_year:
+        story.append(_para(f"Năm {pledge.year}", st["center"]))
+    story += [
         Spacer(1, 4 * mm),
         _para(f"Họ và tên: {pledge.member.full_name}", st["body"]),
         _para(f"Chi bộ: {pledge.cell.name}", st["body"]),

@@ -156,3 +156,24 @@ def test_it_names_the_rating_in_the_members_language(personas, reviewed):
     assert Notification.objects.get(user=member, kind="pledge.rated").message == (
         "Your 2020 rating: Completed duties well."
     )
+
+
+def _pdf_text(response) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
+def test_it_does_not_repeat_the_year_the_title_already_names(client_as, personas, pledge, template):
+    client = client_as(personas["member_a"])
+    for url in (reverse("pledges:mine"), reverse("pledges:detail", args=[pledge.pk])):
+        page = client.get(url).content.decode()
+        assert "năm 2020" in page and "năm 2020 — 2020" not in page and "năm 2020 (2020)" not in page
+    text = _pdf_text(client.get(reverse("pledges:pdf", args=[pledge.pk])))
+    assert "Năm 2020" not in text  # the title line already says NĂM 2020
+    template.title = "Bản cam kết tu dưỡng, rèn luyện"
+    template.save()
+    assert "Bản cam kết tu dưỡng, rèn luyện (2020)" in client.get(reverse("pledges:mine")).content.decode()
+    assert "Năm 2020" in _pdf_text(client.get(reverse("pledges:pdf", args=[pledge.pk])))
