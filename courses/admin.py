@@ -88,8 +88,26 @@ class QuestionInline(admin.TabularInline):
         return not self._locked(obj)
 
 
+class ModuleForm(forms.ModelForm):
+    class Meta:
+        model = Module
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("publish_from") and cleaned.get("questions_per_attempt"):
+            module = self.instance
+            module.questions_per_attempt = cleaned["questions_per_attempt"]
+            lessons = module.lessons.count() if module.pk else 0
+            questions = module.questions.count() if module.pk else 0
+            for error in services.module_publish_errors(module=module, lesson_count=lessons, question_count=questions):
+                self.add_error("publish_from", error)
+        return cleaned
+
+
 @admin.register(Module)
 class ModuleAdmin(SubtreeAdmin):
+    form = ModuleForm
     list_display = ["title", "year", "directive", "audience", "publish_from", "due_on"]
     list_filter = ["year"]
     search_fields = ["title", "directive"]
@@ -190,8 +208,25 @@ class LessonAdmin(ModuleChildAdmin):
         services.lesson_save(lesson=obj)
 
 
+class ChoiceFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        correct = 0
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE") or not data.get("text"):
+                continue
+            correct += 1 if data.get("is_correct") else 0
+        errors = services.question_choice_errors(kind=self.instance.kind, correct_count=correct)
+        if errors:
+            raise forms.ValidationError(errors)
+
+
 class ChoiceInline(admin.TabularInline):
     model = Choice
+    formset = ChoiceFormSet
     fields = ["position", "text", "is_correct"]
     extra = 4
 

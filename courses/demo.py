@@ -219,7 +219,6 @@ def _module(province: OrgUnit, audience: OrgUnit) -> Module:
             audience=audience,
             issuer=province,
             place="Quảng Trị",
-            publish_from=datetime.datetime(2020, 3, 1, tzinfo=datetime.UTC),
             due_on=datetime.date(2020, 12, 31),
             pass_mark=80,
             attempts_allowed=0,
@@ -241,7 +240,9 @@ def _module(province: OrgUnit, audience: OrgUnit) -> Module:
             question=Question(module=module, position=position, kind=kind, text=text, explanation=explanation),
             choices=choices,
         )
-    return module
+    # Published once its lessons and questions are in (the service refuses an empty module).
+    module.publish_from = datetime.datetime(2020, 3, 1, tzinfo=datetime.UTC)
+    return services.module_save(module=module)
 
 
 def _answers(attempt, right: bool) -> dict[int, list[int]]:

@@ -37,8 +37,47 @@ def module_has_attempts(module_id: int) -> bool:
     return Attempt.objects.filter(module_id=module_id).exists()
 
 
+def module_publish_errors(*, module: Module, lesson_count: int, question_count: int) -> list[ValidationError]:
+    """Why a module may not be published yet: no lessons, or fewer questions than one attempt draws."""
+    errors = []
+    if lesson_count == 0:
+        errors.append(
+            ValidationError(
+                _(
+                    "This module has no lessons yet, so it cannot be published. Leave the publication date "
+                    "empty, save, add the lessons, then publish."
+                ),
+                code="no_lessons",
+            )
+        )
+    if question_count < module.questions_per_attempt:
+        errors.append(
+            ValidationError(
+                _(
+                    "Each attempt draws %(per_attempt)s questions but the module has only %(count)s. Add "
+                    "questions or lower “questions per attempt” before publishing."
+                )
+                % {"per_attempt": module.questions_per_attempt, "count": question_count},
+                code="too_few_questions",
+            )
+        )
+    return errors
+
+
+def module_check_publishable(*, module: Module) -> None:
+    """Refuse a publication date on a module members could not study or be quizzed on."""
+    if module.publish_from is None:
+        return
+    lessons = module.lessons.count() if module.pk else 0
+    questions = module.questions.count() if module.pk else 0
+    errors = module_publish_errors(module=module, lesson_count=lessons, question_count=questions)
+    if errors:
+        raise ValidationError({"publish_from": errors})
+
+
 def module_save(*, module: Module, actor=None) -> Module:
-    """Create or update a module; renders its summary once."""
+    """Create or update a module; renders its summary once. Published only with lessons and questions."""
+    module_check_publishable(module=module)
     module.summary = normalize(module.summary)
     module.summary_html = markdown_to_html(module.summary) if module.summary else ""
     if module.pk is None and actor is not None:
@@ -79,8 +118,36 @@ def question_check_unlocked(*, module_id: int) -> None:
         raise QuestionsLocked(questions_locked_message(), code="questions_locked")
 
 
+def question_choice_errors(*, kind: str, correct_count: int) -> list[ValidationError]:
+    """A question must have a right answer, and a single-choice question exactly one."""
+    if correct_count == 0:
+        return [
+            ValidationError(
+                _("Mark at least one answer as correct: nobody could answer this question right."),
+                code="no_correct_choice",
+            )
+        ]
+    if kind == Question.Kind.SINGLE and correct_count > 1:
+        return [
+            ValidationError(
+                _(
+                    "A single-choice question has exactly one correct answer. Untick the others, or make "
+                    "it a multiple-choice question."
+                ),
+                code="too_many_correct",
+            )
+        ]
+    return []
+
+
 def question_save(*, question: Question, choices: Iterable[tuple[str, bool]] | None = None) -> Question:
-    """Create or update a question (and replace its choices when given); refused once attempted."""
+    """Create or update a question (and replace its choices when given); refused once attempted
+    and when the choices have no right answer (or several for a single-choice question)."""
+    if choices is not None:
+        choices = list(choices)
+        errors = question_choice_errors(kind=question.kind, correct_count=sum(1 for _t, right in choices if right))
+        if errors:
+            raise ValidationError(errors)
     with transaction.atomic():
         question_check_unlocked(module_id=question.module_id)
         question.text = normalize(question.text)

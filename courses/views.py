@@ -46,6 +46,8 @@ def module_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_study": permissions.can_study_module(request.user, module, roles),
         "can_author": permissions.can_author_module(request.user, module, roles),
         "certificate": Certificate.objects.filter(user=request.user, module=module, is_current=True).first(),
+        # What an attempt really draws: never more than the bank holds.
+        "questions_per_attempt": min(module.questions_per_attempt, module.questions.count()),
     }
     return render(request, "courses/module_detail.html", context)
 

@@ -20,6 +20,8 @@ def build_module(audience, *, lessons=2, questions=4, per_attempt=None, **fields
         "questions_per_attempt": per_attempt or questions,
     }
     defaults.update(fields)
+    # Saved unpublished first: a module is published only once it has lessons and questions.
+    publish_from = defaults.pop("publish_from")
     module = services.module_save(module=Module(**defaults))
     for index in range(lessons):
         services.lesson_save(
@@ -34,6 +36,9 @@ def build_module(audience, *, lessons=2, questions=4, per_attempt=None, **fields
             ),
             choices=choices,
         )
+    if publish_from is not None:
+        module.publish_from = publish_from
+        services.module_save(module=module)
     return module
 
 

@@ -320,7 +320,7 @@ def test_it_emails_reminders_after_commit(
 def test_it_cleans_lesson_markdown_once_when_saved(org):
     from courses.models import Lesson
 
-    module = build_module(org["committee"], lessons=0)
+    module = build_module(org["committee"], lessons=0, publish_from=None)
     lesson = services.lesson_save(
         lesson=Lesson(module=module, title="X", body="**Đậm** <script>alert(1)</script> [a](javascript:alert(1))")
     )
