@@ -91,7 +91,23 @@ class QuestionInline(admin.TabularInline):
 class ModuleForm(forms.ModelForm):
     class Meta:
         model = Module
-        fields = "__all__"
+        fields = [
+            "year",
+            "directive",
+            "title",
+            "summary",
+            "audience",
+            "issuer",
+            "place",
+            "publish_from",
+            "publish_until",
+            "due_on",
+            "pass_mark",
+            "attempts_allowed",
+            "questions_per_attempt",
+            "show_answers",
+            "certificate_enabled",
+        ]
 
     def clean(self):
         cleaned = super().clean()

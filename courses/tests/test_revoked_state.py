@@ -24,7 +24,7 @@ def _issued(personas, org):
 
 
 def test_it_marks_the_pdf_of_revoked_and_replaced_certificates(personas, org):
-    module, certificate = _issued(personas, org)
+    _module, certificate = _issued(personas, org)
     assert "ĐÃ THU HỒI" not in _text(pdf.certificate_pdf(certificate))
     new = services.certificate_reissue(certificate=certificate, actor=personas["officer"])
     certificate.refresh_from_db()
@@ -51,7 +51,7 @@ def test_it_shows_the_revoked_state_instead_of_a_download(client_as, personas, o
 
 
 def test_it_shows_the_replaced_state_with_the_new_certificate(client_as, personas, org):
-    module, certificate = _issued(personas, org)
+    _module, certificate = _issued(personas, org)
     new = services.certificate_reissue(certificate=certificate, actor=personas["officer"])
     page = client_as(personas["member_a"]).get(reverse("courses:certificates")).content.decode()
     old_download = reverse("courses:certificate_pdf", args=[certificate.pk])
@@ -61,7 +61,7 @@ def test_it_shows_the_replaced_state_with_the_new_certificate(client_as, persona
 
 
 def test_it_notifies_the_holder_of_revocation_and_reissue(personas, org, django_capture_on_commit_callbacks):
-    module, certificate = _issued(personas, org)
+    _module, certificate = _issued(personas, org)
     holder = personas["member_a"]
     before = Notification.objects.filter(user=holder).count()
     with django_capture_on_commit_callbacks(execute=True):
@@ -75,7 +75,7 @@ def test_it_notifies_the_holder_of_revocation_and_reissue(personas, org, django_
 
 
 def test_it_asks_for_confirmation_before_revoking(client_as, personas, org):
-    module, certificate = _issued(personas, org)
+    _module, certificate = _issued(personas, org)
     client = client_as(personas["officer"])
     page = client.get(reverse("courses:certificate", args=[certificate.pk])).content.decode()
     assert 'id="id_reason"' not in page
