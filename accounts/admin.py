@@ -10,7 +10,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "full_name", "email", "phone", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "is_superuser", "language"]
     search_fields = ["username", "full_name", "email", "phone"]
-    ordering = ["full_name"]
+    ordering = ["sort_name"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (_("Personal info"), {"fields": ["full_name", "email", "phone"]}),

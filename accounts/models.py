@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from accounts.collation import sort_key
+
 
 class User(AbstractUser):
     """A person with an account. Vietnamese names are not split into first and last."""
@@ -16,6 +18,8 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="vi")
     large_text = models.BooleanField(_("large text"), default=False)
     email_notifications = models.BooleanField(_("send notifications by email"), default=True)
+    # Derived from full_name on every save: Vietnamese order, given name first (collation.py).
+    sort_name = models.CharField(max_length=300, editable=False, db_index=True, default="")
 
     REQUIRED_FIELDS = ["email", "full_name"]
 
@@ -33,6 +37,15 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def save(self, *args, **kwargs) -> None:
+        # Kept in step with full_name here, not in a service, because the admin, allauth and
+        # fixtures all save users too; it is a derived column, not a side effect.
+        self.sort_name = sort_key(self.full_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "full_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "sort_name"}
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
         return self.full_name

@@ -66,7 +66,7 @@ class Membership(models.Model):
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
-        ordering = ["cell_id", "user__full_name"]
+        ordering = ["cell_id", "user__sort_name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["user"], condition=Q(ended_on__isnull=True), name="cells_one_active_membership_per_user"

@@ -20,7 +20,7 @@ def cell_members(cell: OrgUnit) -> QuerySet[Membership]:
                 output_field=IntegerField(),
             )
         )
-        .order_by("role_rank", "user__full_name")
+        .order_by("role_rank", "user__sort_name")
     )
 
 

@@ -93,3 +93,12 @@ def test_it_lists_breadcrumbs_in_one_query(org, django_assert_num_queries):
         ancestors = selectors.unit_ancestors(org["cell_a"])
     assert ancestors == [org["province"], org["committee"]]
     assert selectors.unit_ancestors(org["province"]) == []
+
+
+def test_it_lists_members_in_vietnamese_order(org):
+    from conftest import make_member
+
+    for i, name in enumerate(["Đỗ Minh Đức", "Trần Văn Anh", "Nguyễn Văn Dũng", "Lê Thị Ánh"]):
+        make_member(f"vn{i}", org["cell_b"], full_name=name)
+    names = [m.user.full_name for m in selectors.cell_members(org["cell_b"])]
+    assert names == ["Trần Văn Anh", "Lê Thị Ánh", "Nguyễn Văn Dũng", "Đỗ Minh Đức"]
