@@ -128,32 +128,63 @@ def _parse_answers(request: HttpRequest, question_ids: list[int]) -> dict[int, l
     return answers
 
 
+def _unanswered(question_ids: list[int], answers: dict[int, list[int]]) -> int:
+    return sum(1 for qid in question_ids if not answers.get(qid))
+
+
 @login_required
 def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = selectors.get_attempt_or_404(request.user, pk)
     module = attempt.module
+    questions = None
+    unanswered = 0
     if request.method == "POST":
         answers = _parse_answers(request, attempt.question_ids)
         if answers is None:
             return HttpResponseBadRequest(_("The form was not understood."))
-        try:
-            attempt, graded_now = services.attempt_submit(user=request.user, attempt=attempt, answers=answers)
-        except services.AnswerRefused as exc:
-            messages.error(request, " ".join(exc.messages))
+        unanswered = _unanswered(attempt.question_ids, answers) if not attempt.is_graded else 0
+        if unanswered and request.POST.get("confirm_unanswered") != "1":
+            # Shown again with what was chosen, so the member can finish or submit anyway.
+            questions = selectors.attempt_questions(attempt)
+            for item in questions:
+                item.chosen = set(answers.get(item.question.pk, []))
+        else:
+            try:
+                attempt, graded_now = services.attempt_submit(user=request.user, attempt=attempt, answers=answers)
+            except services.AnswerRefused as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("courses:attempt", pk=attempt.pk)
+            if not graded_now:
+                messages.info(request, _("This attempt had already been submitted; it was graded once."))
             return redirect("courses:attempt", pk=attempt.pk)
-        if not graded_now:
-            messages.info(request, _("This attempt had already been submitted; it was graded once."))
-        return redirect("courses:attempt", pk=attempt.pk)
-    questions = selectors.attempt_questions(attempt)
+    if questions is None:
+        questions = selectors.attempt_questions(attempt)
     context = {
         "attempt": attempt,
         "module": module,
         "questions": questions,
+        "unanswered": unanswered,
         "show_review": attempt.is_graded and module.show_answers,
-        "certificate": Certificate.objects.filter(user=request.user, module=module, is_current=True).first()
-        if attempt.is_graded
-        else None,
+        "reveal_answers": False,
+        "can_retry": False,
+        "certificate": None,
     }
+    if attempt.is_graded:
+        attempts = selectors.module_attempts(attempt.user, module)
+        passed = any(a.passed for a in attempts)
+        attempts_left = module.attempts_allowed == 0 or len(attempts) < module.attempts_allowed
+        roles = permissions.roles_for_request(request)
+        context.update(
+            {
+                # The key (right answers, explanations) only once it can no longer help a retry.
+                "reveal_answers": module.show_answers and (passed or not attempts_left),
+                "can_retry": attempt.user_id == request.user.pk
+                and not passed
+                and attempts_left
+                and permissions.can_study_module(request.user, module, roles),
+                "certificate": Certificate.objects.filter(user=request.user, module=module, is_current=True).first(),
+            }
+        )
     return render(request, "courses/attempt_detail.html", context)
 
 
