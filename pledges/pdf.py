@@ -1,11 +1,14 @@
 """The pledge as a PDF laid out for printing and signing (A4 portrait)."""
 
 import io
+import re
+from html.parser import HTMLParser
 from xml.sax.saxutils import escape
 
 from django.utils import timezone, translation
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core import pdf as corepdf
 from core.pdf import nfc
@@ -15,6 +18,126 @@ from pledges.models import Pledge, Rating
 def _para(text: str, style) -> Paragraph:
     # Paragraph reads a small XML dialect: user text is escaped, newlines kept as breaks.
     return Paragraph(escape(nfc(text)).replace("\n", "<br/>"), style)
+
+
+# --- Stored (cleaned) HTML to reportlab paragraphs --------------------------------------------
+# Answers are Markdown, shown on the page from the HTML stored when they were written; the
+# paper prints the same content. Only the basic tags become Paragraph markup (b, i, strike,
+# line breaks, paragraphs, list items with their bullet or number, indented quotes); every
+# piece of text is escaped, and links print as their text.
+
+_INLINE = {"strong": "b", "b": "b", "em": "i", "i": "i", "del": "strike"}
+_BLOCKS = {"p", "li", "ul", "ol", "blockquote", "pre", "hr"}
+
+
+class _HtmlToParagraphs(HTMLParser):
+    def __init__(self, style: ParagraphStyle):
+        super().__init__(convert_charrefs=True)
+        self.style = style
+        self.out: list[Paragraph] = []
+        self.text: list[str] = []  # markup of the paragraph being built
+        self.inline: list[str] = []  # open inline tags (b, i, strike)
+        self.lists: list[list] = []  # [kind, counter] per open list
+        self.quote = 0
+        self.pre = False
+        self.bullet: str | None = None
+
+    def _flush(self) -> None:
+        markup = "".join(self.text) + "".join(f"</{t}>" for t in reversed(self.inline))
+        self.text = [f"<{t}>" for t in self.inline]
+        if not markup.replace("<br/>", "").strip() or not _has_text(markup):
+            return
+        indent = (len(self.lists) * 7 + self.quote * 8) * mm
+        style = self.style
+        if indent:
+            style = ParagraphStyle(
+                f"{self.style.name}-{indent}",
+                parent=self.style,
+                leftIndent=indent,
+                bulletIndent=indent - 5 * mm,
+                bulletFontName=self.style.fontName,  # the default Helvetica has no Vietnamese
+            )
+        bullet, self.bullet = self.bullet, None
+        try:
+            self.out.append(Paragraph(markup, style, bulletText=bullet))
+        except ValueError:  # never expected from cleaned HTML; the text still prints
+            self.out.append(Paragraph(escape(_strip_tags(markup)), style, bulletText=bullet))
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _INLINE:
+            self.inline.append(_INLINE[tag])
+            self.text.append(f"<{_INLINE[tag]}>")
+        elif tag == "br":
+            self.text.append("<br/>")
+        elif tag in _BLOCKS:
+            self._flush()
+            if tag in ("ul", "ol"):
+                start = dict(attrs).get("start") or "1"
+                self.lists.append([tag, (int(start) if start.isdigit() else 1) - 1])
+            elif tag == "li" and self.lists:
+                current = self.lists[-1]
+                current[1] += 1
+                self.bullet = "•" if current[0] == "ul" else f"{current[1]}."
+            elif tag == "blockquote":
+                self.quote += 1
+            elif tag == "pre":
+                self.pre = True
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if tag in _INLINE:
+            name = _INLINE[tag]
+            if name in self.inline:
+                index = len(self.inline) - 1 - self.inline[::-1].index(name)
+                closing = self.inline[index:]
+                self.text.append("".join(f"</{t}>" for t in reversed(closing)))
+                del self.inline[index]
+                self.text.append("".join(f"<{t}>" for t in self.inline[index:]))
+        elif tag in _BLOCKS:
+            self._flush()
+            if tag in ("ul", "ol") and self.lists:
+                self.lists.pop()
+            elif tag == "blockquote":
+                self.quote = max(0, self.quote - 1)
+            elif tag == "pre":
+                self.pre = False
+
+    def handle_data(self, data):
+        text = escape(nfc(data))
+        self.text.append(text.replace("\n", "<br/>") if self.pre else text)
+
+    def close(self):
+        super().close()
+        self._flush()
+
+
+def _has_text(markup: str) -> bool:
+    return bool(_strip_tags(markup).strip())
+
+
+def _strip_tags(markup: str) -> str:
+    return re.sub(r"<[^>]*>", "", markup)
+
+
+def html_paragraphs(html: str, style: ParagraphStyle) -> list[Paragraph]:
+    """The stored, cleaned HTML of a user text as reportlab paragraphs (see above)."""
+    parser = _HtmlToParagraphs(style)
+    parser.feed(html or "")
+    parser.close()
+    return parser.out
+
+
+def _place_and_date(pledge: Pledge) -> str:
+    """ "<place>, ngày dd tháng mm năm yyyy": the committee that issued the form and the day of
+    approval, else of submission; dotted blanks only for a day not known yet."""
+    place = nfc(pledge.template.unit.name)
+    moment = pledge.approved_at or pledge.submitted_at
+    if moment is None:
+        return f"{place}, ngày ….. tháng ….. năm ……."
+    day = timezone.localtime(moment).date()
+    return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
 
 
 def pledge_pdf(pledge: Pledge) -> bytes:
@@ -64,22 +187,25 @@ def _build(pledge: Pledge) -> bytes:
     if pledge.template.intro:
         story.append(_para(pledge.template.intro, st["italic"]))
     review = pledge.status in (Pledge.Status.REVIEWED, Pledge.Status.RATED)
+    last_section = len(story)
     for index, answer in enumerate(pledge.answer_list, start=1):
+        last_section = len(story)
         story.append(_para(f"{index}. {answer.section.title}", st["heading"]))
-        story.append(_para(answer.text or "…", st["body"]))
+        story += html_paragraphs(answer.html, st["body"]) or [_para("…", st["body"])]
         if review and answer.review_text:
             story.append(_para("Kết quả thực hiện:", st["italic"]))
-            story.append(_para(answer.review_text, st["body"]))
+            story += html_paragraphs(answer.review_html, st["body"]) or [_para(answer.review_text, st["body"])]
     if pledge.proposed_rating:
         story.append(_para(f"Tự đánh giá, xếp loại: {Rating(pledge.proposed_rating).label}", st["body"]))
     if pledge.rating:
         story.append(_para(f"Chi bộ xếp loại: {Rating(pledge.rating).label}", st["body"]))
         if pledge.rating_comment:
-            story.append(_para(pledge.rating_comment, st["body"]))
-    today = timezone.localdate()
-    story += [
+            story += html_paragraphs(pledge.rating_comment_html, st["body"]) or [
+                _para(pledge.rating_comment, st["body"])
+            ]
+    closing = [
         Spacer(1, 8 * mm),
-        _para(f"…, ngày {today.day:02d} tháng {today.month:02d} năm {today.year}", st["center"]),
+        _para(_place_and_date(pledge), st["center"]),
         Spacer(1, 3 * mm),
     ]
     signatures = Table(
@@ -93,6 +219,10 @@ def _build(pledge: Pledge) -> bytes:
         rowHeights=[None, None, 25 * mm, None],
     )
     signatures.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    story.append(signatures)
+    # The signatures never start a page alone: they go over together with the last paragraph.
+    # (the whole last section if it is short, else its last paragraph).
+    keep = len(story) - last_section if len(story) - last_section <= 4 else 1
+    tail, story = story[len(story) - keep :], story[: len(story) - keep]
+    story.append(KeepTogether([*tail, *closing, signatures]))
     doc.build(story, onFirstPage=first_page, onLaterPages=furniture)
     return buffer.getvalue()
