@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from cells import permissions
 from cells.models import OrgUnit
 from courses import pdf, selectors, services
+from courses.filenames import content_disposition, safe_filename
 from courses.forms import ReissueForm, RevokeForm
 from courses.models import Certificate
 
@@ -96,8 +97,10 @@ def document_download(request: HttpRequest, pk: int) -> FileResponse:
         handle = document.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    filename = f"{document.title}.pdf"
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    response = FileResponse(handle, content_type="application/pdf")
+    # The title keeps its Vietnamese letters; "/" (as in "05-CT/TW") would cut it in the browser.
+    response["Content-Disposition"] = content_disposition(f"{safe_filename(document.title)}.pdf")
+    return response
 
 
 @login_required
