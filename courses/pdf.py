@@ -17,6 +17,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from core.pdf import SERIF, SERIF_BOLD, SERIF_ITALIC, draw_fitted, national_heading, nfc, register_fonts
+from courses.filenames import fold_ascii
 
 PAGE = landscape(A4)
 RED = colors.HexColor("#b71c1c")
@@ -187,9 +188,15 @@ def certificates_zip(certificates) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for certificate in certificates:
-            archive.writestr(certificate_filename(certificate), certificate_pdf(certificate))
+            archive.writestr(certificate_zip_name(certificate), certificate_pdf(certificate))
     return buffer.getvalue()
 
 
 def certificate_filename(certificate) -> str:
     return f"giay-chung-nhan-{certificate.serial}.pdf"
+
+
+def certificate_zip_name(certificate) -> str:
+    """Named by holder then serial (Nguyen-Van-Hung_QT-2020-000008.pdf), so a secretary finds a
+    member's certificate in the ZIP; diacritics folded for every unzip tool."""
+    return f"{fold_ascii(certificate.holder_name) or 'dang-vien'}_{certificate.serial}.pdf"

@@ -355,7 +355,9 @@ def _yes(value: bool) -> str:
 def cell_progress_csv(request: HttpRequest, pk: int) -> HttpResponse:
     cell = _cell_or_404(request, pk)
     modules, rows = selectors.cell_progress(cell)
-    header = [_("Member"), _("Module"), _("Lessons read"), _("Attempts"), _("Best score"), _("Passed")]
+    # Read and total in their own numeric columns: Excel turns "2/4" into a date.
+    header = [_("Member"), _("Module"), _("Lessons read"), _("Lessons in total"), _("Attempts"), _("Best score")]
+    header.append(_("Passed"))
     header.append(_("Certificate"))
     out = []
     for row in rows:
@@ -364,7 +366,8 @@ def cell_progress_csv(request: HttpRequest, pk: int) -> HttpResponse:
                 [
                     row.membership.user.full_name,
                     module.title,
-                    f"{item.lessons_read}/{module.lesson_count}",
+                    item.lessons_read,
+                    module.lesson_count,
                     item.attempts,
                     "" if item.best_score is None else item.best_score,
                     _yes(item.passed),

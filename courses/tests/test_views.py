@@ -227,6 +227,14 @@ def test_it_exports_cell_csv_with_bom(client_as, personas, setup, org):
     content = response.content.decode("utf-8")
     assert content.startswith("\ufeff")
     assert "Nguyễn Văn Ấn" in content and setup["certificate"].serial in content
+    import csv
+    import io
+
+    header, *rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff"))))
+    assert len(header) == 8  # lessons read and lessons total are separate numeric columns
+    row = next(r for r in rows if r[0] == "Nguyễn Văn Ấn")
+    assert row[2:4] == ["2", "2"]
+    assert not any(re.fullmatch(r"\d+/\d+", value) for r in rows for value in r)  # Excel would read a date
 
 
 def test_it_zips_the_cells_certificates(client_as, personas, setup, org):
@@ -236,7 +244,7 @@ def test_it_zips_the_cells_certificates(client_as, personas, setup, org):
     response = client_as(personas["secretary_a"]).get(reverse("courses:cell_certificates_zip", args=[org["cell_a"].pk]))
     assert response["Content-Type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
-    assert names == [f"giay-chung-nhan-{setup['certificate'].serial}.pdf"]
+    assert names == [f"Nguyen-Van-An_{setup['certificate'].serial}.pdf"]
 
 
 def test_it_sends_reminders_from_the_cell_table(client_as, personas, setup, org):
