@@ -58,6 +58,8 @@ def test_it_refuses_a_stale_save_from_a_second_tab_and_keeps_its_text(context):
     second.goto(url)
     boxes(first).nth(3).fill("Tab thứ nhất đã lưu")
     expect(first.locator("[data-autosave-status]")).to_contain_text("Đã lưu")
+    # 24-hour, as the rest of the Vietnamese UI: "Đã lưu 23:22:47", never "11:22:47 PM".
+    expect(first.locator("[data-autosave-status]")).to_have_text(re.compile(r"^Đã lưu \d{2}:\d{2}:\d{2}$"))
     boxes(second).nth(3).fill("Tab thứ hai không được ghi đè")
     alert = second.locator("form [role=alert]")
     expect(alert).to_contain_text("thẻ khác")

@@ -8,6 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -230,6 +231,13 @@ class _QueryDict(dict):
         return [self[key]] if key in self else (default or [])
 
 
+def _autosaved(pledge: Pledge) -> JsonResponse:
+    # The time is formatted here, 24-hour like the rest of the site, not by the browser's
+    # locale (which printed "11:22:47 PM" in the Vietnamese UI).
+    saved_at = dateformat.time_format(timezone.localtime(), "H:i:s")
+    return JsonResponse({"ok": True, "version": pledge.version, "saved_at": saved_at})
+
+
 @require_POST
 def save(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
@@ -271,7 +279,7 @@ def _save_post(request: HttpRequest, pledge: Pledge, restored: bool = False) -> 
     if not restored:
         _drop_stash(request, pledge)
     if autosave:
-        return JsonResponse({"ok": True, "version": pledge.version})
+        return _autosaved(pledge)
     if request.POST.get("action") == "submit":
         try:
             pledge = services.pledge_submit(pledge=pledge, actor=request.user, expected_version=pledge.version)
@@ -323,7 +331,7 @@ def _self_review_post(request: HttpRequest, pledge: Pledge, restored: bool = Fal
         if not restored:
             _drop_stash(request, pledge)
         if autosave:
-            return JsonResponse({"ok": True, "version": pledge.version})
+            return _autosaved(pledge)
         if request.POST.get("action") == "submit":
             pledge = services.pledge_review_submit(pledge=pledge, actor=request.user, expected_version=pledge.version)
             messages.success(request, _("Your year-end self-review was sent to the cell."))

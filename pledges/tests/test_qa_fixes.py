@@ -240,3 +240,17 @@ def test_it_never_leaves_the_signatures_alone_on_the_last_page(personas, pledge)
         final = pages[-1].extract_text()
         assert "NGƯỜI CAM KẾT" in final and "Đoạn" in final, (lines, final[:200])
     assert checked  # some lengths did run over to a second page
+
+
+def test_it_answers_an_autosave_with_a_24_hour_time(client_as, personas, pledge):
+    import re
+
+    from django.utils import timezone
+
+    sid = pledge.answers.order_by("section__order").first().section_id
+    response = client_as(personas["member_a"]).post(
+        reverse("pledges:save", args=[pledge.pk]), {"version": 1, f"answer-{sid}": "Đang gõ", "autosave": "1"}
+    )
+    saved_at = response.json()["saved_at"]
+    assert re.fullmatch(r"\d{2}:\d{2}:\d{2}", saved_at)
+    assert saved_at[:2] == timezone.localtime().strftime("%H") or saved_at[:2] == "00"  # local, 24-hour

@@ -56,7 +56,7 @@
         inFlight = false;
         if (result.json.ok) {
           versionInput.value = String(result.json.version);
-          show(form.getAttribute("data-saved") + " " + new Date().toLocaleTimeString());
+          show(form.getAttribute("data-saved") + " " + (result.json.saved_at || clock()));
           if (dirty) schedule();
           return;
         }
@@ -73,6 +73,13 @@
         show(form.getAttribute("data-failed"), true);
         window.setTimeout(function () { save(false); }, 10000);
       });
+    }
+
+    function clock() {
+      // The server sends the time; this fallback is 24-hour too, like the rest of the site.
+      var now = new Date();
+      function two(n) { return (n < 10 ? "0" : "") + n; }
+      return two(now.getHours()) + ":" + two(now.getMinutes()) + ":" + two(now.getSeconds());
     }
 
     function showError(message, loginUrl) {
