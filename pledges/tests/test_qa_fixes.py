@@ -254,3 +254,40 @@ def test_it_answers_an_autosave_with_a_24_hour_time(client_as, personas, pledge)
     saved_at = response.json()["saved_at"]
     assert re.fullmatch(r"\d{2}:\d{2}:\d{2}", saved_at)
     assert saved_at[:2] == timezone.localtime().strftime("%H") or saved_at[:2] == "00"  # local, 24-hour
+
+
+def _forms_without_novalidate(html: str) -> list[str]:
+    import re
+
+    forms = re.findall(r"<form\b[^>]*>", html, flags=re.S)
+    assert forms
+    return [f for f in forms if "novalidate" not in f]
+
+
+def test_it_lets_the_server_validate_every_form(client_as, personas, template, org, reviewed):
+    from pledges.models import PledgeTemplate
+
+    services.template_create(
+        actor=personas["officer"], unit=org["committee"], year=2021, title="Cam kết 2021", due_on=template.due_on
+    )
+    writer = make_member("writer_a", org["cell_a"])
+    draft = services.pledge_start(member=writer, template=template, cell=org["cell_a"])
+    other = submit_as(make_member("other_a", org["cell_a"]), template, org["cell_a"], [BASE, "Học tập đầy đủ."])
+    approved = submit_as(make_member("ok_a", org["cell_a"]), template, org["cell_a"], [BASE + " Khác.", "Học tập."])
+    services.pledge_approve(pledge=approved, actor=personas["secretary_a"])
+    secretary, officer = personas["secretary_a"], personas["officer"]
+    pages = [
+        (writer, reverse("pledges:detail", args=[draft.pk])),  # answers
+        (secretary, reverse("pledges:detail", args=[other.pk])),  # approve / return
+        (secretary, reverse("pledges:detail", args=[reviewed.pk])),  # rate
+        (secretary, reverse("pledges:detail", args=[approved.pk])),  # reopen
+        (approved.member, reverse("pledges:detail", args=[approved.pk])),  # self-review
+        (personas["member_a"], reverse("pledges:mine")),  # start (2021)
+        (secretary, reverse("pledges:tracking", args=[org["cell_a"].pk]) + "?year=2020"),  # remind, year picker
+        (officer, reverse("pledges:template_edit", args=[PledgeTemplate.objects.get(year=2021).pk])),
+        (officer, reverse("pledges:committee", args=[org["committee"].pk])),  # year picker
+    ]
+    for user, url in pages:
+        response = client_as(user).get(url)
+        assert response.status_code == 200, url
+        assert _forms_without_novalidate(response.content.decode()) == [], url
