@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -61,7 +63,14 @@ class Module(models.Model):
         ordering = ["-year", "title", "id"]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.year})"
+        return self.title_with_year
+
+    @property
+    def title_with_year(self) -> str:
+        """The title, followed by the year unless the title already names it ("… năm 2020")."""
+        if self.year and str(self.year) not in self.title:
+            return f"{self.title} ({self.year})"
+        return self.title
 
     @property
     def is_published(self) -> bool:
@@ -98,6 +107,16 @@ class Lesson(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def numbered_in_title(self) -> bool:
+        """The author numbered it ("Bài 1. …", "2) …"): the page must not number it again."""
+        return bool(LESSON_NUMBER.match(self.title))
+
+
+LESSON_NUMBER = re.compile(
+    r"^\s*(?:(?:bài|phần|chương|lesson|part)\s+(?:[0-9]+|[ivxlc]+)\b|[0-9]+\s*[.:)\-–])", re.IGNORECASE
+)
 
 
 def _document_path(instance: "LessonDocument", filename: str) -> str:

@@ -40,6 +40,8 @@ def module_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "module": module,
         "lessons": lessons,
         "read_count": sum(1 for lesson in lessons if lesson.is_read),
+        # Titles like "Bài 1. …" carry their own number: list them without a second one.
+        "numbered_titles": any(lesson.numbered_in_title for lesson in lessons),
         "attempts": attempts,
         "open_attempt": next((a for a in attempts if not a.is_graded), None),
         "passed": any(a.passed for a in attempts),
