@@ -291,3 +291,19 @@ def test_it_lets_the_server_validate_every_form(client_as, personas, template, o
         response = client_as(user).get(url)
         assert response.status_code == 200, url
         assert _forms_without_novalidate(response.content.decode()) == [], url
+
+
+def test_it_keeps_the_overdue_column_in_view_on_a_phone(client_as, personas, approved, org):
+    import re
+
+    from django.conf import settings
+
+    page = client_as(personas["officer"]).get(reverse("pledges:committee", args=[org["committee"].pk])).content.decode()
+    table = page[page.index('<div class="table-scroll">') :]
+    assert table.index("<table") < table.index("</div>")  # the wide table scrolls inside its box
+    head = re.findall(r"<th scope=\"col\"[^>]*>([^<]*)</th>", table)
+    assert len(head) == 7 and head.index("Quá hạn") <= 2  # right after the cell and its members
+    optional = re.findall(r'<th scope="col" class="num narrow-optional">([^<]*)</th>', table)
+    assert len(optional) == 2 and "Quá hạn" not in optional
+    css = (settings.BASE_DIR / "static" / "css" / "site.css").read_text()
+    assert re.search(r"@media \(max-width: 30rem\) \{ \.table \.narrow-optional \{ display: none; \} \}", css)
