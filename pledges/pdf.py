@@ -185,7 +185,9 @@ def _build(pledge: Pledge) -> bytes:
         _para(f"Chi bộ: {pledge.cell.name}", st["body"]),
     ]
     if pledge.template.intro:
-        story.append(_para(pledge.template.intro, st["italic"]))
+        story += html_paragraphs(pledge.template.intro_html, st["italic"]) or [
+            _para(pledge.template.intro, st["italic"])
+        ]
     review = pledge.status in (Pledge.Status.REVIEWED, Pledge.Status.RATED)
     last_section = len(story)
     for index, answer in enumerate(pledge.answer_list, start=1):

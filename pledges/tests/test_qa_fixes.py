@@ -307,3 +307,14 @@ def test_it_keeps_the_overdue_column_in_view_on_a_phone(client_as, personas, app
     assert len(optional) == 2 and "Quá hạn" not in optional
     css = (settings.BASE_DIR / "static" / "css" / "site.css").read_text()
     assert re.search(r"@media \(max-width: 30rem\) \{ \.table \.narrow-optional \{ display: none; \} \}", css)
+
+
+def test_it_prints_the_template_introduction_formatted_too(client_as, personas, pledge, template):
+    from core.markup import markdown_to_html
+
+    # Written directly: the service refuses to change a template a member has started.
+    template.intro = "Thực hiện **Chỉ thị 05-CT/TW**."
+    template.intro_html = markdown_to_html(template.intro)
+    template.save()
+    flat = " ".join(_pdf_text(client_as(personas["member_a"]).get(reverse("pledges:pdf", args=[pledge.pk]))).split())
+    assert "Thực hiện Chỉ thị 05-CT/TW." in flat and "**" not in flat
