@@ -35,3 +35,10 @@ def test_it_cuts_the_reminder_label_between_words(client_as, personas, org):
     words = set(re.findall(r"\w+", title))
     shown = re.findall(r"\w+", label.split(":", 1)[1])
     assert shown and all(word in words for word in shown), label
+
+
+def test_it_says_lesson_1_of_4_as_bai_1_4(client_as, personas, org):
+    module = build_module(org["committee"])
+    page = client_as(personas["member_a"]).get(reverse("courses:lesson", args=[module.lessons.first().pk]))
+    body = page.content.decode()
+    assert "Bài 1/2" in body and "trên" not in body
