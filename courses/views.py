@@ -203,20 +203,24 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    roles = permissions.roles_for_request(request)
-    certificate = selectors.get_certificate_or_404(request.user, pk, roles)
+def _certificate_page(request: HttpRequest, certificate, roles, *, revoke_form=None, status: int = 200):
     can_revoke = permissions.can_revoke_certificate(request.user, certificate, roles)
     context = {
         "certificate": certificate,
         "can_revoke": can_revoke,
         "events": certificate.events.select_related("actor") if can_revoke else [],
-        "revoke_form": RevokeForm(prefix="revoke"),
+        "revoke_form": revoke_form or RevokeForm(prefix="revoke"),
         "reissue_form": ReissueForm(prefix="reissue"),
         "verify_url": pdf.verification_url(certificate.code),
     }
-    return render(request, "courses/certificate_detail.html", context)
+    return render(request, "courses/certificate_detail.html", context, status=status)
+
+
+@login_required
+def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    certificate = selectors.get_certificate_or_404(request.user, pk, roles)
+    return _certificate_page(request, certificate, roles)
 
 
 @login_required
@@ -242,8 +246,8 @@ def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+        # Shown again with what was typed and the errors by their fields.
+        return _certificate_page(request, certificate, roles, revoke_form=form, status=400)
     return redirect("courses:certificate", pk=certificate.pk)
 
 

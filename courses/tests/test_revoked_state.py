@@ -82,7 +82,10 @@ def test_it_asks_for_confirmation_before_revoking(client_as, personas, org):
     assert 'id="id_revoke-reason"' in page and 'id="id_reissue-reason"' in page
     assert 'class="button danger"' in page
     url = reverse("courses:certificate_revoke", args=[certificate.pk])
-    client.post(url, {"revoke-reason": "Cấp nhầm người"})
+    response = client.post(url, {"revoke-reason": "Cấp nhầm người"})
+    assert response.status_code == 400
+    assert "Cấp nhầm người</textarea>" in response.content.decode()  # the reason typed is kept
+    assert response.context["revoke_form"].errors["confirm"]
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.VALID
     client.post(url, {"revoke-reason": "Cấp nhầm người", "revoke-confirm": "on"})
