@@ -196,7 +196,7 @@ def cell_progress(cell: OrgUnit) -> tuple[list[Module], list[MemberRow]]:
     """Members x modules for one cell. Four queries whatever the number of members and modules."""
     modules = modules_for_unit(cell)
     members = list(Membership.objects.filter(cell=cell, ended_on__isnull=True).select_related("user"))
-    members.sort(key=lambda m: m.user.full_name)
+    members.sort(key=lambda m: m.user.sort_name)
     user_ids = [m.user_id for m in members]
     module_ids = [m.pk for m in modules]
     progress = {

@@ -119,7 +119,7 @@ class Pledge(models.Model):
     class Meta:
         verbose_name = _("pledge")
         verbose_name_plural = _("pledges")
-        ordering = ["-year", "member__full_name"]
+        ordering = ["-year", "member__sort_name"]
         constraints = [models.UniqueConstraint(fields=["member", "year"], name="pledges_one_per_member_year")]
         indexes = [models.Index(fields=["cell", "year", "status"])]
 

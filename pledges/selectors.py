@@ -188,7 +188,7 @@ def approved_in_cell(cell: OrgUnit, year: int) -> list[Pledge]:
         Pledge.objects.filter(cell=cell, year=year, status__in=[S.APPROVED, S.REVIEWED, S.RATED])
         .select_related("member", "cell", "template")
         .prefetch_related("answers__section", "events__actor")
-        .order_by("member__full_name")
+        .order_by("member__sort_name")
     )
     for p in pledges:
         p.answer_list = sorted(p.answers.all(), key=lambda a: a.section.order)
