@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "accounts",
     "cells",
     "notifications",
+    "forum",
 ]
 
 MIDDLEWARE = [

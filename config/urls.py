@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("cells/", include("cells.urls")),
     path("notifications/", include("notifications.urls")),
+    path("forum/", include("forum.urls")),
     path("admin/", admin.site.urls),
 ]
