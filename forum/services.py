@@ -43,6 +43,7 @@ def post_event(post: Post, event_type: str = "post.created") -> dict:
         "author": post.author.full_name or post.author.username,
         "html": post.body_html,
         "created_at": post.created_at.isoformat(),
+        "time": timezone.localtime(post.created_at).strftime("%H:%M %d/%m/%Y"),
         "edited_at": post.edited_at.isoformat() if post.edited_at else None,
         "hidden": post.is_hidden,
         "agree_count": post.agree_count,

@@ -42,7 +42,7 @@
       article.setAttribute("data-post-id", ev.id);
       var head = el("header", "post-head");
       head.appendChild(el("strong", "", ev.author));
-      var time = el("time", "post-time", timeText(ev.created_at));
+      var time = el("time", "post-time", ev.time || timeText(ev.created_at));
       time.setAttribute("datetime", ev.created_at);
       head.appendChild(document.createTextNode(" "));
       head.appendChild(time);
