@@ -48,7 +48,7 @@ test: lint
 
 ## messages: re-extract and compile the Vietnamese translations (needs GNU gettext)
 messages: $(VENV)/.dev-deps
-	$(BIN)/python manage.py makemessages -l vi --no-obsolete --ignore=.venv --ignore=staticfiles
+	$(BIN)/python manage.py makemessages -l vi --no-obsolete --add-location=file --ignore=.venv --ignore=staticfiles --ignore=testdata
 	$(BIN)/python manage.py compilemessages -l vi --ignore=.venv
 
 ## bench: print the benchmark figures

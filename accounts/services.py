@@ -1,6 +1,7 @@
 import logging
 
 from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.mail import send_mail
@@ -61,11 +62,15 @@ def user_create_invited(*, username: str, full_name: str, email: str, phone: str
 def user_update_profile(
     *, user: User, full_name: str, email: str, phone: str, language: str, large_text: bool, email_notifications: bool
 ) -> User:
-    user.full_name = full_name
-    user.email = email
-    user.phone = phone
-    user.language = language
-    user.large_text = large_text
-    user.email_notifications = email_notifications
-    user.save(update_fields=["full_name", "email", "phone", "language", "large_text", "email_notifications"])
+    with transaction.atomic():
+        user.full_name = full_name
+        user.email = email
+        user.phone = phone
+        user.language = language
+        user.large_text = large_text
+        user.email_notifications = email_notifications
+        user.save(update_fields=["full_name", "email", "phone", "language", "large_text", "email_notifications"])
+        # allauth keeps its own rows of addresses (a password reset adds one). An address the
+        # user has given up must no longer log in or receive password-reset links.
+        EmailAddress.objects.filter(user=user).exclude(email__iexact=email).delete()
     return user

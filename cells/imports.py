@@ -21,6 +21,7 @@ from cells.models import Membership
 
 MAX_ROWS = 1000
 MAX_BYTES = 1024 * 1024
+EMAIL_MAX = User._meta.get_field("email").max_length
 
 
 def fold(text: str) -> str:
@@ -32,6 +33,8 @@ def fold(text: str) -> str:
 
 HEADERS = {
     "full_name": {"ho ten", "ho va ten", "ten", "full name", "name", "fullname"},
+    # Many lists split the name as "Họ và tên đệm" + "Tên"; the two are joined.
+    "family_name": {"ho", "ho dem", "ho va ten dem", "ho va dem", "ho lot", "ho va ten lot"},
     "username": {"ten dang nhap", "username", "user name", "tai khoan"},
     "email": {"email", "e-mail", "thu dien tu"},
     "phone": {"dien thoai", "so dien thoai", "sdt", "phone", "phone number"},
@@ -55,7 +58,8 @@ STATUSES = {
     "du bi": Membership.Status.PROBATIONARY,
     "probationary": Membership.Status.PROBATIONARY,
 }
-USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
+# ASCII only, as the error message says: accented usernames are hard to type on a phone.
+USERNAME_RE = re.compile(r"^[\w.@+-]+\Z", re.ASCII)
 
 
 @dataclass
@@ -104,6 +108,10 @@ def suggest_username(full_name: str, taken: set[str]) -> str:
 
 
 def decode(data: bytes) -> str:
+    # NUL never occurs in a text CSV (UTF-16 "Unicode Text" is full of them), and PostgreSQL
+    # refuses to store it: refuse the file here rather than fail at confirmation.
+    if b"\x00" in data:
+        raise ValidationError(_("The file is not a text CSV file. Save it from Excel as “CSV UTF-8”."))
     for encoding in ("utf-8-sig", "cp1258", "cp1252"):
         try:
             return data.decode(encoding)
@@ -127,7 +135,18 @@ def parse_members_csv(data: bytes) -> ImportResult:
         result.errors.append(_("The file is empty."))
         return result
     delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # newline="" as the csv docs ask: a lone "\r" ends a line too (Excel's "CSV (Macintosh)").
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return _read_rows(result, reader)
+    except csv.Error:
+        # A garbled file (a field over csv's size limit, say) is the user's error, not a 500.
+        result.rows = []
+        result.errors.append(_("The file is not a text CSV file. Save it from Excel as “CSV UTF-8”."))
+        return result
+
+
+def _read_rows(result: ImportResult, reader) -> ImportResult:
     header = next(reader)
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
@@ -163,7 +182,7 @@ def parse_members_csv(data: bytes) -> ImportResult:
         status = cell(values, "status")
         row = MemberRow(
             line=line,
-            full_name=cell(values, "full_name"),
+            full_name=" ".join(part for part in (cell(values, "family_name"), cell(values, "full_name")) if part),
             username=cell(values, "username"),
             email=cell(values, "email"),
             phone=cell(values, "phone"),
@@ -201,6 +220,8 @@ def validate_rows(rows: list[MemberRow]) -> list[MemberRow]:
         else:
             try:
                 validate_email(row.email)
+                if len(row.email) > EMAIL_MAX:  # the validator allows 320; the column holds 254
+                    raise ValidationError("too long")
             except ValidationError:
                 row.errors.append(_("“%(value)s” is not a valid email address.") % {"value": row.email})
             else:

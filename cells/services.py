@@ -121,6 +121,9 @@ def members_import(*, actor: User | None, cell: OrgUnit, rows: list[MemberRow]) 
 
 def invitation_resend(*, actor: User | None, membership: Membership) -> None:
     user = membership.user
+    if not membership.is_active:
+        # The person has left (or moved from) this cell: an invitation to it would mislead.
+        raise ValidationError(_("This membership has ended and can no longer be changed."))
     if user.has_usable_password():
         raise ValidationError(_("%(name)s has already set a password.") % {"name": user.full_name})
     if not user.email:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from cells import permissions, selectors, services
 from cells.forms import MemberAddForm, MemberImportForm, MembershipEndForm, MembershipMoveForm, MembershipRoleForm
 from cells.imports import parse_members_csv
-from cells.models import OrgUnit
+from cells.models import Membership, OrgUnit
 from core.sections import home_sections
 
 
@@ -26,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context.update(
             cell=cell,
             cell_counts=selectors.cell_counts(cell),
-            leaders=[m for m in selectors.cell_members(cell) if m.is_leader],
+            leaders=selectors.cell_members(cell).exclude(role=Membership.Role.MEMBER),
             can_manage=permissions.can_manage_members(request.user, cell, roles),
         )
     if roles.is_officer or roles.is_superuser:
@@ -47,7 +47,9 @@ def my_cell(request: HttpRequest) -> HttpResponse:
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     unit = permissions.get_unit_or_404(request.user, pk, roles)
-    context = {"unit": unit, "ancestors": selectors.unit_ancestors(unit), "roles": roles}
+    # Breadcrumbs only to units this user may open: an officer's links stop at their committee.
+    ancestors = [a for a in selectors.unit_ancestors(unit) if permissions.can_view_unit(request.user, a, roles)]
+    context = {"unit": unit, "ancestors": ancestors, "roles": roles}
     if unit.is_cell:
         can_manage = permissions.can_manage_members(request.user, unit, roles)
         context.update(
@@ -153,6 +155,10 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "move":
+            # Checked before the form: a leader's empty cell list would otherwise
+            # answer a plain "invalid choice" instead of refusing.
+            permissions.require(can_move)
         try:
             if action == "role" and role_form.is_valid():
                 services.membership_change_role(actor=request.user, membership=membership, **role_form.cleaned_data)
@@ -165,7 +171,6 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The membership was ended."))
                 return redirect("cells:unit", pk=membership.cell_id)
             if action == "move" and move_form.is_valid():
-                permissions.require(can_move)
                 to_cell = move_form.cleaned_data["to_cell"]
                 permissions.require(permissions.can_move_members(request.user, membership.cell, to_cell, roles))
                 services.membership_move(actor=request.user, membership=membership, to_cell=to_cell)

@@ -133,11 +133,16 @@ if DATABASE_URL:
     import dj_database_url
 
     if urlparse(DATABASE_URL).scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ImproperlyConfigured(f"DATABASE_URL must be a postgres:// URL, not {DATABASE_URL!r}.")
+        # Name the scheme only: the URL may hold a password and this message ends up in logs.
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a postgres:// URL, not {urlparse(DATABASE_URL).scheme or 'no scheme'}://..."
+        )
     try:
         DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
     except Exception as exc:  # dj-database-url raises several kinds
-        raise ImproperlyConfigured(f"DATABASE_URL could not be read: {exc}") from None
+        raise ImproperlyConfigured(
+            f"DATABASE_URL could not be read ({type(exc).__name__}): check its host, port and %-quoting."
+        ) from None
 else:
     DATABASES = {
         "default": {
@@ -158,7 +163,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     if urlparse(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
-        raise ImproperlyConfigured(f"REDIS_URL must be a redis:// URL, not {REDIS_URL!r}.")
+        raise ImproperlyConfigured(
+            f"REDIS_URL must be a redis:// URL, not {urlparse(REDIS_URL).scheme or 'no scheme'}://..."
+        )
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -204,6 +211,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# allauth's "unknown account" e-mail invites the reader to sign up, and sign-up is closed.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # allauth keeps these counters in Django's cache, so with REDIS_URL they hold across processes.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",

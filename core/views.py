@@ -4,7 +4,7 @@ import logging
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
 logger = logging.getLogger(__name__)
@@ -45,3 +45,8 @@ async def healthz(request: HttpRequest) -> JsonResponse:
         checks["channel_layer"] = f"error: {type(exc).__name__}"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+
+
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    # A private organisation's site: nothing here is for search engines.
+    return HttpResponse("User-agent: *\nDisallow: /\n", content_type="text/plain")

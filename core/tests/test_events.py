@@ -1,7 +1,7 @@
 import asyncio
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -15,41 +15,46 @@ def test_it_builds_group_names_channels_accepts():
         group_name("x", "y" * 120)
 
 
-def _receive_or_none(channel: str, timeout: float = 0.3):
-    layer = get_channel_layer()
-
-    async def receive():
-        try:
-            return await asyncio.wait_for(layer.receive(channel), timeout=timeout)
-        except TimeoutError:
-            return None
-
-    return async_to_sync(receive)()
+async def _receive_or_none(channel: str, timeout: float = 0.3):
+    try:
+        return await asyncio.wait_for(get_channel_layer().receive(channel), timeout=timeout)
+    except TimeoutError:
+        return None
 
 
+# Everything happens on one event loop: channels-redis binds a channel's receive buffer to
+# the loop that first read it, so a fresh loop per receive (async_to_sync) fails on Redis.
 @pytest.mark.django_db(transaction=True)
-def test_it_publishes_only_after_commit():
+async def test_it_publishes_only_after_commit():
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
+    channel = await layer.new_channel()
     group = user_group(99)
-    async_to_sync(layer.group_add)(group, channel)
-    with transaction.atomic():
-        publish_on_commit(group, {"type": "test.event", "id": 1})
-        assert _receive_or_none(channel) is None  # nothing while the transaction is open
-    message = _receive_or_none(channel)
+    await layer.group_add(group, channel)
+
+    def publish():
+        with transaction.atomic():
+            publish_on_commit(group, {"type": "test.event", "id": 1})
+            assert async_to_sync(_receive_or_none)(channel) is None  # nothing while the transaction is open
+
+    await sync_to_async(publish)()
+    message = await _receive_or_none(channel, timeout=2)
     assert message == {"type": "event.forward", "event": {"version": 1, "type": "test.event", "id": 1}}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_sends_nothing_when_the_transaction_rolls_back():
+async def test_it_sends_nothing_when_the_transaction_rolls_back():
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
+    channel = await layer.new_channel()
     group = user_group(98)
-    async_to_sync(layer.group_add)(group, channel)
-    with pytest.raises(RuntimeError), transaction.atomic():
-        publish_on_commit(group, {"type": "test.event"})
-        raise RuntimeError("roll back")
-    assert _receive_or_none(channel) is None
+    await layer.group_add(group, channel)
+
+    def roll_back():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            publish_on_commit(group, {"type": "test.event"})
+            raise RuntimeError("roll back")
+
+    await sync_to_async(roll_back)()
+    assert await _receive_or_none(channel) is None
 
 
 def test_it_refuses_events_without_a_type():

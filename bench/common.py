@@ -1,0 +1,131 @@
+"""Helpers for benchmarks: a real server process on loopback, sessions, a load loop.
+
+Benchmarks print figures; they assert nothing. All traffic stays on 127.0.0.1, every loop
+is bounded in count and time.
+"""
+
+import contextlib
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepared_env(extra: dict | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1", "LOG_LEVEL": "ERROR"})
+    env.update(extra or {})
+    return env
+
+
+@contextlib.contextmanager
+def server(env_extra: dict | None = None, workers: int = 1, seed: bool = True):
+    """Start `uvicorn asgi:application` on a fresh SQLite file seeded with demo data."""
+    tmp = tempfile.mkdtemp(prefix="chibo-bench-")
+    env = prepared_env({"SQLITE_PATH": f"{tmp}/db.sqlite3", **(env_extra or {})})
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    if seed:
+        subprocess.run([PYTHON, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    port = free_port()
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "uvicorn", "asgi:application", "--port", str(port), "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with contextlib.suppress(OSError):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/robots.txt")
+                if conn.getresponse().status == 200:
+                    break
+            time.sleep(0.2)
+        yield {"port": port, "env": env, "db": f"{tmp}/db.sqlite3"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def django_eval(env: dict, setup: str, expr: str) -> str:
+    """Evaluate `expr` after `setup` in a Django shell against the server's database."""
+    code = f"import django;django.setup();{setup};print({expr})"
+    out = subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def session_cookie(env: dict, username: str) -> str:
+    """A logged-in session for `username`, made directly in the server's database."""
+    code = (
+        "import django;django.setup();"
+        "from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY;"
+        "from django.contrib.sessions.backends.db import SessionStore;"
+        f"u=get_user_model().objects.get(username='{username}');s=SessionStore();"
+        "s[SESSION_KEY]=str(u.pk);s[BACKEND_SESSION_KEY]='django.contrib.auth.backends.ModelBackend';"
+        "s[HASH_SESSION_KEY]=u.get_session_auth_hash();s.create();print(s.session_key)"
+    )
+    out = subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return "sessionid=" + out.stdout.strip().splitlines()[-1]
+
+
+def load(
+    port: int, path: str, *, cookie: str = "", seconds: float = 5.0, threads: int = 4, max_requests: int = 100_000
+) -> dict:
+    """Closed-loop GETs over keep-alive connections; returns req/s and latency percentiles."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+    headers = {"Cookie": cookie, "Host": "127.0.0.1", "Accept-Language": "vi"} if cookie else {"Host": "127.0.0.1"}
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        local: list[float] = []
+        while time.perf_counter() < stop_at and len(local) < max_requests:
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors[0] += 1
+            except (OSError, http.client.HTTPException):
+                errors[0] += 1
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                continue
+            local.append(time.perf_counter() - t0)
+        with lock:
+            latencies.extend(local)
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else 0  # noqa: E731
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "mean_ms": statistics.fmean(latencies) * 1000 if latencies else 0,
+        "errors": errors[0],
+    }
