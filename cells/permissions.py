@@ -185,6 +185,13 @@ def forum_access_holds(user_id: int, cell_id: int) -> bool:
     return Membership.objects.filter(user_id=user_id, cell_id=cell_id, ended_on__isnull=True).exists()
 
 
+def forum_active_member_ids(cell_id: int) -> frozenset[int]:
+    """Users who may read the cell's forum now: one query, shared by all sockets of a topic
+    that re-check access for the same event."""
+    members = Membership.objects.filter(cell_id=cell_id, ended_on__isnull=True)
+    return frozenset(members.values_list("user_id", flat=True))
+
+
 def get_topic_or_404(user, pk: int, roles: Roles | None = None):
     """A topic the user may read (a member of its cell), or 404."""
     from forum.models import Topic

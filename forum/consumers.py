@@ -6,6 +6,8 @@ visible post after that id, so a client that was away (or whose events a full ch
 dropped) misses nothing: the channel layer is a hint, the database is the truth.
 """
 
+import asyncio
+import json
 import time
 from urllib.parse import parse_qs
 
@@ -26,6 +28,36 @@ FORWARDED = ("post.", "reaction", "typing", "presence", "topic.")
 
 def _presence_key(topic_id: int) -> str:
     return f"forum:presence:{topic_id}"
+
+
+# One event reaches every socket of a topic in this process at once. Rather than each socket
+# asking the database whether its user is still a member, the first asks for the cell's
+# whole list of active members and the others await that same answer. The query starts
+# after the event arrived, so the answer is as fresh as a per-socket query would be.
+_member_checks: dict[tuple[int, str], asyncio.Future] = {}
+
+
+async def _active_members(cell_id: int, event_key: str) -> frozenset[int]:
+    key = (cell_id, event_key)
+    pending = _member_checks.get(key)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    future = asyncio.get_running_loop().create_future()
+    _member_checks[key] = future
+    try:
+        members = await database_sync_to_async(permissions.forum_active_member_ids)(cell_id)
+        future.set_result(members)
+        return members
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # mark retrieved: the caller gets the exception below
+        raise
+    finally:
+        _member_checks.pop(key, None)
+
+
+def _event_key(event: dict) -> str:
+    return json.dumps(event, sort_keys=True, default=str)
 
 
 class TopicConsumer(AsyncJsonWebsocketConsumer):
@@ -92,7 +124,7 @@ class TopicConsumer(AsyncJsonWebsocketConsumer):
             return
         if not kind.startswith(FORWARDED):
             return
-        if not await self._still_member():
+        if self.user.pk not in await _active_members(self.cell_id, _event_key(event)):
             await self.close(code=4403)
             return
         if kind.startswith("post.") and event.get("hidden") and not self._may_see_hidden(event):

@@ -13,10 +13,30 @@ from cells.models import Membership, OrgUnit
 from forum.models import Flag, Post, PostRevision, Reaction, ReadState, Theme, Topic
 from forum.text import fold
 
-POSTS_PER_PAGE = 30
+POSTS_PER_PAGE = 50
 TOPICS_PER_PAGE = 30
 SEARCH_LIMIT = 50
 CATCH_UP_LIMIT = 1000
+# What the topic page shows of a post, its author and its quote; nothing else is loaded.
+PAGE_FIELDS = (
+    "id",
+    "topic_id",
+    "author_id",
+    "kind",
+    "body_html",
+    "quoted_id",
+    "agree_count",
+    "created_at",
+    "edited_at",
+    "hidden_at",
+    "hidden_reason",
+    "author__full_name",
+    "author__username",
+    "quoted__body_source",
+    "quoted__hidden_at",
+    "quoted__author_id",
+    "quoted__author__full_name",
+)
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -100,7 +120,12 @@ def topic_page(
         before = posts.filter(id__lte=anchor).count()
         page_number = str(before // POSTS_PER_PAGE + 1)
     agreed = Reaction.objects.filter(post=OuterRef("pk"), user=user, kind=Reaction.Kind.AGREE)
-    rows = posts.select_related("author", "quoted__author").annotate(agreed=Exists(agreed)).order_by("id")
+    rows = (
+        posts.select_related("author", "quoted__author")
+        .only(*PAGE_FIELDS)
+        .annotate(agreed=Exists(agreed))
+        .order_by("id")
+    )
     page = Paginator(rows, POSTS_PER_PAGE).get_page(page_number)
     return TopicPage(posts=page, read_state=state, moderator=moderator)
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ from cells.models import OrgUnit
 from forum import selectors, services
 from forum.forms import ConcludeForm, EditForm, OpenSessionForm, ReasonForm, ReplyForm, ThemeForm, TopicForm
 from forum.models import Flag, Minutes, Post, Topic
+from forum.rendering import posts_html
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -80,6 +82,14 @@ def _topic_context(request: HttpRequest, topic: Topic, reply_form: ReplyForm | N
         "topic": topic,
         "page": page.posts,
         "posts": posts,
+        "posts_html": posts_html(
+            posts,
+            user_id=request.user.pk,
+            moderator=moderator,
+            accepts_posts=topic.accepts_posts,
+            page_number=page.posts.number,
+            csrf_token=get_token(request),
+        ),
         "moderator": moderator,
         "form": reply_form,
         "last_id": posts[-1].pk if posts else 0,

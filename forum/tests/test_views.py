@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from forum import services
 from forum.models import Post, Theme, Topic
+from forum.selectors import POSTS_PER_PAGE
 from forum.tests.test_selectors import _bulk_posts
 
 pytestmark = pytest.mark.django_db
@@ -152,9 +153,12 @@ def test_it_makes_the_same_queries_for_10_and_1000_posts(client_as, personas, ge
 
 
 def test_it_paginates_long_topics(client_as, personas, general):
-    _bulk_posts(general, personas["secretary_a"], 99)
-    html = client_as(personas["member_a"]).get(_url("topic", general.pk) + "?page=1").content.decode()
-    assert html.count('class="post ') == 30
+    _bulk_posts(general, personas["secretary_a"], 2 * POSTS_PER_PAGE)
+    client = client_as(personas["member_a"])
+    html = client.get(_url("topic", general.pk) + "?page=1").content.decode()
+    assert html.count('class="post ') == POSTS_PER_PAGE
+    html = client.get(_url("topic", general.pk) + "?page=3").content.decode()
+    assert html.count('class="post ') == 1
 
 
 def test_it_lets_the_secretary_open_and_conclude_a_session(client_as, personas, theme):
