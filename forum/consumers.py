@@ -8,6 +8,7 @@ dropped) misses nothing: the channel layer is a hint, the database is the truth.
 
 import asyncio
 import json
+import logging
 import time
 from urllib.parse import parse_qs
 
@@ -20,6 +21,8 @@ from core.events import EVENT_VERSION, FORWARD_TYPE, user_group
 from forum import selectors
 from forum.models import Topic
 from forum.services import post_event, topic_group
+
+logger = logging.getLogger(__name__)
 
 TYPING_TTL = 6  # seconds a typing indicator lasts without a new keystroke
 PRESENCE_TTL = 90  # seconds a viewer stays listed without a ping
@@ -86,10 +89,15 @@ class TopicConsumer(AsyncJsonWebsocketConsumer):
         await self._presence(join=True)
 
     async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
-        if hasattr(self, "cell_id"):
-            await self._presence(join=False)
+        # Leaving must not fail: when hundreds of sockets drop at once a busy Redis may refuse
+        # a connection, and group membership expires on its own anyway.
+        try:
+            for group in getattr(self, "groups_joined", []):
+                await self.channel_layer.group_discard(group, self.channel_name)
+            if hasattr(self, "cell_id"):
+                await self._presence(join=False)
+        except Exception:
+            logger.warning("forum socket of user %s left uncleanly", getattr(self, "user", None), exc_info=True)
 
     def _after(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
