@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from conftest import make_member
 from forum import services
 from forum.models import Post, Theme, Topic
 from forum.selectors import POSTS_PER_PAGE
@@ -255,3 +256,35 @@ def test_it_lets_an_officer_publish_a_theme(client_as, personas, org):
     assert response.status_code == 302 and Theme.objects.get().title == "Chủ đề mới"
     response = client.post(_url("themes"), {"committee": org["province"].pk, "year": 2021, "title": "X", "order": 1})
     assert response.status_code == 200 and Theme.objects.count() == 1  # not a committee they oversee
+
+
+@pytest.mark.parametrize("who", ["outsider", "officer"])
+def test_it_gives_people_without_a_cell_no_forum_of_their_own(client_as, personas, theme, who):
+    client = client_as(personas[who])
+    response = client.get(_url("home"))
+    if who == "officer":
+        assert response.status_code == 302 and response["Location"] == _url("tracking")
+    else:
+        assert response.status_code == 404
+    for url in [_url("topic_new"), _url("search") + "?q=a", _url("flags"), _url("session_open", theme.pk)]:
+        assert client.get(url).status_code == 404, url
+    assert client.post(_url("topic_new"), {"title": "x", "body": "y"}).status_code == 404
+    assert not Topic.objects.exists()
+
+
+def test_it_keeps_flags_of_another_cell_out_of_reach(client_as, personas, org, general):
+    flag = services.flag_create(actor=personas["secretary_a"], post=general.posts.first(), reason="x")
+    secretary_b = make_member("secretary_b", org["cell_b"], role="secretary")
+    response = client_as(secretary_b).post(_url("flag_resolve", flag.pk), {"resolution": "y"})
+    assert response.status_code == 404
+    flag.refresh_from_db()
+    assert flag.resolved_at is None
+    assert "Sinh hoạt tháng Ba" not in client_as(secretary_b).get(_url("flags")).content.decode()
+
+
+def test_it_never_shows_a_session_of_another_cell_to_its_secretary(client_as, personas, org, session):
+    secretary_b = make_member("secretary_b", org["cell_b"], role="secretary")
+    client = client_as(secretary_b)
+    for url in [_url("topic", session.pk), _url("participation", session.pk), _url("session_conclude", session.pk)]:
+        assert client.get(url).status_code == 404, url
+    assert client.post(_url("session_reopen", session.pk), {"reason": "x"}).status_code == 404
