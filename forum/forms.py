@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from forum.services import MAX_POST_CHARS, MAX_TITLE_CHARS
+from forum.services import MAX_TITLE_CHARS
 
 # Length is checked by the service (which gives the message); the form only carries input.
 _BODY_WIDGET = forms.Textarea(attrs={"rows": 6, "data-reply-body": ""})
@@ -56,6 +56,3 @@ class ThemeForm(forms.Form):
     def __init__(self, *args, committees, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["committee"].queryset = committees
-
-
-MAX_BODY = MAX_POST_CHARS
