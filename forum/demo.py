@@ -158,7 +158,11 @@ def seed(stdout) -> None:
                 cell=cell,
                 theme=theme,
                 opening=OPENINGS[0].format(theme=theme.title),
-                meeting_at=timezone.make_aware(datetime.datetime(2020, 4 + 3 * theme_index, 10, 8, 0)),
+                meeting_at=(
+                    timezone.make_aware(datetime.datetime(2020, 4 + 3 * theme_index, 10, 8, 0))
+                    if state == "concluded"
+                    else (timezone.localtime() + datetime.timedelta(days=3)).replace(hour=8, minute=0, second=0)
+                ),
             )
             speakers = members[: 5 if state == "concluded" else 3]
             for i, speaker in enumerate(speakers):
