@@ -205,7 +205,7 @@ def session_conclude(*, actor: User, topic: Topic, conclusion: str) -> Topic:
     if not topic.is_session:
         raise ValidationError(_("Only a themed session is concluded."))
     with transaction.atomic():
-        topic = Topic.objects.select_for_update().select_related("cell", "theme").get(pk=topic.pk)
+        topic = Topic.objects.select_for_update(of=("self",)).select_related("cell", "theme").get(pk=topic.pk)
         if topic.is_concluded:
             raise ValidationError(_("This session has already been concluded."))
         _create_post(actor=actor, topic=topic, body=conclusion, kind=Post.Kind.CONCLUSION)
@@ -288,7 +288,7 @@ def post_edit(*, actor: User, post: Post, body: str) -> Post:
     """The author rewrites a post; the previous text is kept as a revision."""
     body = _clean_body(body)
     with transaction.atomic():
-        post = Post.objects.select_for_update().select_related("topic", "author").get(pk=post.pk)
+        post = Post.objects.select_for_update(of=("self",)).select_related("topic", "author").get(pk=post.pk)
         _require_open(post.topic)
         if post.author_id != actor.pk:
             raise ValidationError(_("Only the author can edit a post."))
@@ -314,7 +314,7 @@ def post_hide(*, actor: User, post: Post, reason: str) -> Post:
     if not reason:
         raise ValidationError(_("Give a reason for hiding the post."))
     with transaction.atomic():
-        post = Post.objects.select_for_update().select_related("topic").get(pk=post.pk)
+        post = Post.objects.select_for_update(of=("self",)).select_related("topic").get(pk=post.pk)
         if post.is_hidden:
             return post
         post.hidden_at = timezone.now()
@@ -375,7 +375,7 @@ def flag_create(*, actor: User, post: Post, reason: str) -> Flag:
 
 def flag_resolve(*, actor: User, flag: Flag, resolution: str) -> Flag:
     with transaction.atomic():
-        flag = Flag.objects.select_for_update().select_related("post__topic").get(pk=flag.pk)
+        flag = Flag.objects.select_for_update(of=("self",)).select_related("post__topic").get(pk=flag.pk)
         if flag.resolved_at is not None:
             return flag
         flag.resolved_at = timezone.now()
