@@ -92,7 +92,12 @@ def _servers(env: dict, count: int = 2):
     finally:
         for proc in procs:
             proc.terminate()
-            proc.wait(timeout=10)
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # open sockets can hold a graceful shutdown
+                proc.kill()
+                proc.wait(timeout=5)
 
 
 def _post(port: int, cookie: str, topic: int, text: str) -> int:
