@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from cells import permissions
 from cells.models import Membership, OrgUnit
-from forum.models import Flag, Post, PostRevision, Reaction, ReadState, Theme, Topic
+from forum.models import Flag, ModerationEvent, Post, PostRevision, Reaction, ReadState, Theme, Topic
 from forum.text import fold
 
 POSTS_PER_PAGE = 50
@@ -136,6 +136,11 @@ def posts_after(user_id: int, topic_id: int, after_id: int, *, moderator: bool) 
     if not moderator:
         qs = qs.filter(Q(hidden_at__isnull=True) | Q(author_id=user_id))
     return list(qs.order_by("id")[:CATCH_UP_LIMIT])
+
+
+def moderation_log(topic: Topic) -> list[ModerationEvent]:
+    """The topic's audit trail, newest first, for its leaders."""
+    return list(topic.moderation_events.select_related("actor").order_by("-id")[:50])
 
 
 def post_revisions(post: Post) -> QuerySet[PostRevision]:

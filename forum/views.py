@@ -93,6 +93,7 @@ def _topic_context(request: HttpRequest, topic: Topic, reply_form: ReplyForm | N
         "moderator": moderator,
         "form": reply_form,
         "last_id": posts[-1].pk if posts else 0,
+        "moderation_log": selectors.moderation_log(topic) if moderator else [],
         "is_last_page": not page.posts.has_next(),
     }
 

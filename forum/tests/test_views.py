@@ -288,3 +288,10 @@ def test_it_never_shows_a_session_of_another_cell_to_its_secretary(client_as, pe
     for url in [_url("topic", session.pk), _url("participation", session.pk), _url("session_conclude", session.pk)]:
         assert client.get(url).status_code == 404, url
     assert client.post(_url("session_reopen", session.pk), {"reason": "x"}).status_code == 404
+
+
+def test_it_shows_the_audit_trail_to_leaders_only(client_as, personas, session):
+    services.session_conclude(actor=personas["secretary_a"], topic=session, conclusion="Kết luận")
+    services.session_reopen(actor=personas["secretary_a"], topic=session, reason="Bổ sung ý kiến mới")
+    assert "Bổ sung ý kiến mới" in client_as(personas["secretary_a"]).get(_url("topic", session.pk)).content.decode()
+    assert "Bổ sung ý kiến mới" not in client_as(personas["member_a"]).get(_url("topic", session.pk)).content.decode()
