@@ -103,7 +103,7 @@ class CommitteeRole(models.Model):
     unit = models.ForeignKey(
         OrgUnit, on_delete=models.PROTECT, related_name="committee_roles", verbose_name=_("committee")
     )
-    title = models.CharField(_("title"), max_length=120, blank=True)
+    title = models.CharField(_("job title"), max_length=120, blank=True)
     started_on = models.DateField(_("started on"))
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
 

@@ -309,3 +309,79 @@ def get_pledge_or_404(user, pk: int, roles: Roles | None = None):
     if pledge is None or not can_view_pledge(user, pledge, roles):
         raise Http404
     return pledge
+
+
+# --- Forum ----------------------------------------------------------------------------------
+# A cell's forum is private to its active members. Committee officers above the cell see the
+# state of each themed session (dates, participation, minutes) but never the discussion.
+
+
+def can_read_forum(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    """Read and post in the cell's forum: its active members only (not officers, not admins)."""
+    return is_cell_member(user, cell, roles)
+
+
+def can_moderate_forum(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    """Open/conclude sessions, pin, lock, hide, resolve flags, remind: the cell's leaders."""
+    return is_cell_leader(user, cell, roles)
+
+
+def can_view_forum_state(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    """Sessions' state, dates, participation and minutes: members and officers above the cell."""
+    r = _roles(user, roles)
+    return r.cell_id == cell.pk or r.oversees(cell) or r.is_superuser
+
+
+def can_edit_post(user, post, roles: Roles | None = None) -> bool:
+    """Only the author edits a post, while still a member of the cell."""
+    return post.author_id == getattr(user, "pk", None) and can_read_forum(user, post.topic.cell, roles)
+
+
+def can_author_themes(user, committee: OrgUnit, roles: Roles | None = None) -> bool:
+    """Set the year's themes for a committee's subtree: officers over that committee."""
+    r = _roles(user, roles)
+    return not committee.is_cell and (r.is_superuser or r.oversees(committee))
+
+
+def forum_access_holds(user_id: int, cell_id: int) -> bool:
+    """One indexed query, for sockets re-checking access on every event."""
+    return Membership.objects.filter(user_id=user_id, cell_id=cell_id, ended_on__isnull=True).exists()
+
+
+def forum_active_member_ids(cell_id: int) -> frozenset[int]:
+    """Users who may read the cell's forum now: one query, shared by all sockets of a topic
+    that re-check access for the same event."""
+    members = Membership.objects.filter(cell_id=cell_id, ended_on__isnull=True)
+    return frozenset(members.values_list("user_id", flat=True))
+
+
+def get_topic_or_404(user, pk: int, roles: Roles | None = None):
+    """A topic the user may read (a member of its cell), or 404."""
+    from forum.models import Topic
+
+    topic = Topic.objects.select_related("cell", "theme").filter(pk=pk).first()
+    if topic is None or not can_read_forum(user, topic.cell, roles):
+        raise Http404
+    return topic
+
+
+def get_session_state_or_404(user, pk: int, roles: Roles | None = None):
+    """A themed session whose state (not content) the user may see: members and officers above."""
+    from forum.models import Topic
+
+    topic = Topic.objects.select_related("cell", "theme").filter(pk=pk, kind=Topic.Kind.SESSION).first()
+    if topic is None or not can_view_forum_state(user, topic.cell, roles):
+        raise Http404
+    return topic
+
+
+def get_post_or_404(user, pk: int, roles: Roles | None = None):
+    """A post the user may see: a member of its cell; a hidden post only by its author or a leader."""
+    from forum.models import Post
+
+    post = Post.objects.select_related("topic__cell", "author").filter(pk=pk).first()
+    if post is None or not can_read_forum(user, post.topic.cell, roles):
+        raise Http404
+    if post.is_hidden and post.author_id != user.pk and not can_moderate_forum(user, post.topic.cell, roles):
+        raise Http404
+    return post

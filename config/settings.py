@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "notifications",
     "courses",
     "pledges",
+    "forum",
 ]
 
 MIDDLEWARE = [

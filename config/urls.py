@@ -23,5 +23,6 @@ urlpatterns = [
     path("courses/", include("courses.urls")),
     path("certificates/verify/<str:code>/", certificate_verify, name="certificate_verify"),
     path("pledges/", include("pledges.urls")),
+    path("forum/", include("forum.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,239 @@
+"""The cell forum: the committee's themes, each cell's topics (themed sessions and general
+topics), posts with their revisions, reactions, flags, read state and the moderation audit."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cells.models import OrgUnit
+
+
+class Theme(models.Model):
+    """A discussion theme of the year, set by a committee for every cell below it."""
+
+    committee = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="forum_themes", verbose_name=_("committee")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    title = models.CharField(_("title"), max_length=400)
+    description = models.TextField(_("description"), blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=1)
+    window_start = models.DateField(_("hold from"), null=True, blank=True)
+    window_end = models.DateField(_("hold until"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+        ordering = ["-year", "order", "id"]
+        indexes = [models.Index(fields=["committee", "year"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Topic(models.Model):
+    """A thread in one cell's forum: a themed session (one per cell and theme) or a general topic."""
+
+    class Kind(models.TextChoices):
+        SESSION = "session", _("Themed session")
+        GENERAL = "general", _("General topic")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Under discussion")
+        CONCLUDED = "concluded", _("Concluded")
+
+    cell = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="forum_topics", verbose_name=_("cell"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.GENERAL)
+    theme = models.ForeignKey(
+        Theme, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions", verbose_name=_("theme")
+    )
+    title = models.CharField(_("title"), max_length=400)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
+    is_pinned = models.BooleanField(_("pinned"), default=False)
+    is_locked = models.BooleanField(_("locked"), default=False)
+    meeting_at = models.DateTimeField(_("meeting time"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    concluded_at = models.DateTimeField(null=True, blank=True)
+    last_post_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+        ordering = ["-is_pinned", "-last_post_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cell", "theme"], condition=Q(theme__isnull=False), name="forum_one_session_per_cell_theme"
+            ),
+        ]
+        indexes = [models.Index(fields=["cell", "-last_post_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_session(self) -> bool:
+        return self.kind == self.Kind.SESSION
+
+    @property
+    def is_concluded(self) -> bool:
+        return self.state == self.State.CONCLUDED
+
+    @property
+    def accepts_posts(self) -> bool:
+        return not self.is_locked and not self.is_concluded
+
+
+class Post(models.Model):
+    """One post. Its Markdown source and cleaned HTML are both stored; it is hidden, never deleted."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Reply")
+        OPENING = "opening", _("Opening paper")
+        CONCLUSION = "conclusion", _("Conclusion")
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="posts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="forum_posts")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.REPLY)
+    body_source = models.TextField()
+    body_html = models.TextField()
+    # Lower case, no Vietnamese diacritics: what search compares against on any database.
+    search_text = models.TextField(blank=True)
+    quoted = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    agree_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    hidden_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["topic", "id"]), models.Index(fields=["topic", "author"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.author}"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+class PostRevision(models.Model):
+    """The text of a post before an edit; the secretary can read every one."""
+
+    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="revisions")
+    body_source = models.TextField()
+    body_html = models.TextField()
+    written_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"revision of #{self.post_id}"
+
+
+class Reaction(models.Model):
+    class Kind(models.TextChoices):
+        AGREE = "agree", _("Agree")
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.AGREE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "user", "kind"], name="forum_one_reaction_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.post_id}"
+
+
+class Flag(models.Model):
+    """A member's report of a post to the secretary; resolved, never deleted."""
+
+    post = models.ForeignKey(Post, on_delete=models.PROTECT, related_name="flags")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "user"], condition=Q(resolved_at__isnull=True), name="forum_one_open_flag_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"flag on #{self.post_id}"
+
+
+class ReadState(models.Model):
+    """How far a user has read a topic: the highest post id seen."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="read_states")
+    last_read_post_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "topic"], name="forum_one_read_state")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.topic_id} to #{self.last_read_post_id}"
+
+
+class Minutes(models.Model):
+    """The minutes (biên bản) PDF made when a session is concluded; remade if it is concluded again."""
+
+    topic = models.OneToOneField(Topic, on_delete=models.PROTECT, related_name="minutes")
+    pdf = models.BinaryField()
+    participants = models.PositiveIntegerField(default=0)
+    absentees = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"minutes of {self.topic_id}"
+
+
+class ModerationEvent(models.Model):
+    """Append-only audit of what leaders did in a forum, and of session state changes."""
+
+    class Action(models.TextChoices):
+        OPENED = "opened", _("Session opened")
+        CONCLUDED = "concluded", _("Session concluded")
+        REOPENED = "reopened", _("Session reopened")
+        PINNED = "pinned", _("Pinned")
+        UNPINNED = "unpinned", _("Unpinned")
+        LOCKED = "locked", _("Locked")
+        UNLOCKED = "unlocked", _("Unlocked")
+        HIDDEN = "hidden", _("Post hidden")
+        FLAG_RESOLVED = "flag_resolved", _("Flag resolved")
+        REMINDED = "reminded", _("Reminder sent")
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="moderation_events")
+    post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.topic}"

@@ -1,0 +1,245 @@
+"""Every read of the forum that depends on who asks. Query counts do not grow with rows."""
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+from cells import permissions
+from cells.models import Membership, OrgUnit
+from forum.models import Flag, ModerationEvent, Post, PostRevision, Reaction, ReadState, Theme, Topic
+from forum.text import fold
+
+POSTS_PER_PAGE = 50
+TOPICS_PER_PAGE = 30
+SEARCH_LIMIT = 50
+CATCH_UP_LIMIT = 1000
+# What the topic page shows of a post, its author and its quote; nothing else is loaded.
+PAGE_FIELDS = (
+    "id",
+    "topic_id",
+    "author_id",
+    "kind",
+    "body_html",
+    "quoted_id",
+    "agree_count",
+    "created_at",
+    "edited_at",
+    "hidden_at",
+    "hidden_reason",
+    "author__full_name",
+    "author__username",
+    "quoted__body_source",
+    "quoted__hidden_at",
+    "quoted__author_id",
+    "quoted__author__full_name",
+)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    step = OrgUnit.steplen
+    return [path[:i] for i in range(step, len(path) + 1, step)]
+
+
+def themes_for_cell(cell: OrgUnit) -> QuerySet[Theme]:
+    """Themes set by any committee above the cell."""
+    return Theme.objects.filter(committee__path__in=_ancestor_paths(cell.path)[:-1])
+
+
+def visible_posts(user, topic: Topic, moderator: bool) -> QuerySet[Post]:
+    """Posts of a topic this user sees: hidden ones only for their author and the leaders."""
+    qs = Post.objects.filter(topic=topic)
+    if not moderator:
+        qs = qs.filter(Q(hidden_at__isnull=True) | Q(author_id=user.pk))
+    return qs
+
+
+def _with_unread(qs: QuerySet[Topic], user) -> QuerySet[Topic]:
+    last_read = Subquery(ReadState.objects.filter(user=user, topic=OuterRef("pk")).values("last_read_post_id")[:1])
+    shown = Q(posts__hidden_at__isnull=True)
+    return qs.annotate(
+        last_read=Coalesce(last_read, Value(0)),
+        post_count=Count("posts", filter=shown),
+        unread=Count("posts", filter=shown & Q(posts__id__gt=F("last_read"))),
+        first_unread=Min("posts__id", filter=shown & Q(posts__id__gt=F("last_read"))),
+    )
+
+
+@dataclass
+class ThemeRow:
+    theme: Theme
+    session: Topic | None
+
+    @property
+    def unread(self) -> int:
+        return self.session.unread if self.session else 0
+
+
+def cell_forum(user, cell: OrgUnit, page_number: str | int | None = None) -> dict:
+    """The cell's forum front page: every theme with its session state, and general topics."""
+    themes = list(themes_for_cell(cell).select_related("committee"))
+    sessions = {
+        t.theme_id: t
+        for t in _with_unread(Topic.objects.filter(cell=cell, kind=Topic.Kind.SESSION), user).order_by("id")
+    }
+    topics = _with_unread(
+        Topic.objects.filter(cell=cell, kind=Topic.Kind.GENERAL).select_related("author"), user
+    ).order_by("-is_pinned", F("last_post_at").desc(nulls_last=True), "-id")
+    page = Paginator(topics, TOPICS_PER_PAGE).get_page(page_number)
+    return {
+        "theme_rows": [ThemeRow(theme=t, session=sessions.get(t.pk)) for t in themes],
+        "topics": page,
+    }
+
+
+@dataclass
+class TopicPage:
+    posts: Page
+    read_state: ReadState | None
+    moderator: bool
+
+
+def topic_page(
+    user, topic: Topic, *, moderator: bool, page_number: str | None = None, post_id: int | None = None
+) -> TopicPage:
+    """One page of a topic's posts with authors, quotes and the user's own reactions.
+
+    Without a page number the page holding the first unread post is shown. A fixed number
+    of queries whatever the topic's length: read state, position, count, the page itself."""
+    state = ReadState.objects.filter(user=user, topic=topic).first()
+    posts = visible_posts(user, topic, moderator)
+    anchor = None
+    if post_id is not None:
+        anchor = post_id - 1
+    elif page_number is None and state is not None:
+        anchor = state.last_read_post_id
+    if anchor is not None:
+        before = posts.filter(id__lte=anchor).count()
+        page_number = str(before // POSTS_PER_PAGE + 1)
+    agreed = Reaction.objects.filter(post=OuterRef("pk"), user=user, kind=Reaction.Kind.AGREE)
+    rows = (
+        posts.select_related("author", "quoted__author")
+        .only(*PAGE_FIELDS)
+        .annotate(agreed=Exists(agreed))
+        .order_by("id")
+    )
+    page = Paginator(rows, POSTS_PER_PAGE).get_page(page_number)
+    return TopicPage(posts=page, read_state=state, moderator=moderator)
+
+
+def posts_after(user_id: int, topic_id: int, after_id: int, *, moderator: bool) -> list[Post]:
+    """Posts of a topic after `after_id`, oldest first: what a reconnecting socket missed."""
+    qs = Post.objects.filter(topic_id=topic_id, id__gt=after_id).select_related("author")
+    if not moderator:
+        qs = qs.filter(Q(hidden_at__isnull=True) | Q(author_id=user_id))
+    return list(qs.order_by("id")[:CATCH_UP_LIMIT])
+
+
+def moderation_log(topic: Topic) -> list[ModerationEvent]:
+    """The topic's audit trail, newest first, for its leaders."""
+    return list(topic.moderation_events.select_related("actor").order_by("-id")[:50])
+
+
+def post_revisions(post: Post) -> QuerySet[PostRevision]:
+    return post.revisions.order_by("id")
+
+
+def search_posts(user, roles: permissions.Roles, query: str) -> list[Post]:
+    """Posts in the user's own cell whose text has every word of the query, ignoring case and
+    Vietnamese diacritics."""
+    words = fold(query).split()[:8]
+    if roles.membership is None or not words:
+        return []
+    moderator = roles.membership.is_leader
+    qs = Post.objects.filter(topic__cell_id=roles.cell_id)
+    if not moderator:
+        qs = qs.filter(Q(hidden_at__isnull=True) | Q(author_id=user.pk))
+    for word in words:
+        qs = qs.filter(search_text__contains=word)
+    return list(qs.select_related("author", "topic").order_by("-id")[:SEARCH_LIMIT])
+
+
+def flags_open(cell: OrgUnit) -> QuerySet[Flag]:
+    return (
+        Flag.objects.filter(post__topic__cell=cell, resolved_at__isnull=True)
+        .select_related("post__author", "post__topic", "user")
+        .order_by("id")
+    )
+
+
+def flags_open_count(cell: OrgUnit) -> int:
+    return Flag.objects.filter(post__topic__cell=cell, resolved_at__isnull=True).count()
+
+
+def members_at(topic: Topic) -> QuerySet[Membership]:
+    """Members of the session's cell when it was concluded (or now, while it is open)."""
+    qs = Membership.objects.filter(cell_id=topic.cell_id).select_related("user")
+    if topic.concluded_at is None:
+        return qs.filter(ended_on__isnull=True)
+    day = timezone.localdate(topic.concluded_at)
+    return qs.filter(started_on__lte=day).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+
+
+def session_participation(topic: Topic) -> tuple[list[User], list[Membership]]:
+    """(who posted, which members did not): two queries."""
+    author_ids = set(Post.objects.filter(topic=topic).values_list("author_id", flat=True).distinct())
+    members = list(members_at(topic).order_by("user__full_name"))
+    member_ids = {m.user_id for m in members}
+    posted = [m.user for m in members if m.user_id in author_ids]
+    others = author_ids - member_ids
+    if others:
+        posted += list(User.objects.filter(pk__in=others).order_by("full_name"))
+    missing = [m for m in members if m.user_id not in author_ids]
+    return posted, missing
+
+
+@dataclass
+class TrackingCell:
+    cell: OrgUnit
+    slots: list  # one per theme: a Topic, "none" (not opened) or None (theme not set for the cell)
+
+
+def committee_tracking(user, roles: permissions.Roles, year: int | None = None) -> dict:
+    """Cells under the officer x themes reaching them, with each session's state and participation."""
+    cells = list(
+        permissions.units_overseen(user, roles)
+        .filter(kind=OrgUnit.Kind.CELL)
+        .annotate(member_count=Count("memberships", filter=Q(memberships__ended_on__isnull=True)))
+        .order_by("path")
+    )
+    paths = set()
+    for cell in cells:
+        paths.update(_ancestor_paths(cell.path)[:-1])
+    themes_qs = Theme.objects.filter(committee__path__in=paths).select_related("committee")
+    years = sorted(set(themes_qs.values_list("year", flat=True)), reverse=True)
+    if year is None and years:
+        year = years[0]
+    themes = list(themes_qs.filter(year=year).order_by("committee__path", "order", "id"))
+    sessions = _sessions_for(cells, themes)
+    rows = []
+    for cell in cells:
+        slots = []
+        for theme in themes:
+            if cell.path.startswith(theme.committee.path):
+                slots.append(sessions.get((cell.pk, theme.pk), "none"))
+            else:
+                slots.append(None)
+        rows.append(TrackingCell(cell=cell, slots=slots))
+    return {"rows": rows, "themes": themes, "year": year, "years": years}
+
+
+def _sessions_for(cells: list[OrgUnit], themes: list[Theme]) -> dict:
+    has_minutes = Exists(Topic.objects.filter(pk=OuterRef("pk"), minutes__isnull=False))
+    qs = (
+        Topic.objects.filter(kind=Topic.Kind.SESSION, cell__in=cells, theme__in=themes)
+        .annotate(participants=Count("posts__author", distinct=True), has_minutes=has_minutes)
+        .order_by()
+    )
+    return {(t.cell_id, t.theme_id): t for t in qs}
+
+
+def themes_authored(user, roles: permissions.Roles) -> QuerySet[Theme]:
+    return Theme.objects.filter(committee__in=permissions.units_overseen(user, roles)).select_related("committee")

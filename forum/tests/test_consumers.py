@@ -1,0 +1,157 @@
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+from asgi import application
+from cells.services import membership_end, membership_move
+from forum import services
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+ORIGIN = b"http://localhost"
+
+
+def _cookie(user) -> bytes:
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}".encode()
+
+
+async def _connect(user, topic_id: int, query: str = "", origin: bytes = ORIGIN):
+    headers = [(b"origin", origin), (b"host", b"localhost")]
+    if user is not None:
+        headers.append((b"cookie", await sync_to_async(_cookie)(user)))
+    path = f"/ws/forum/topics/{topic_id}/" + (f"?{query}" if query else "")
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, code = await communicator.connect(timeout=5)
+    return communicator, connected, code
+
+
+async def _next(communicator, kind: str, timeout: float = 3) -> dict:
+    """The next event of this type, skipping presence and typing noise."""
+    while True:
+        event = await communicator.receive_json_from(timeout=timeout)
+        if event["type"] == kind:
+            return event
+
+
+async def _post(**kwargs):
+    return await sync_to_async(services.post_create)(**kwargs)
+
+
+async def test_it_refuses_anonymous_and_non_members(personas, general):
+    for who in ["anonymous", "member_b", "officer", "outsider"]:
+        communicator, connected, code = await _connect(personas[who], general.pk)
+        assert not connected, who
+        assert code in (4401, 4404), who
+        await communicator.disconnect()
+
+
+async def test_it_refuses_a_foreign_origin(personas, general):
+    communicator, connected, _code = await _connect(personas["member_a"], general.pk, origin=b"https://evil.example")
+    assert not connected
+    await communicator.disconnect()
+
+
+async def test_it_refuses_an_unknown_topic(personas, general):
+    communicator, connected, code = await _connect(personas["member_a"], general.pk + 999)
+    assert not connected and code == 4404
+    await communicator.disconnect()
+
+
+async def test_it_delivers_posts_live_with_version_and_id(personas, general):
+    communicator, connected, _ = await _connect(personas["member_a"], general.pk)
+    assert connected
+    presence = await _next(communicator, "presence")
+    assert presence["viewers"] == ["Nguyễn Văn Ấn"] and presence["version"] == 1
+    post = await _post(actor=personas["secretary_a"], topic=general, body="Xin chào **chi bộ**")
+    event = await _next(communicator, "post.created")
+    assert event["id"] == post.pk and event["version"] == 1 and "<strong>chi bộ</strong>" in event["html"]
+    await sync_to_async(services.reaction_toggle)(actor=personas["secretary_a"], post=post)
+    event = await _next(communicator, "reaction")
+    assert (event["id"], event["count"]) == (post.pk, 1)
+    await sync_to_async(services.post_edit)(actor=personas["secretary_a"], post=post, body="Đã sửa")
+    assert (await _next(communicator, "post.edited"))["html"] == "<p>Đã sửa</p>"
+    await sync_to_async(services.post_hide)(actor=personas["secretary_a"], post=post, reason="x")
+    assert (await _next(communicator, "post.hidden"))["id"] == post.pk
+    await communicator.disconnect()
+
+
+async def test_it_does_not_leak_edits_of_hidden_posts(personas, general):
+    post = await _post(actor=personas["secretary_a"], topic=general, body="một")
+    await sync_to_async(services.post_hide)(actor=personas["member_a"], post=post, reason="x")
+    communicator, _c, _ = await _connect(personas["member_a"], general.pk)
+    await sync_to_async(services.post_edit)(actor=personas["secretary_a"], post=post, body="bí mật")
+    visible = await _post(actor=personas["secretary_a"], topic=general, body="hai")
+    seen = []
+    while not seen or seen[-1]["type"] != "post.created":
+        seen.append(await communicator.receive_json_from(timeout=3))
+    assert seen[-1]["id"] == visible.pk
+    assert "post.edited" not in [e["type"] for e in seen]  # the hidden post's edit never arrived
+    await communicator.disconnect()
+
+
+async def test_it_catches_up_after_an_id_then_goes_live(personas, general):
+    first = await sync_to_async(lambda: general.posts.first())()
+    missed = [await _post(actor=personas["secretary_a"], topic=general, body=f"lỡ {i}") for i in range(3)]
+    hidden = await _post(actor=personas["secretary_a"], topic=general, body="ẩn")
+    await sync_to_async(services.post_hide)(actor=personas["secretary_a"], post=hidden, reason="x")
+    communicator, connected, _ = await _connect(personas["member_a"], general.pk, f"after={first.pk}")
+    assert connected
+    ids = [(await communicator.receive_json_from(timeout=3))["id"] for _ in missed]
+    assert ids == [p.pk for p in missed]
+    new = await _post(actor=personas["secretary_a"], topic=general, body="mới")
+    assert (await _next(communicator, "post.created"))["id"] == new.pk
+    await communicator.disconnect()
+
+
+async def test_it_shares_typing_and_presence(personas, general):
+    a, _c, _ = await _connect(personas["member_a"], general.pk)
+    b, _c, _ = await _connect(personas["secretary_a"], general.pk)
+    presence = await _next(a, "presence")
+    while presence["viewers"] != ["Lê Thị Bích", "Nguyễn Văn Ấn"]:
+        presence = await _next(a, "presence")
+    await b.send_json_to({"type": "typing"})
+    typing = await _next(a, "typing")
+    assert typing["name"] == "Lê Thị Bích" and typing["version"] == 1
+    await b.disconnect()
+    presence = await _next(a, "presence")
+    assert presence["viewers"] == ["Nguyễn Văn Ấn"]
+    await a.disconnect()
+
+
+async def test_it_closes_when_the_member_leaves_the_cell(personas, org, general):
+    communicator, connected, _ = await _connect(personas["member_a"], general.pk)
+    assert connected
+    membership = await sync_to_async(lambda: personas["member_a"].memberships.get())()
+    await sync_to_async(membership_move)(actor=None, membership=membership, to_cell=org["cell_b"])
+    while True:
+        output = await communicator.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            break
+        assert '"post.created"' not in output.get("text", "")
+    assert output["code"] == 4403
+    await communicator.wait()
+
+
+async def test_it_stops_delivering_when_access_ends_without_the_revocation_event(personas, general, monkeypatch):
+    communicator, connected, _ = await _connect(personas["member_a"], general.pk)
+    assert connected
+    await _next(communicator, "presence")
+    membership = await sync_to_async(lambda: personas["member_a"].memberships.get())()
+    # Lose the access.revoked event (a full channel layer): the per-event check still holds.
+    monkeypatch.setattr("cells.services._access_revoked", lambda user_id, cell_id: None)
+    await sync_to_async(membership_end)(actor=None, membership=membership, reason="Chuyển sinh hoạt")
+    await _post(actor=personas["secretary_a"], topic=general, body="không được thấy")
+    output = await communicator.receive_output(timeout=3)
+    assert output["type"] == "websocket.close" and output["code"] == 4403
+    await communicator.wait()
+    await asyncio.sleep(0)

@@ -1,0 +1,92 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cells import permissions
+from conftest import make_member
+from forum import selectors, services
+from forum.models import Post, Topic
+
+pytestmark = pytest.mark.django_db
+
+
+def _bulk_posts(topic: Topic, author, n: int) -> None:
+    Post.objects.bulk_create(
+        [
+            Post(topic=topic, author=author, body_source=f"ý kiến {i}", body_html=f"<p>ý kiến {i}</p>", search_text="")
+            for i in range(n)
+        ]
+    )
+
+
+def test_it_shows_themes_of_every_committee_above_the_cell(personas, org, theme):
+    province_theme = services.theme_create(actor=personas["officer"], committee=org["province"], year=2020, title="T")
+    other = services.theme_create(actor=personas["officer"], committee=org["other_committee"], year=2020, title="O")
+    assert set(selectors.themes_for_cell(org["cell_a"])) == {theme, province_theme}
+    assert set(selectors.themes_for_cell(org["cell_c"])) == {other, province_theme}
+
+
+def test_it_hides_hidden_posts_from_other_members(personas, general):
+    post = general.posts.first()
+    services.post_hide(actor=personas["secretary_a"], post=post, reason="Lạc đề")
+    other = make_member("other", general.cell)
+    assert list(selectors.visible_posts(other, general, moderator=False)) == []
+    assert list(selectors.visible_posts(personas["member_a"], general, moderator=False)) == [post]
+    assert list(selectors.visible_posts(personas["secretary_a"], general, moderator=True)) == [post]
+
+
+def test_it_counts_unread_and_finds_the_first_unread(personas, org, general, session):
+    services.post_create(actor=personas["secretary_a"], topic=general, body="hai")
+    third = services.post_create(actor=personas["secretary_a"], topic=general, body="ba")
+    second = general.posts.order_by("id")[1]
+    services.read_state_mark(user=personas["member_a"], topic=general, post_id=second.pk, state=None)
+    forum = selectors.cell_forum(personas["member_a"], org["cell_a"])
+    topic = forum["topics"][0]
+    assert (topic.post_count, topic.unread, topic.first_unread) == (3, 1, third.pk)
+    row = forum["theme_rows"][0]
+    assert row.session.pk == session.pk and row.unread == 1
+
+
+def test_it_searches_without_diacritics_within_the_own_cell(personas, org, general):
+    services.post_create(actor=personas["member_a"], topic=general, body="Khối Đại Đoàn Kết toàn dân")
+    services.topic_create(actor=personas["member_b"], cell=org["cell_b"], title="B", body="đại đoàn kết ở chi bộ B")
+    roles = permissions.roles_of(personas["member_a"])
+    found = selectors.search_posts(personas["member_a"], roles, "dai doan KET")
+    assert [p.body_source for p in found] == ["Khối Đại Đoàn Kết toàn dân"]
+    assert selectors.search_posts(personas["member_a"], roles, "ĐẠI đoàn") == found
+    assert selectors.search_posts(personas["officer"], permissions.roles_of(personas["officer"]), "dai") == []
+
+
+def test_it_reads_a_topic_page_in_flat_queries(personas, general):
+    user = personas["member_a"]
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            page = selectors.topic_page(user, general, moderator=False, page_number="1")
+            list(page.posts.object_list)
+        return len(ctx)
+
+    _bulk_posts(general, personas["secretary_a"], 9)
+    small = count()
+    _bulk_posts(general, personas["secretary_a"], 990)
+    assert count() == small
+
+
+def test_it_catches_up_in_order_with_visibility(personas, general):
+    first = general.posts.first()
+    a = services.post_create(actor=personas["secretary_a"], topic=general, body="a")
+    b = services.post_create(actor=personas["secretary_a"], topic=general, body="b")
+    services.post_hide(actor=personas["secretary_a"], post=a, reason="x")
+    seen = selectors.posts_after(personas["member_a"].pk, general.pk, first.pk, moderator=False)
+    assert [p.pk for p in seen] == [b.pk]
+    seen = selectors.posts_after(personas["secretary_a"].pk, general.pk, first.pk, moderator=True)
+    assert [p.pk for p in seen] == [a.pk, b.pk]
+
+
+def test_it_tracks_cells_by_theme_for_the_officer(personas, org, theme, session):
+    data = selectors.committee_tracking(personas["officer"], permissions.roles_of(personas["officer"]))
+    assert data["year"] == 2020 and data["themes"] == [theme]
+    by_cell = {row.cell.name: row.slots for row in data["rows"]}
+    assert set(by_cell) == {"Chi bộ A", "Chi bộ B"}
+    assert by_cell["Chi bộ A"][0].pk == session.pk and by_cell["Chi bộ A"][0].participants == 1
+    assert by_cell["Chi bộ B"] == ["none"]

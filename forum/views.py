@@ -1,0 +1,421 @@
+"""Thin views: parse input, ask cells.permissions, call a selector or a service, render."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cells import permissions
+from cells.models import OrgUnit
+from forum import selectors, services
+from forum.forms import ConcludeForm, EditForm, OpenSessionForm, ReasonForm, ReplyForm, ThemeForm, TopicForm
+from forum.models import Flag, Minutes, Post, Topic
+from forum.rendering import posts_html
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _errors(error: ValidationError) -> list[str]:
+    return list(error.messages)
+
+
+def _own_cell(request: HttpRequest) -> OrgUnit:
+    roles = permissions.roles_for_request(request)
+    if roles.membership is None:
+        raise Http404
+    return roles.membership.cell
+
+
+def _rate_limited(request: HttpRequest) -> str | None:
+    wait = services.post_rate_check(user=request.user)
+    if wait:
+        return _("You are posting too fast. Please try again in %(n)s seconds.") % {"n": wait}
+    return None
+
+
+@login_required
+def forum_home(request: HttpRequest) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    if roles.membership is None:
+        if roles.is_officer or roles.is_superuser:
+            return redirect("forum:tracking")
+        raise Http404
+    cell = roles.membership.cell
+    moderator = permissions.can_moderate_forum(request.user, cell, roles)
+    context = selectors.cell_forum(request.user, cell, request.GET.get("page"))
+    context.update(
+        cell=cell,
+        moderator=moderator,
+        open_flags=selectors.flags_open_count(cell) if moderator else 0,
+    )
+    return render(request, "forum/forum_home.html", context)
+
+
+def _topic_context(request: HttpRequest, topic: Topic, reply_form: ReplyForm | None = None) -> dict:
+    roles = permissions.roles_for_request(request)
+    moderator = permissions.can_moderate_forum(request.user, topic.cell, roles)
+    post_id = request.GET.get("post")
+    page = selectors.topic_page(
+        request.user,
+        topic,
+        moderator=moderator,
+        page_number=request.GET.get("page"),
+        post_id=int(post_id) if post_id and post_id.isdigit() else None,
+    )
+    posts = list(page.posts.object_list)
+    if posts:
+        services.read_state_mark(user=request.user, topic=topic, post_id=posts[-1].pk, state=page.read_state)
+    if reply_form is None:
+        quote = request.GET.get("quote")
+        reply_form = ReplyForm(initial={"quote": quote} if quote and quote.isdigit() else None)
+    return {
+        "topic": topic,
+        "page": page.posts,
+        "posts": posts,
+        "posts_html": posts_html(
+            posts,
+            user_id=request.user.pk,
+            moderator=moderator,
+            accepts_posts=topic.accepts_posts,
+            page_number=page.posts.number,
+            csrf_token=get_token(request),
+        ),
+        "moderator": moderator,
+        "form": reply_form,
+        "last_id": posts[-1].pk if posts else 0,
+        "moderation_log": selectors.moderation_log(topic) if moderator else [],
+        "is_last_page": not page.posts.has_next(),
+    }
+
+
+@login_required
+def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    topic = permissions.get_topic_or_404(request.user, pk, roles)
+    if request.method != "POST":
+        return render(request, "forum/topic.html", _topic_context(request, topic))
+    form = ReplyForm(request.POST)
+    form.is_valid()
+    body = form.cleaned_data.get("body") or ""
+    quote_id = form.cleaned_data.get("quote")
+    quoted = Post.objects.filter(pk=quote_id, topic=topic).first() if quote_id else None
+    error = _rate_limited(request)
+    status = 429 if error else 400
+    if not error:
+        try:
+            post = services.post_create(actor=request.user, topic=topic, body=body, quoted=quoted)
+        except ValidationError as exc:
+            error = " ".join(_errors(exc))
+        else:
+            if _wants_json(request):
+                return JsonResponse({"ok": True, "id": post.pk})
+            return redirect(reverse("forum:topic", args=[topic.pk]) + f"?post={post.pk}#p{post.pk}")
+    if _wants_json(request):
+        return JsonResponse({"ok": False, "errors": [error]}, status=status)
+    form.add_error("body", error)
+    response = render(request, "forum/topic.html", _topic_context(request, topic, form))
+    response.status_code = status
+    return response
+
+
+@login_required
+def topic_new(request: HttpRequest) -> HttpResponse:
+    cell = _own_cell(request)
+    form = TopicForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        error = _rate_limited(request)
+        if error:
+            form.add_error(None, error)
+        else:
+            try:
+                topic = services.topic_create(
+                    actor=request.user, cell=cell, title=form.cleaned_data["title"], body=form.cleaned_data["body"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("forum:topic", pk=topic.pk)
+    return render(request, "forum/topic_new.html", {"form": form, "cell": cell})
+
+
+def _leader_topic(request: HttpRequest, pk: int) -> Topic:
+    roles = permissions.roles_for_request(request)
+    topic = permissions.get_topic_or_404(request.user, pk, roles)
+    permissions.require(permissions.can_moderate_forum(request.user, topic.cell, roles))
+    return topic
+
+
+@login_required
+def session_open(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    cell = _own_cell(request)
+    theme = selectors.themes_for_cell(cell).filter(pk=pk).select_related("committee").first()
+    if theme is None:
+        raise Http404
+    permissions.require(permissions.can_moderate_forum(request.user, cell, roles))
+    existing = Topic.objects.filter(cell=cell, theme=theme).first()
+    if existing:
+        return redirect("forum:topic", pk=existing.pk)
+    form = OpenSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            topic = services.session_open(
+                actor=request.user,
+                cell=cell,
+                theme=theme,
+                opening=form.cleaned_data["opening"],
+                meeting_at=form.cleaned_data["meeting_at"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The session is open. Members can now discuss."))
+            return redirect("forum:topic", pk=topic.pk)
+    return render(request, "forum/session_open.html", {"form": form, "theme": theme, "cell": cell})
+
+
+@login_required
+def session_conclude(request: HttpRequest, pk: int) -> HttpResponse:
+    topic = _leader_topic(request, pk)
+    if not topic.is_session:
+        raise Http404
+    form = ConcludeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_conclude(actor=request.user, topic=topic, conclusion=form.cleaned_data["conclusion"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The session is concluded and its minutes are ready."))
+            return redirect("forum:topic", pk=topic.pk)
+    return render(request, "forum/session_conclude.html", {"form": form, "topic": topic})
+
+
+@login_required
+@require_POST
+def session_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    topic = _leader_topic(request, pk)
+    form = ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Say why the session is reopened."))
+        services.session_reopen(actor=request.user, topic=topic, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(_errors(exc)))
+    else:
+        messages.success(request, _("The session is open again."))
+    return redirect("forum:topic", pk=topic.pk)
+
+
+@login_required
+@require_POST
+def topic_moderate(request: HttpRequest, pk: int) -> HttpResponse:
+    topic = _leader_topic(request, pk)
+    action = request.POST.get("action")
+    if action in ("pin", "unpin"):
+        services.topic_pin(actor=request.user, topic=topic, pinned=action == "pin")
+    elif action in ("lock", "unlock"):
+        services.topic_lock(actor=request.user, topic=topic, locked=action == "lock")
+    else:
+        return HttpResponse(status=400)
+    return redirect("forum:topic", pk=topic.pk)
+
+
+def _post_url(post: Post) -> str:
+    return reverse("forum:topic", args=[post.topic_id]) + f"?post={post.pk}#p{post.pk}"
+
+
+@login_required
+def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    post = permissions.get_post_or_404(request.user, pk, roles)
+    permissions.require(permissions.can_edit_post(request.user, post, roles))
+    form = EditForm(request.POST or None, initial={"body": post.body_source})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.post_edit(actor=request.user, post=post, body=form.cleaned_data["body"])
+        except ValidationError as exc:
+            form.add_error("body", exc)
+        else:
+            return redirect(_post_url(post))
+    return render(request, "forum/post_edit.html", {"form": form, "post": post})
+
+
+@login_required
+def post_hide(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    post = permissions.get_post_or_404(request.user, pk, roles)
+    permissions.require(permissions.can_moderate_forum(request.user, post.topic.cell, roles))
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.post_hide(actor=request.user, post=post, reason=form.cleaned_data["reason"])
+        messages.success(request, _("The post is hidden. Its author and the cell's leaders still see it."))
+        return redirect(_post_url(post))
+    return render(request, "forum/post_hide.html", {"form": form, "post": post})
+
+
+@login_required
+@require_POST
+def post_agree(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    post = permissions.get_post_or_404(request.user, pk, roles)
+    agrees = services.reaction_toggle(actor=request.user, post=post)
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "agrees": agrees})
+    return redirect(_post_url(post))
+
+
+@login_required
+def post_flag(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    post = permissions.get_post_or_404(request.user, pk, roles)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.flag_create(actor=request.user, post=post, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Thank you. The cell's secretary will look at this post."))
+        return redirect(_post_url(post))
+    return render(request, "forum/post_flag.html", {"form": form, "post": post})
+
+
+@login_required
+def post_revisions(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    post = permissions.get_post_or_404(request.user, pk, roles)
+    permissions.require(permissions.can_moderate_forum(request.user, post.topic.cell, roles))
+    return render(request, "forum/post_revisions.html", {"post": post, "revisions": selectors.post_revisions(post)})
+
+
+@login_required
+def flags(request: HttpRequest) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    cell = _own_cell(request)
+    permissions.require(permissions.can_moderate_forum(request.user, cell, roles))
+    return render(request, "forum/flags.html", {"flags": selectors.flags_open(cell)[:200], "cell": cell})
+
+
+@login_required
+@require_POST
+def flag_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    cell = _own_cell(request)
+    flag = Flag.objects.filter(pk=pk, post__topic__cell=cell).first()
+    if flag is None:
+        raise Http404
+    permissions.require(permissions.can_moderate_forum(request.user, cell, roles))
+    services.flag_resolve(actor=request.user, flag=flag, resolution=request.POST.get("resolution", ""))
+    return redirect("forum:flags")
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    if roles.membership is None:
+        raise Http404
+    query = request.GET.get("q", "")[:200]
+    results = selectors.search_posts(request.user, roles, query)
+    return render(request, "forum/search.html", {"query": query, "results": results})
+
+
+@login_required
+def participation(request: HttpRequest, pk: int) -> HttpResponse:
+    topic = _leader_topic(request, pk)
+    if not topic.is_session:
+        raise Http404
+    if request.method == "POST":
+        count = services.participation_remind(actor=request.user, topic=topic)
+        messages.success(request, _("A reminder was sent to %(n)s members.") % {"n": count})
+        return redirect("forum:participation", pk=topic.pk)
+    posted, missing = selectors.session_participation(topic)
+    return render(request, "forum/participation.html", {"topic": topic, "posted": posted, "missing": missing})
+
+
+@login_required
+def minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    topic = permissions.get_session_state_or_404(request.user, pk, roles)
+    record = Minutes.objects.filter(topic=topic).first()
+    if record is None:
+        raise Http404
+    response = HttpResponse(bytes(record.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="bien-ban-{topic.pk}.pdf"'
+    return response
+
+
+@login_required
+def tracking(request: HttpRequest) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    if not (roles.is_officer or roles.is_superuser):
+        raise Http404
+    year = request.GET.get("year")
+    data = selectors.committee_tracking(request.user, roles, int(year) if year and year.isdigit() else None)
+    if request.GET.get("format") == "csv":
+        return _tracking_csv(data)
+    return render(request, "forum/tracking.html", data)
+
+
+def _state_label(slot) -> str:
+    if slot is None:
+        return ""
+    if slot == "none":
+        return _("Not opened")
+    return slot.get_state_display()
+
+
+def _tracking_csv(data: dict) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="dien-dan-{data["year"]}.csv"'
+    response.write("\ufeff")  # Excel needs the BOM to read UTF-8
+    writer = csv.writer(response)
+    writer.writerow([_("Cell"), _("Members"), _("Theme"), _("State"), _("Opened"), _("Concluded"), _("Participants")])
+
+    def day(value) -> str:
+        return timezone.localtime(value).strftime("%d/%m/%Y") if value else ""
+
+    for row in data["rows"]:
+        for theme, slot in zip(data["themes"], row.slots, strict=True):
+            if slot is None:
+                continue
+            session = slot if slot != "none" else None
+            writer.writerow(
+                [
+                    row.cell.name,
+                    row.cell.member_count,
+                    theme.title,
+                    _state_label(slot),
+                    day(session.created_at) if session else "",
+                    day(session.concluded_at) if session else "",
+                    session.participants if session else 0,
+                ]
+            )
+    return response
+
+
+@login_required
+def themes(request: HttpRequest) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    if not (roles.is_officer or roles.is_superuser):
+        raise Http404
+    committees = permissions.units_overseen(request.user, roles).filter(kind=OrgUnit.Kind.COMMITTEE)
+    form = ThemeForm(request.POST or None, committees=committees, initial={"year": timezone.localdate().year})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        permissions.require(permissions.can_author_themes(request.user, data["committee"], roles))
+        try:
+            services.theme_create(actor=request.user, **data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The theme is published to every cell below the committee."))
+            return redirect("forum:themes")
+    authored = selectors.themes_authored(request.user, roles).order_by("-year", "order")[:200]
+    return render(request, "forum/themes.html", {"form": form, "themes": authored})
