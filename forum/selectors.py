@@ -186,12 +186,12 @@ def members_at(topic: Topic) -> QuerySet[Membership]:
 def session_participation(topic: Topic) -> tuple[list[User], list[Membership]]:
     """(who posted, which members did not): two queries."""
     author_ids = set(Post.objects.filter(topic=topic).values_list("author_id", flat=True).distinct())
-    members = list(members_at(topic).order_by("user__full_name"))
+    members = list(members_at(topic).order_by("user__sort_name"))
     member_ids = {m.user_id for m in members}
     posted = [m.user for m in members if m.user_id in author_ids]
     others = author_ids - member_ids
     if others:
-        posted += list(User.objects.filter(pk__in=others).order_by("full_name"))
+        posted += list(User.objects.filter(pk__in=others).order_by("sort_name"))
     missing = [m for m in members if m.user_id not in author_ids]
     return posted, missing
 
