@@ -317,8 +317,9 @@ def _complete_if_done(*, user, module: Module, progress: ModuleProgress) -> None
         return
     progress.completed_at = timezone.now()
     progress.save(update_fields=["completed_at"])
-    has_cell = Membership.objects.filter(user=user, ended_on__isnull=True).exists()
-    if module.certificate_enabled and has_cell:  # a membership ended mid-quiz: completed, no certificate
+    membership = Membership.objects.filter(user=user, ended_on__isnull=True).select_related("cell").first()
+    # A membership ended, or moved outside the audience, mid-quiz: completed, no certificate.
+    if module.certificate_enabled and membership is not None and _in_audience(membership.cell, module):
         certificate_issue(user=user, module=module)
 
 
@@ -363,6 +364,11 @@ def _create_certificate(*, user, module: Module, cell, holder_name: str) -> Cert
     return certificate
 
 
+def _in_audience(cell: OrgUnit, module: Module) -> bool:
+    """The cell is the module's audience or inside its subtree."""
+    return cell.path.startswith(module.audience.path)
+
+
 def certificate_issue(*, user, module: Module, actor=None) -> Certificate:
     """Issue the member's certificate for the module, exactly once.
 
@@ -375,6 +381,10 @@ def certificate_issue(*, user, module: Module, actor=None) -> Certificate:
     membership = Membership.objects.filter(user=user, ended_on__isnull=True).select_related("cell").first()
     if membership is None:
         raise ValidationError(_("Only members of a cell receive certificates."), code="no_cell")
+    if not _in_audience(membership.cell, module):
+        raise ValidationError(
+            _("Only members of a cell in the module's audience receive its certificate."), code="outside_audience"
+        )
     try:
         with transaction.atomic():
             certificate = _create_certificate(

@@ -144,6 +144,12 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
     questions = None
     unanswered = 0
     if request.method == "POST":
+        # Moved out of the audience or past publish_until: the module is hidden (404) or no
+        # longer studied (403); an attempt left open then must not be graded nor certified.
+        roles = permissions.roles_for_request(request)
+        if not permissions.can_view_module(request.user, module, roles):
+            raise Http404
+        permissions.require(permissions.can_study_module(request.user, module, roles))
         answers = _parse_answers(request, attempt.question_ids)
         if answers is None:
             return HttpResponseBadRequest(_("The form was not understood."))
