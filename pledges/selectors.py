@@ -19,7 +19,7 @@ BEHIND = {NOT_STARTED, S.DRAFT, S.RETURNED}
 def template_for_cell(cell: OrgUnit, year: int | None = None) -> PledgeTemplate | None:
     """The template that applies to a cell: the nearest committee above it with one for the
     year (or, without a year, the latest year any committee above it has one for)."""
-    prefixes = [cell.path[:i] for i in range(OrgUnit.steplen, len(cell.path) + 1, OrgUnit.steplen)]
+    prefixes = permissions.ancestor_paths(cell.path)
     qs = PledgeTemplate.objects.filter(unit__path__in=prefixes).select_related("unit")
     if year is not None:
         qs = qs.filter(year=year)
@@ -141,7 +141,7 @@ def committee_counts(user, unit: OrgUnit, year: int, roles=None) -> list[CellCou
             handed_in=Count("id", filter=Q(status__in=[S.SUBMITTED, *done])),
         )
     }
-    prefixes = [unit.path[:i] for i in range(OrgUnit.steplen, len(unit.path) + 1, OrgUnit.steplen)]
+    prefixes = permissions.ancestor_paths(unit.path)
     # Each cell follows the nearest template above it: the longest path that prefixes its own.
     dues = sorted(
         PledgeTemplate.objects.filter(year=year)
@@ -172,7 +172,7 @@ def committee_counts(user, unit: OrgUnit, year: int, roles=None) -> list[CellCou
 
 def years_for_unit(unit: OrgUnit) -> list[int]:
     """Years with a template applying anywhere in or above the unit."""
-    prefixes = [unit.path[:i] for i in range(OrgUnit.steplen, len(unit.path) + 1, OrgUnit.steplen)]
+    prefixes = permissions.ancestor_paths(unit.path)
     return sorted(
         set(
             PledgeTemplate.objects.filter(Q(unit__path__in=prefixes) | Q(unit__path__startswith=unit.path)).values_list(

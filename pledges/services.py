@@ -130,6 +130,17 @@ def _notify(user, kind: str, msgid: str, params: dict, url: str) -> None:
     notification_send(user=user, kind=kind, message=message, url=url)
 
 
+def _notify_leaders(pledge: Pledge, kind: str, msgid: str) -> None:
+    """Tell the secretary and deputy of the pledge's cell (never the pledge's own member, who
+    may be one of them). `msgid` takes %(name)s (the member) and %(year)d."""
+    leaders = Membership.objects.filter(
+        cell=pledge.cell, ended_on__isnull=True, role__in=[Membership.Role.SECRETARY, Membership.Role.DEPUTY]
+    ).select_related("user")
+    for leader in leaders:
+        if leader.user_id != pledge.member_id:
+            _notify(leader.user, kind, msgid, {"name": pledge.member.full_name, "year": pledge.year}, _url(pledge))
+
+
 def _url(pledge: Pledge) -> str:
     return reverse("pledges:detail", args=[pledge.pk])
 
@@ -237,18 +248,7 @@ def pledge_submit(*, pledge: Pledge, actor, expected_version: int) -> Pledge:
         action = A.RESUBMITTED if pledge.status == S.RETURNED else A.SUBMITTED
         _bump(pledge, status=S.SUBMITTED, submitted_at=timezone.now())
         _event(pledge, actor, action)
-        leaders = Membership.objects.filter(
-            cell=pledge.cell, ended_on__isnull=True, role__in=[Membership.Role.SECRETARY, Membership.Role.DEPUTY]
-        ).select_related("user")
-        for leader in leaders:
-            if leader.user_id != pledge.member_id:
-                _notify(
-                    leader.user,
-                    "pledge.submitted",
-                    gettext_noop("%(name)s submitted the %(year)d pledge for review."),
-                    {"name": pledge.member.full_name, "year": pledge.year},
-                    _url(pledge),
-                )
+        _notify_leaders(pledge, "pledge.submitted", gettext_noop("%(name)s submitted the %(year)d pledge for review."))
     return pledge
 
 
@@ -376,17 +376,9 @@ def pledge_review_submit(*, pledge: Pledge, actor, expected_version: int) -> Ple
             raise PledgeIncomplete(_("Some parts of the self-review are missing."), errors)
         _bump(pledge, status=S.REVIEWED)
         _event(pledge, actor, A.REVIEWED)
-        for leader in Membership.objects.filter(
-            cell=pledge.cell, ended_on__isnull=True, role__in=[Membership.Role.SECRETARY, Membership.Role.DEPUTY]
-        ).select_related("user"):
-            if leader.user_id != pledge.member_id:
-                _notify(
-                    leader.user,
-                    "pledge.reviewed",
-                    gettext_noop("%(name)s submitted the %(year)d year-end self-review."),
-                    {"name": pledge.member.full_name, "year": pledge.year},
-                    _url(pledge),
-                )
+        _notify_leaders(
+            pledge, "pledge.reviewed", gettext_noop("%(name)s submitted the %(year)d year-end self-review.")
+        )
     return pledge
 
 
