@@ -71,10 +71,18 @@ def membership_add(
     return membership
 
 
+def _lock_active(membership: Membership, message: str) -> Membership:
+    """Re-read the row under a lock: two officers acting at once must not both succeed on
+    the state each of them loaded (an end and a move, say)."""
+    locked = Membership.objects.select_for_update().select_related("user", "cell").get(pk=membership.pk)
+    if not locked.is_active:
+        raise ValidationError(message)
+    return locked
+
+
 def membership_change_role(*, actor: User | None, membership: Membership, role: str, status: str) -> Membership:
-    if not membership.is_active:
-        raise ValidationError(_("This membership has ended and can no longer be changed."))
     with transaction.atomic():
+        membership = _lock_active(membership, _("This membership has ended and can no longer be changed."))
         _check_one_secretary(membership.cell, role, exclude_pk=membership.pk)
         old = f"{membership.get_role_display()}, {membership.get_status_display()}"
         membership.role = role
@@ -89,9 +97,8 @@ def membership_end(
     *, actor: User | None, membership: Membership, reason: str, ended_on: datetime.date | None = None
 ) -> Membership:
     """End a membership. The row stays, with its dates and reason; access goes at once."""
-    if not membership.is_active:
-        raise ValidationError(_("This membership has already ended."))
     with transaction.atomic():
+        membership = _lock_active(membership, _("This membership has already ended."))
         membership.ended_on = ended_on or _today()
         membership.end_reason = reason
         membership.save(update_fields=["ended_on", "end_reason"])
@@ -107,7 +114,7 @@ def membership_move(*, actor: User | None, membership: Membership, to_cell: OrgU
     if to_cell.pk == membership.cell_id:
         raise ValidationError(_("The member is already in this cell."))
     with transaction.atomic():
-        membership_end(
+        membership = membership_end(
             actor=actor,
             membership=membership,
             reason=_("Moved to %(cell)s") % {"cell": to_cell.name},

@@ -176,6 +176,10 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 services.membership_move(actor=request.user, membership=membership, to_cell=to_cell)
                 messages.success(request, _("The member was moved to %(cell)s.") % {"cell": to_cell.name})
                 return redirect("cells:unit", pk=to_cell.pk)
+        except IntegrityError:
+            # A rule the database enforces (one secretary per cell) lost a race with another
+            # change made a moment ago: say so instead of failing.
+            messages.error(request, _("Someone changed this cell at the same moment. Please try again."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     return render(

@@ -20,7 +20,8 @@ def _email(notification: Notification) -> None:
     user = notification.user
     with translation.override(user.language):
         context = {"notification": notification, "user": user, "site_url": settings.SITE_URL}
-        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + notification.message[:120]
+        # A header may not contain a line break (Django refuses the whole mail): one line.
+        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(notification.message.split())[:120]
         body = render_to_string("notifications/email.txt", context)
     try:
         send_mail(subject, body, None, [user.email])

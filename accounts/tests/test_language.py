@@ -18,3 +18,23 @@ def test_it_follows_the_switcher_then_the_saved_language(client):
     assert '<html lang="en">' in client.get("/").content.decode()
     client.post("/i18n/setlang/", {"language": "vi", "next": "/"})
     assert '<html lang="vi">' in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_it_asks_for_the_password_before_changing_the_email(client):
+    user = make_user("mail_owner", "Chủ Hộp Thư")
+    client.force_login(user)
+    data = {"full_name": "Chủ Hộp Thư", "email": "new@example.org", "phone": "", "language": "vi"}
+    refused = client.post("/accounts/profile/", data)
+    assert refused.status_code == 200
+    assert "Nhập mật khẩu hiện tại" in refused.content.decode()
+    user.refresh_from_db()
+    assert user.email == "mail_owner@example.org"
+    accepted = client.post("/accounts/profile/", {**data, "current_password": "pw-mail_owner"})
+    assert accepted.status_code == 302
+    user.refresh_from_db()
+    assert user.email == "new@example.org"
+    # Other fields change without the password.
+    client.post("/accounts/profile/", {**data, "full_name": "Tên Mới"})
+    user.refresh_from_db()
+    assert user.full_name == "Tên Mới"

@@ -140,6 +140,7 @@ def test_it_saves_the_profile_and_honours_large_text(client, personas):
         {
             "full_name": "Nguyễn Văn Ấn Mới",
             "email": "an.moi@example.org",
+            "current_password": "pw-member_a",
             "phone": "0912 000 111",
             "language": "en",
             "large_text": "on",
@@ -183,7 +184,10 @@ def test_it_forgets_an_old_email_address_for_login_and_reset(client, personas, m
     client.post(form.redirect_chain[-1][0], {"password1": "Quen-roi-nho-lai-7", "password2": "Quen-roi-nho-lai-7"})
     personas["member_a"].refresh_from_db()  # the new password hash, or the session is dropped
     client.force_login(personas["member_a"])
-    saved = client.post(reverse("accounts:profile"), {"full_name": "Ấn", "email": "moi@example.org", "language": "vi"})
+    saved = client.post(
+        reverse("accounts:profile"),
+        {"full_name": "Ấn", "email": "moi@example.org", "language": "vi", "current_password": "Quen-roi-nho-lai-7"},
+    )
     assert saved["Location"] == reverse("accounts:profile")
     client.logout()
     mailoutbox.clear()

@@ -135,3 +135,15 @@ def test_it_resends_invitations_only_to_those_without_a_password(org, personas):
     membership = services.membership_add(actor=None, user=user, cell=org["cell_a"])
     with pytest.raises(ValidationError):
         services.invitation_resend(actor=None, membership=membership)
+
+
+def test_it_refuses_a_second_change_made_on_a_stale_copy(org, personas):
+    # Two officers load the same membership; one ends it, then the other tries to move it.
+    first = _active(personas["member_a"])
+    second = Membership.objects.get(pk=first.pk)
+    services.membership_end(actor=None, membership=first, reason="Thôi sinh hoạt")
+    with pytest.raises(ValidationError):
+        services.membership_move(actor=None, membership=second, to_cell=org["cell_b"])
+    ended = Membership.objects.get(pk=first.pk)
+    assert ended.end_reason == "Thôi sinh hoạt"
+    assert not Membership.objects.filter(user=personas["member_a"], ended_on__isnull=True).exists()

@@ -80,3 +80,13 @@ def test_it_marks_only_the_users_own_notifications_read(db, published, django_ca
     assert not b1.is_read
     assert notifications_mark_read(user=alice) == 1
     assert not Notification.objects.filter(user=alice, read_at__isnull=True).exists()
+
+
+def test_it_emails_a_message_that_has_line_breaks(org, personas, mailoutbox, django_capture_on_commit_callbacks):
+    from notifications.services import notification_send
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_send(user=personas["member_a"], kind="test", message="Giấy chứng nhận bị thu hồi.\nLý do: sai tên")
+    assert len(mailoutbox) == 1
+    assert "\n" not in mailoutbox[0].subject
+    assert "Lý do: sai tên" in mailoutbox[0].body
