@@ -67,20 +67,26 @@ def template_create(
         raise PermissionDenied
     if sections is None:
         sections = [{"title": t, "required": True, "min_length": 50} for t in DEFAULT_SECTIONS]
-    with transaction.atomic():
-        template = PledgeTemplate.objects.create(
-            unit=unit,
-            year=year,
-            title=normalize(title),
-            intro=normalize(intro),
-            intro_html=markdown_to_html(intro),
-            has_year_end_review=has_year_end_review,
-            due_on=due_on,
-            review_opens_on=review_opens_on,
-            review_closes_on=review_closes_on,
-            created_by=actor,
-        )
-        _write_sections(template, sections)
+    duplicate = _("This committee already has a template for that year.")
+    if PledgeTemplate.objects.filter(unit=unit, year=year).exists():
+        raise PledgeRefused(duplicate)
+    try:
+        with transaction.atomic():
+            template = PledgeTemplate.objects.create(
+                unit=unit,
+                year=year,
+                title=normalize(title),
+                intro=normalize(intro),
+                intro_html=markdown_to_html(intro),
+                has_year_end_review=has_year_end_review,
+                due_on=due_on,
+                review_opens_on=review_opens_on,
+                review_closes_on=review_closes_on,
+                created_by=actor,
+            )
+            _write_sections(template, sections)
+    except IntegrityError:  # another officer created it a moment ago: the constraint kept theirs
+        raise PledgeRefused(duplicate) from None
     return template
 
 
@@ -176,6 +182,9 @@ def pledge_start(*, member, template: PledgeTemplate, cell: OrgUnit) -> Pledge:
         raise PermissionDenied
     try:
         with transaction.atomic():
+            # Lock the template: template_update (which holds the same lock while it checks that
+            # nobody has started and rewrites the sections) cannot change the form under us.
+            template = PledgeTemplate.objects.select_for_update().get(pk=template.pk)
             pledge = Pledge.objects.create(template=template, member=member, cell=cell, year=template.year)
             PledgeAnswer.objects.bulk_create(PledgeAnswer(pledge=pledge, section=s) for s in template.sections.all())
             _event(pledge, member, A.STARTED)

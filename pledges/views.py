@@ -697,8 +697,6 @@ def template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 if not rows:
                     raise services.PledgeRefused(_("A template needs at least one section."))
                 if template is None:
-                    if PledgeTemplate.objects.filter(unit=data["unit"], year=data["year"]).exists():
-                        raise services.PledgeRefused(_("This committee already has a template for that year."))
                     template = services.template_create(
                         actor=request.user, unit=data["unit"], year=data["year"], sections=rows, **fields
                     )
