@@ -341,6 +341,11 @@ def _review_open(pledge: Pledge) -> None:
         raise PledgeRefused(
             _("The year-end review opens on %(date)s.") % {"date": template.review_opens_on.strftime("%d/%m/%Y")}
         )
+    if template.review_closes_on and timezone.localdate() > template.review_closes_on:
+        raise PledgeRefused(
+            _("The year-end review closed on %(date)s; it can no longer be written or sent.")
+            % {"date": template.review_closes_on.strftime("%d/%m/%Y")}
+        )
 
 
 def pledge_review_save_draft(

@@ -203,8 +203,13 @@ def _render_detail(request, pledge, *, status=200, **state) -> HttpResponse:
 
 
 def _review_open(pledge: Pledge) -> bool:
-    t = pledge.template
-    return t.has_year_end_review and not (t.review_opens_on and selectors.today() < t.review_opens_on)
+    """Whether the year-end review may be written today: inside [opens_on, closes_on]."""
+    t, today = pledge.template, selectors.today()
+    return (
+        t.has_year_end_review
+        and not (t.review_opens_on and today < t.review_opens_on)
+        and not (t.review_closes_on and today > t.review_closes_on)
+    )
 
 
 @login_required

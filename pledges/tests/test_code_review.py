@@ -80,3 +80,72 @@ def test_it_locks_the_template_row_when_a_pledge_starts(template, personas, org,
     monkeypatch.setattr(QuerySet, "select_for_update", spy)
     services.pledge_start(member=personas["member_a"], template=template, cell=org["cell_a"])
     assert PledgeTemplate in locked
+
+
+# --- The year-end review window closes -------------------------------------------------------
+
+
+def _close_review(pledge, days_ago=1):
+    import datetime
+
+    from django.utils import timezone
+
+    template = pledge.template
+    template.review_closes_on = timezone.localdate() - datetime.timedelta(days=days_ago)
+    template.save(update_fields=["review_closes_on"])
+    pledge.refresh_from_db()
+    return template.review_closes_on
+
+
+def test_it_refuses_self_review_writes_after_the_review_closes(approved, personas):
+    from pledges import services
+
+    closed = _close_review(approved)
+    with pytest.raises(services.PledgeRefused) as exc:
+        services.pledge_review_save_draft(
+            pledge=approved,
+            actor=personas["member_a"],
+            reviews={},
+            proposed_rating="good",
+            expected_version=approved.version,
+        )
+    assert closed.strftime("%d/%m/%Y") in exc.value.message
+    with pytest.raises(services.PledgeRefused):
+        services.pledge_review_submit(pledge=approved, actor=personas["member_a"], expected_version=approved.version)
+
+
+def test_it_accepts_self_review_on_the_closing_day(approved, personas):
+    from pledges import services
+
+    _close_review(approved, days_ago=0)
+    services.pledge_review_save_draft(
+        pledge=approved,
+        actor=personas["member_a"],
+        reviews={},
+        proposed_rating="good",
+        expected_version=approved.version,
+    )
+
+
+def test_it_shows_the_review_window_on_the_page(approved, personas, client_as):
+    import datetime
+
+    from django.utils import timezone
+
+    approved.template.review_closes_on = timezone.localdate() + datetime.timedelta(days=3)
+    approved.template.save(update_fields=["review_closes_on"])
+    page = client_as(personas["member_a"]).get(f"/pledges/{approved.pk}/")
+    assert approved.template.review_closes_on.strftime("%d/%m/%Y") in page.content.decode()
+    assert b'name="proposed_rating"' in page.content
+
+    closed = _close_review(approved)
+    page = client_as(personas["member_a"]).get(f"/pledges/{approved.pk}/")
+    assert closed.strftime("%d/%m/%Y") in page.content.decode()
+    assert b'name="proposed_rating"' not in page.content
+    response = client_as(personas["member_a"]).post(
+        f"/pledges/{approved.pk}/self-review/",
+        {"version": approved.version, "proposed_rating": "good", "action": "submit"},
+    )
+    assert response.status_code == 409
+    approved.refresh_from_db()
+    assert approved.status == "approved"
