@@ -1,6 +1,3 @@
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -14,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from cells import permissions
 from cells.models import OrgUnit
+from core.csvutil import csv_response
 from courses import pdf, selectors, services
 from courses.filenames import content_disposition, safe_filename
 from courses.forms import ReissueForm, RevokeForm
@@ -348,17 +346,6 @@ def cell_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "courses/cell_progress.html", {"cell": cell, "modules": modules, "rows": rows})
 
 
-def _csv_response(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    # The BOM makes Excel open the file as UTF-8, so Vietnamese names survive.
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _yes(value: bool) -> str:
     return _("yes") if value else _("no")
 
@@ -386,7 +373,7 @@ def cell_progress_csv(request: HttpRequest, pk: int) -> HttpResponse:
                     item.certificate.serial if item.certificate else "",
                 ]
             )
-    return _csv_response(f"tien-do-hoc-tap-chi-bo-{cell.pk}.csv", header, out)
+    return csv_response(f"tien-do-hoc-tap-chi-bo-{cell.pk}.csv", header, out)
 
 
 @login_required
@@ -430,7 +417,7 @@ def committee_progress_csv(request: HttpRequest, pk: int) -> HttpResponse:
         for module, rate in zip(modules, row.rates, strict=True):
             if rate is not None:
                 out.append([row.cell.name, row.members, module.title, rate.completed, rate.percent])
-    return _csv_response(f"tien-do-hoc-tap-{unit.pk}.csv", header, out)
+    return csv_response(f"tien-do-hoc-tap-{unit.pk}.csv", header, out)
 
 
 def module_admin_url(module) -> str:

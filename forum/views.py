@@ -1,7 +1,5 @@
 """Thin views: parse input, ask cells.permissions, call a selector or a service, render."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from cells import permissions
 from cells.models import OrgUnit
+from core.csvutil import csv_response
 from forum import selectors, services
 from forum.forms import ConcludeForm, EditForm, OpenSessionForm, ReasonForm, ReplyForm, ThemeForm, TopicForm
 from forum.models import Flag, Minutes, Post, Topic
@@ -372,11 +371,8 @@ def _state_label(slot) -> str:
 
 
 def _tracking_csv(data: dict) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="dien-dan-{data["year"]}.csv"'
-    response.write("\ufeff")  # Excel needs the BOM to read UTF-8
-    writer = csv.writer(response)
-    writer.writerow([_("Cell"), _("Members"), _("Theme"), _("State"), _("Opened"), _("Concluded"), _("Participants")])
+    header = [_("Cell"), _("Members"), _("Theme"), _("State"), _("Opened"), _("Concluded"), _("Participants")]
+    rows = []
 
     def day(value) -> str:
         return timezone.localtime(value).strftime("%d/%m/%Y") if value else ""
@@ -386,7 +382,7 @@ def _tracking_csv(data: dict) -> HttpResponse:
             if slot is None:
                 continue
             session = slot if slot != "none" else None
-            writer.writerow(
+            rows.append(
                 [
                     row.cell.name,
                     row.cell.member_count,
@@ -397,7 +393,7 @@ def _tracking_csv(data: dict) -> HttpResponse:
                     session.participants if session else 0,
                 ]
             )
-    return response
+    return csv_response(f"dien-dan-{data['year']}.csv", header, rows)
 
 
 @login_required

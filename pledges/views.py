@@ -1,4 +1,3 @@
-import csv
 import io
 import zipfile
 
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from cells import permissions
 from cells.models import OrgUnit
+from core.csvutil import csv_response
 from pledges import selectors, services
 from pledges.forms import (
     AnswersForm,
@@ -610,18 +610,9 @@ def committee(request: HttpRequest, pk: int) -> HttpResponse:
 def committee_csv(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     unit = _committee_unit(request, pk)
     counts = selectors.committee_counts(request.user, unit, year, permissions.roles_for_request(request))
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with the byte-order mark
-    writer = csv.writer(out)
-    writer.writerow([_("Cell"), _("Members"), _("Started"), _("Submitted"), _("Approved"), _("Rated"), _("Overdue")])
-    for c in counts:
-        name = c.cell.name
-        if name[:1] in ("=", "+", "-", "@"):
-            name = "'" + name  # no formulas in spreadsheets
-        writer.writerow([name, c.members, c.started, c.submitted, c.approved, c.rated, c.overdue])
-    response = HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="pledges-{year}-{unit.pk}.csv"'
-    return response
+    header = [_("Cell"), _("Members"), _("Started"), _("Submitted"), _("Approved"), _("Rated"), _("Overdue")]
+    rows = [[c.cell.name, c.members, c.started, c.submitted, c.approved, c.rated, c.overdue] for c in counts]
+    return csv_response(f"pledges-{year}-{unit.pk}.csv", header, rows)
 
 
 # --- Templates (committee officers) ------------------------------------------------------------
