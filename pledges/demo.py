@@ -165,7 +165,10 @@ def seed(stdout) -> None:
     rng = random.Random(2020)
     quiet = functools.partial(notification_send, email=False)  # the demo mails nobody
     made = 0
-    with mock.patch.object(services, "notification_send", quiet):
+    # The demo year is 2020 and its review window (15/11 to 15/12/2020) has long closed: the
+    # demo members write their self-reviews as on a day inside it.
+    in_window = mock.patch.object(services.timezone, "localdate", return_value=datetime.date(2020, 12, 1))
+    with mock.patch.object(services, "notification_send", quiet), in_window:
         for cell_index, username, target in PLAN:
             user = users.get(username)
             if user is None or cell_index >= len(cells) or Pledge.objects.filter(member=user, year=2020).exists():
