@@ -302,6 +302,36 @@ def can_manage_pledge_templates(user, unit: OrgUnit, roles: Roles | None = None)
     return not unit.is_cell and (r.is_superuser or r.oversees(unit))
 
 
+def can_review_pledges(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    """The cell's review queue (pledges waiting for a decision or a rating): its leaders."""
+    return is_cell_leader(user, cell, roles)
+
+
+def can_view_pledge_counts(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
+    """A committee's per-cell pledge counts (numbers only): officers over it, site admins."""
+    r = _roles(user, roles)
+    return not unit.is_cell and (r.is_superuser or r.oversees(unit))
+
+
+def can_author_pledge_templates(user, unit: OrgUnit | None = None, roles: Roles | None = None) -> bool:
+    """Open the templates pages at all (unit None: an officer anywhere, or a site admin), or
+    write a template for this committee (see can_manage_pledge_templates)."""
+    r = _roles(user, roles)
+    if unit is not None:
+        return can_manage_pledge_templates(user, unit, r)
+    return r.is_superuser or r.is_officer
+
+
+def get_pledge_template_or_404(user, pk: int, roles: Roles | None = None):
+    """A template is seen only by those who may write it (officers over its committee)."""
+    from pledges.models import PledgeTemplate  # cells must not import pledges at module load
+
+    template = PledgeTemplate.objects.select_related("unit").filter(pk=pk).first()
+    if template is None or not can_manage_pledge_templates(user, template.unit, roles):
+        raise Http404
+    return template
+
+
 def get_pledge_or_404(user, pk: int, roles: Roles | None = None):
     from pledges.models import Pledge  # cells must not import pledges at module load
 

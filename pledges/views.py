@@ -26,7 +26,7 @@ from pledges.forms import (
     TemplateForm,
     answer_field,
 )
-from pledges.models import DEFAULT_SECTIONS, Pledge, PledgeTemplate
+from pledges.models import DEFAULT_SECTIONS, Pledge
 from pledges.pdf import pledge_pdf
 
 STASH = "pledges.stash"
@@ -459,8 +459,9 @@ def pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     roles = permissions.roles_for_request(request)
-    if roles.membership is None or not roles.membership.is_leader:
+    if roles.membership is None:
         raise Http404
+    permissions.require(permissions.can_review_pledges(request.user, roles.membership.cell, roles))
     pledges = list(selectors.review_queue(request.user, roles))
     years = {p.year for p in pledges}
     pairs = []
@@ -505,12 +506,20 @@ def _year(request: HttpRequest, unit: OrgUnit) -> tuple[int | None, list[int]]:
     return year, years
 
 
+def _cell(request: HttpRequest, pk: int) -> OrgUnit:
+    """The cell whose pledge table is asked for: hidden -> 404, visible but not for this -> 403."""
+    roles = permissions.roles_for_request(request)
+    cell = permissions.get_unit_or_404(request.user, pk, roles)
+    if not cell.is_cell:
+        raise Http404
+    permissions.require(permissions.can_track_pledges(request.user, cell, roles))
+    return cell
+
+
 @login_required
 def tracking(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
-    cell = permissions.get_unit_or_404(request.user, pk, roles)
-    if not cell.is_cell or not permissions.can_track_pledges(request.user, cell, roles):
-        raise Http404
+    cell = _cell(request, pk)
     year, years = _year(request, cell)
     template = selectors.template_for_cell(cell, year) if year else None
     rows = selectors.cell_tracking(cell, template, year) if year else []
@@ -542,9 +551,7 @@ def tracking(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def remind(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
-    cell = permissions.get_unit_or_404(request.user, pk, roles)
-    if not cell.is_cell or not permissions.can_track_pledges(request.user, cell, roles):
-        raise Http404
+    cell = _cell(request, pk)
     permissions.require(permissions.can_remind_pledges(request.user, cell, roles))
     try:
         year = int(request.POST.get("year", ""))
@@ -566,10 +573,7 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def approved_zip(request: HttpRequest, pk: int, year: int) -> HttpResponse:
-    roles = permissions.roles_for_request(request)
-    cell = permissions.get_unit_or_404(request.user, pk, roles)
-    if not cell.is_cell or not permissions.can_track_pledges(request.user, cell, roles):
-        raise Http404
+    cell = _cell(request, pk)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for pledge in selectors.approved_in_cell(cell, year):
@@ -583,8 +587,9 @@ def approved_zip(request: HttpRequest, pk: int, year: int) -> HttpResponse:
 def _committee_unit(request: HttpRequest, pk: int) -> OrgUnit:
     roles = permissions.roles_for_request(request)
     unit = permissions.get_unit_or_404(request.user, pk, roles)
-    if unit.is_cell or not (roles.is_superuser or roles.oversees(unit)):
+    if unit.is_cell:
         raise Http404
+    permissions.require(permissions.can_view_pledge_counts(request.user, unit, roles))
     return unit
 
 
@@ -626,7 +631,7 @@ def _committees(request: HttpRequest):
 @login_required
 def templates(request: HttpRequest) -> HttpResponse:
     roles = permissions.roles_for_request(request)
-    if not (roles.is_officer or roles.is_superuser):
+    if not permissions.can_author_pledge_templates(request.user, roles=roles):
         raise Http404
     units = _committees(request)
     items = list(selectors.templates_for_units(units))
@@ -649,14 +654,12 @@ def _template_sections(formset) -> list[dict]:
 @login_required
 def template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     roles = permissions.roles_for_request(request)
-    if not (roles.is_officer or roles.is_superuser):
+    if not permissions.can_author_pledge_templates(request.user, roles=roles):
         raise Http404
     units = _committees(request)
     template = None
     if pk is not None:
-        template = PledgeTemplate.objects.select_related("unit").filter(pk=pk, unit__in=units).first()
-        if template is None:
-            raise Http404
+        template = permissions.get_pledge_template_or_404(request.user, pk, roles)
     started = template is not None and template.pledges.exists()
     if template is not None:
         initial = {

@@ -149,3 +149,24 @@ def test_it_shows_the_review_window_on_the_page(approved, personas, client_as):
     assert response.status_code == 409
     approved.refresh_from_db()
     assert approved.status == "approved"
+
+
+# --- Pledge access decided in cells.permissions ----------------------------------------------
+
+
+def test_it_answers_the_pledges_predicates(personas, org, deputy_a):
+    from cells import permissions
+
+    cell, committee = org["cell_a"], org["committee"]
+    assert permissions.can_review_pledges(personas["secretary_a"], cell)
+    assert permissions.can_review_pledges(deputy_a, cell)
+    assert not permissions.can_review_pledges(personas["member_a"], cell)
+    assert not permissions.can_review_pledges(personas["officer"], cell)
+    assert permissions.can_view_pledge_counts(personas["officer"], committee)
+    assert not permissions.can_view_pledge_counts(personas["officer"], org["other_committee"])
+    assert not permissions.can_view_pledge_counts(personas["officer"], cell)
+    assert not permissions.can_view_pledge_counts(personas["secretary_a"], committee)
+    assert permissions.can_author_pledge_templates(personas["officer"])
+    assert permissions.can_author_pledge_templates(personas["officer"], committee)
+    assert not permissions.can_author_pledge_templates(personas["officer"], org["other_committee"])
+    assert not permissions.can_author_pledge_templates(personas["secretary_a"])
