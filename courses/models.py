@@ -303,3 +303,23 @@ class CertificateEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.certificate_id}"
+
+
+class CourseReminder(models.Model):
+    """Append-only: one row per round of reminders a leader sent for a cell and module. Kept in
+    the database (not the cache) so the once-an-hour limit holds across processes and restarts."""
+
+    cell = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="reminders")
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recipients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["cell", "module", "-created_at"], name="courses_reminder_recent")]
+        verbose_name = _("course reminder")
+        verbose_name_plural = _("course reminders")
+
+    def __str__(self) -> str:
+        return f"{self.cell} {self.module_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,16 +1,18 @@
 """Every write of the courses app: authoring, reading, quizzes, certificates."""
 
+import datetime
 import random
 import secrets
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from cells import permissions
 from cells.models import Membership, OrgUnit
 from cells.permissions import ancestor_paths
 from core.events import publish_on_commit, user_group
@@ -20,6 +22,7 @@ from courses.models import (
     Certificate,
     CertificateEvent,
     Choice,
+    CourseReminder,
     Lesson,
     LessonDocument,
     LessonRead,
@@ -475,21 +478,53 @@ def certificate_reissue(*, certificate: Certificate, actor, reason: str = "") ->
 # --- Reminders -------------------------------------------------------------------------------
 
 
-def reminders_send(*, actor, cell, module: Module) -> int:
-    """Remind every active member of the cell who has not completed the module."""
+REMIND_EVERY = datetime.timedelta(hours=1)
+
+
+class RemindTooSoon(ValidationError):
+    """Reminders for this cell and module were sent less than an hour ago; `next_at` says when
+    they may be sent again."""
+
+    def __init__(self, message: str, next_at: datetime.datetime):
+        super().__init__(message, code="too_soon")
+        self.next_at = next_at
+
+
+def reminders_next_at(*, cell: OrgUnit, module: Module) -> datetime.datetime | None:
+    """When reminders for the cell and module may be sent again, or None if they may be now."""
+    last = CourseReminder.objects.filter(cell=cell, module=module).values_list("created_at", flat=True).first()
+    if last is None or timezone.now() >= last + REMIND_EVERY:
+        return None
+    return last + REMIND_EVERY
+
+
+def reminders_send(*, actor, cell: OrgUnit, module: Module) -> int:
+    """Remind every active member of the cell who has not completed the module, never the
+    leader who sends it. Once an hour per cell and module (RemindTooSoon otherwise)."""
+    if not permissions.can_view_cell_progress(actor, cell):
+        raise PermissionDenied
     done = set(
         ModuleProgress.objects.filter(module=module, completed_at__isnull=False).values_list("user_id", flat=True)
     )
     members = [
         m.user
         for m in Membership.objects.filter(cell=cell, ended_on__isnull=True).select_related("user")
-        if m.user_id not in done
+        if m.user_id not in done and m.user_id != actor.pk
     ]
     url = reverse("courses:module", args=[module.pk])
     message = _("Reminder: please finish the study module “%(title)s”.") % {"title": module.title}
     if module.due_on:
         message += " " + _("Due %(date)s.") % {"date": module.due_on.strftime("%d/%m/%Y")}
     with transaction.atomic():
+        OrgUnit.objects.select_for_update().filter(pk=cell.pk).first()  # one round at a time per cell
+        next_at = reminders_next_at(cell=cell, module=module)
+        if next_at is not None:
+            raise RemindTooSoon(
+                _("Reminders were already sent in the last hour; they can be sent again after %(time)s.")
+                % {"time": formats.time_format(timezone.localtime(next_at), "H:i")},
+                next_at,
+            )
+        CourseReminder.objects.create(cell=cell, module=module, sent_by=actor, recipients=len(members))
         for user in members:
             notification_send(user=user, kind="courses.reminder", message=message, url=url, email=True)
     return len(members)

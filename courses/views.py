@@ -395,8 +395,13 @@ def cell_remind(request: HttpRequest, pk: int, module_pk: int) -> HttpResponse:
     module = next((m for m in selectors.modules_for_unit(cell) if m.pk == module_pk), None)
     if module is None:
         raise Http404
-    count = services.reminders_send(actor=request.user, cell=cell, module=module)
-    messages.success(request, _("Reminder sent to %(count)d members.") % {"count": count})
+    try:
+        # One round per cell and module per hour: a double click must not spam members.
+        count = services.reminders_send(actor=request.user, cell=cell, module=module)
+    except services.RemindTooSoon as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("Reminder sent to %(count)d members.") % {"count": count})
     return redirect("courses:cell_progress", pk=cell.pk)
 
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 
+from conftest import make_member
 from courses import services
 from courses.models import Attempt, Certificate, CertificateEvent, Choice, ModuleProgress, Question
 from courses.tests.conftest import build_module, complete, right_answers, wrong_answers
@@ -256,11 +257,13 @@ def test_it_reminds_only_those_not_finished(personas, module):
     from notifications.models import Notification
 
     complete(personas["member_a"], module)
-    count = services.reminders_send(
-        actor=personas["secretary_a"], cell=personas["member_a"].memberships.get().cell, module=module
-    )
+    cell = personas["member_a"].memberships.get().cell
+    late = make_member("late_a", cell)
+    count = services.reminders_send(actor=personas["secretary_a"], cell=cell, module=module)
     assert count == 1
-    assert Notification.objects.filter(user=personas["secretary_a"], kind="courses.reminder").exists()
+    assert Notification.objects.filter(user=late, kind="courses.reminder").exists()
+    # Never the sender, never a member who has finished.
+    assert not Notification.objects.filter(user=personas["secretary_a"], kind="courses.reminder").exists()
     assert not Notification.objects.filter(user=personas["member_a"], kind="courses.reminder").exists()
 
 

@@ -250,10 +250,76 @@ def test_it_zips_the_cells_certificates(client_as, personas, setup, org):
 def test_it_sends_reminders_from_the_cell_table(client_as, personas, setup, org):
     from notifications.models import Notification
 
+    late = make_member("late_a", org["cell_a"], full_name="Phạm Văn Chậm")
     remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
     assert client_as(personas["secretary_a"]).post(remind).status_code == 302
-    assert Notification.objects.filter(kind="courses.reminder", user=personas["secretary_a"]).count() == 1
+    assert Notification.objects.filter(kind="courses.reminder", user=late).count() == 1
+    # Never the leader who sends it, never a member who has completed the module.
+    assert not Notification.objects.filter(kind="courses.reminder", user=personas["secretary_a"]).exists()
     assert not Notification.objects.filter(kind="courses.reminder", user=personas["member_a"]).exists()
+
+
+def test_it_sends_course_reminders_at_most_once_an_hour(client_as, personas, setup, org):
+    import datetime
+
+    from django.utils import timezone
+
+    from courses.models import CourseReminder
+    from notifications.models import Notification
+
+    late = make_member("late_a", org["cell_a"], full_name="Phạm Văn Chậm")
+    remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
+    client = client_as(personas["secretary_a"])
+    client.post(remind)
+    response = client.post(remind, follow=True)
+    assert Notification.objects.filter(kind="courses.reminder", user=late).count() == 1
+    # The refusal says when they can be sent again.
+    refusal = [str(m) for m in response.context["messages"]]
+    next_at = timezone.localtime(CourseReminder.objects.get().created_at + datetime.timedelta(hours=1))
+    assert next_at.strftime("%H:%M") in refusal[-1]
+    assert refusal[-1] in response.content.decode()
+    # An hour later they may be sent again.
+    CourseReminder.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1, seconds=1))
+    client.post(remind)
+    assert Notification.objects.filter(kind="courses.reminder", user=late).count() == 2
+    assert CourseReminder.objects.filter(cell=org["cell_a"], module=setup["module"]).count() == 2
+
+
+@pytest.mark.parametrize("persona", ["member_a", "member_b", "outsider", "other_officer", "other_secretary"])
+def test_it_refuses_cell_remind_to_those_who_do_not_lead_the_cell(client_as, personas, setup, org, persona):
+    import datetime
+
+    from cells.models import CommitteeRole
+    from conftest import make_user
+    from notifications.models import Notification
+
+    make_member("late_a", org["cell_a"])
+    if persona == "other_officer":
+        user = make_user("other_officer")
+        CommitteeRole.objects.create(user=user, unit=org["other_committee"], started_on=datetime.date(2020, 1, 1))
+    elif persona == "other_secretary":
+        user = make_member("other_secretary", org["cell_b"], role="secretary")
+    else:
+        user = personas[persona]
+    remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
+    assert client_as(user).post(remind).status_code == 404
+    assert not Notification.objects.filter(kind="courses.reminder").exists()
+
+
+def test_it_refuses_cell_remind_to_anonymous_visitors(client_as, setup, org):
+    from notifications.models import Notification
+
+    remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
+    response = client_as(None).post(remind)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not Notification.objects.filter(kind="courses.reminder").exists()
+
+
+def test_it_checks_the_reminder_permission_in_the_service(personas, setup, org):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.reminders_send(actor=personas["member_a"], cell=org["cell_a"], module=setup["module"])
 
 
 def test_it_shows_committee_progress_to_officers_only(client_as, personas, setup, org):
@@ -320,10 +386,11 @@ def test_it_hides_the_review_when_the_module_does_not_show_answers(client_as, pe
 def test_it_emails_reminders_after_commit(
     client_as, personas, setup, org, django_capture_on_commit_callbacks, mailoutbox
 ):
+    late = make_member("late_a", org["cell_a"])
     remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
     with django_capture_on_commit_callbacks(execute=True):
         client_as(personas["secretary_a"]).post(remind)
-    assert [message.to for message in mailoutbox] == [[personas["secretary_a"].email]]
+    assert [message.to for message in mailoutbox] == [[late.email]]
 
 
 def test_it_cleans_lesson_markdown_once_when_saved(org):
