@@ -38,7 +38,7 @@ class PledgeTemplate(models.Model):
     year = models.PositiveIntegerField(_("year"))
     title = models.CharField(_("form title"), max_length=300)
     intro = models.TextField(_("introduction"), blank=True)
-    intro_html = models.TextField(blank=True)
+    intro_html = models.TextField(blank=True, editable=False)  # rendered from intro by the service
     has_year_end_review = models.BooleanField(_("year-end review"), default=True)
     due_on = models.DateField(_("pledges due on"))
     review_opens_on = models.DateField(_("year-end review opens on"), null=True, blank=True)
@@ -109,7 +109,7 @@ class Pledge(models.Model):
     proposed_rating = models.CharField(_("proposed rating"), max_length=16, choices=Rating.choices, blank=True)
     rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices, blank=True)
     rating_comment = models.TextField(_("comment"), blank=True)
-    rating_comment_html = models.TextField(blank=True)
+    rating_comment_html = models.TextField(blank=True, editable=False)
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
@@ -139,9 +139,9 @@ class PledgeAnswer(models.Model):
     pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="answers")
     section = models.ForeignKey(TemplateSection, on_delete=models.PROTECT, related_name="answers")
     text = models.TextField(blank=True)
-    html = models.TextField(blank=True)
+    html = models.TextField(blank=True, editable=False)
     review_text = models.TextField(blank=True)
-    review_html = models.TextField(blank=True)
+    review_html = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["section__order", "section_id"]
@@ -168,7 +168,7 @@ class PledgeEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=16, choices=Action.choices)
     comment = models.TextField(blank=True)
-    comment_html = models.TextField(blank=True)
+    comment_html = models.TextField(blank=True, editable=False)
     # [{"section": id, "title": ..., "text": ..., "html": ...}] for comments on particular sections.
     section_comments = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
