@@ -3,13 +3,13 @@
 import datetime
 import random
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from cells import permissions
@@ -404,11 +404,18 @@ def certificate_issue(*, user, module: Module, actor=None) -> Certificate:
     return certificate
 
 
+def _notify(user, *, kind: str, message: Callable[[], str], url: str, email: bool) -> None:
+    """Notify in the recipient's language, not the sender's: `message` is rendered under it."""
+    with translation.override(user.language or "vi"):
+        text = message()
+    notification_send(user=user, kind=kind, message=text, url=url, email=email)
+
+
 def _notify_issued(certificate: Certificate) -> None:
-    notification_send(
-        user=certificate.user,
+    _notify(
+        certificate.user,
         kind="courses.certificate",
-        message=_("Your certificate for “%(title)s” is ready.") % {"title": certificate.module_title},
+        message=lambda: _("Your certificate for “%(title)s” is ready.") % {"title": certificate.module_title},
         url=reverse("courses:certificates"),
         email=False,
     )
@@ -433,25 +440,29 @@ def certificate_revoke(*, certificate: Certificate, actor, reason: str) -> Certi
 
 
 def _notify_revoked(certificate: Certificate, reason: str) -> None:
-    notification_send(
-        user=certificate.user,
+    _notify(
+        certificate.user,
         kind="courses.certificate",
-        message=_("Your certificate %(serial)s for “%(title)s” was revoked. Reason: %(reason)s")
-        % {"serial": certificate.serial, "title": certificate.module_title, "reason": reason},
+        message=lambda: (
+            _("Your certificate %(serial)s for “%(title)s” was revoked. Reason: %(reason)s")
+            % {"serial": certificate.serial, "title": certificate.module_title, "reason": reason}
+        ),
         url=reverse("courses:certificate", args=[certificate.pk]),
         email=True,
     )
 
 
 def _notify_reissued(old: Certificate, new: Certificate) -> None:
-    notification_send(
-        user=new.user,
+    _notify(
+        new.user,
         kind="courses.certificate",
-        message=_(
-            "Your certificate %(old)s for “%(title)s” was replaced by a new one, %(new)s. "
-            "Download the new certificate; the old one is no longer valid."
-        )
-        % {"old": old.serial, "new": new.serial, "title": new.module_title},
+        message=lambda: (
+            _(
+                "Your certificate %(old)s for “%(title)s” was replaced by a new one, %(new)s. "
+                "Download the new certificate; the old one is no longer valid."
+            )
+            % {"old": old.serial, "new": new.serial, "title": new.module_title}
+        ),
         url=reverse("courses:certificate", args=[new.pk]),
         email=True,
     )
@@ -512,9 +523,13 @@ def reminders_send(*, actor, cell: OrgUnit, module: Module) -> int:
         if m.user_id not in done and m.user_id != actor.pk
     ]
     url = reverse("courses:module", args=[module.pk])
-    message = _("Reminder: please finish the study module “%(title)s”.") % {"title": module.title}
-    if module.due_on:
-        message += " " + _("Due %(date)s.") % {"date": module.due_on.strftime("%d/%m/%Y")}
+
+    def message() -> str:
+        text = _("Reminder: please finish the study module “%(title)s”.") % {"title": module.title}
+        if module.due_on:
+            text += " " + _("Due %(date)s.") % {"date": module.due_on.strftime("%d/%m/%Y")}
+        return text
+
     with transaction.atomic():
         OrgUnit.objects.select_for_update().filter(pk=cell.pk).first()  # one round at a time per cell
         next_at = reminders_next_at(cell=cell, module=module)
@@ -526,5 +541,5 @@ def reminders_send(*, actor, cell: OrgUnit, module: Module) -> int:
             )
         CourseReminder.objects.create(cell=cell, module=module, sent_by=actor, recipients=len(members))
         for user in members:
-            notification_send(user=user, kind="courses.reminder", message=message, url=url, email=True)
+            _notify(user, kind="courses.reminder", message=message, url=url, email=True)
     return len(members)
