@@ -1,9 +1,11 @@
 import io
 import zipfile
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,13 +44,33 @@ def _is_autosave(request: HttpRequest) -> bool:
 # the pledge by its own member saves it. Anyone else who logs in on that browser never sees it.
 
 
-STASH_MAX_CHARS = 200_000  # a whole pledge is far less; bounds what an anonymous POST can park
+STASH_MAX_CHARS = 50_000  # a long pledge is ~15 000; bounds what an anonymous POST can park
 STASH_MAX_ITEMS = 3
+STASH_LIMIT = 20  # parked posts per IP per window: anonymous POSTs must not fill the session table
+STASH_WINDOW = 3600  # seconds
+
+
+def _stash_allowed(request: HttpRequest) -> bool:
+    """Count one parking from this IP; False once the window's limit is reached."""
+    key = f"pledges:stash:{request.META.get('REMOTE_ADDR', 'unknown')}"
+    cache.add(key, 0, STASH_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, STASH_WINDOW)
+        count = 1
+    return count <= STASH_LIMIT
 
 
 def _stash(request: HttpRequest, pk: int, kind: str) -> None:
+    # Only a browser whose session ended (it still sends the session cookie) is typing in a
+    # pledge page; a POST without one is not, and must not create a session row.
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return
     data = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
     if sum(len(k) + len(v) for k, v in data.items()) > STASH_MAX_CHARS:
+        return
+    if not Pledge.objects.filter(pk=pk).exists() or not _stash_allowed(request):
         return
     stash = request.session.get(STASH, {})
     stash.pop(str(pk), None)

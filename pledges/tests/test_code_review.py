@@ -268,3 +268,52 @@ def test_it_updates_an_unstarted_template_in_the_admin_through_the_service(clien
     template = PledgeTemplate.objects.get(pk=template.pk)
     assert template.title == "Đổi tên"
     assert "<em>nghiêng</em>" in template.intro_html
+
+
+# --- Parking text from expired sessions: bounded ---------------------------------------------
+
+
+def _anonymous_post(client, pk, text="Gõ lúc hết phiên", cookie=True, ip="10.0.0.1"):
+    from django.conf import settings
+
+    if cookie:
+        client.cookies[settings.SESSION_COOKIE_NAME] = "expired0session0key0000000000000"
+    return client.post(f"/pledges/{pk}/save/", {"version": 1, "action": "save", "answer-1": text}, REMOTE_ADDR=ip)
+
+
+def test_it_parks_nothing_for_a_post_without_a_session_cookie(client, pledge):
+    from django.contrib.sessions.models import Session
+
+    response = _anonymous_post(client, pledge.pk, cookie=False)
+    assert response.status_code == 302
+    assert Session.objects.count() == 0
+
+
+def test_it_parks_nothing_for_a_pledge_that_does_not_exist(client, pledge):
+    from django.contrib.sessions.models import Session
+
+    assert _anonymous_post(client, pledge.pk + 1000).status_code == 302
+    assert Session.objects.count() == 0
+    _anonymous_post(client, pledge.pk)
+    assert Session.objects.count() == 1
+
+
+def test_it_parks_nothing_over_50000_characters(client, pledge):
+    from django.contrib.sessions.models import Session
+
+    _anonymous_post(client, pledge.pk, text="x" * 60_000)
+    assert Session.objects.count() == 0
+
+
+def test_it_limits_parking_per_ip(client, pledge):
+    from django.contrib.sessions.models import Session
+
+    from pledges.views import STASH_LIMIT
+
+    for _ in range(STASH_LIMIT + 5):
+        client.cookies.clear()
+        _anonymous_post(client, pledge.pk)
+    assert Session.objects.count() == STASH_LIMIT
+    client.cookies.clear()
+    _anonymous_post(client, pledge.pk, ip="10.0.0.2")  # another address is not held back
+    assert Session.objects.count() == STASH_LIMIT + 1
