@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import invitation_send, user_create_invited
+from cells import hooks
 from cells.imports import MemberRow
 from cells.models import Membership, MembershipEvent, OrgUnit
 from core.events import publish_on_commit, user_group
@@ -120,13 +121,16 @@ def membership_move(*, actor: User | None, membership: Membership, to_cell: OrgU
             reason=_("Moved to %(cell)s") % {"cell": to_cell.name},
         )
         _audit(membership, actor, MembershipEvent.Action.MOVED, to_cell.name)
-        return membership_add(
+        moved = membership_add(
             actor=actor,
             user=membership.user,
             cell=to_cell,
             role=Membership.Role.MEMBER,
             status=membership.status,
         )
+        for hook in hooks.on_membership_moved:  # e.g. pledges moves the member's open pledge along
+            hook(actor=actor, old=membership, new=moved)
+        return moved
 
 
 def member_invite(*, actor: User | None, cell: OrgUnit, row: MemberRow) -> Membership:

@@ -163,6 +163,7 @@ class PledgeEvent(models.Model):
         REOPENED = "reopened", _("Reopened")
         REVIEWED = "reviewed", _("Year-end self-review submitted")
         RATED = "rated", _("Rated")
+        MOVED = "moved", _("Moved to another cell")
 
     pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

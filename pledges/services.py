@@ -425,6 +425,24 @@ def pledge_rate(*, pledge: Pledge, actor, rating: str, comment: str = "") -> Ple
     return pledge
 
 
+# --- A member moved to another cell ------------------------------------------------------------
+
+
+def pledges_follow_move(*, actor, old: Membership, new: Membership) -> None:
+    """Registered in cells.hooks.on_membership_moved; runs inside membership_move's transaction.
+
+    The member's pledge of the current year, unless already rated, goes to the new cell: its
+    leaders review and rate it from now on, the old cell's no longer see it, and the counts
+    follow. A rated pledge (the year closed) and earlier years stay where they were decided."""
+    pledges = Pledge.objects.select_for_update(of=("self",)).filter(
+        member_id=old.user_id, cell_id=old.cell_id, year=timezone.localdate().year
+    )
+    for pledge in pledges.exclude(status=S.RATED).select_related("member"):
+        _bump(pledge, cell=new.cell)
+        comment = _("Moved from %(old)s to %(new)s.") % {"old": old.cell.name, "new": new.cell.name}
+        _event(pledge, actor or pledge.member, A.MOVED, comment)
+
+
 REMIND_EVERY = datetime.timedelta(hours=1)
 
 

@@ -317,3 +317,80 @@ def test_it_limits_parking_per_ip(client, pledge):
     client.cookies.clear()
     _anonymous_post(client, pledge.pk, ip="10.0.0.2")  # another address is not held back
     assert Session.objects.count() == STASH_LIMIT + 1
+
+
+# --- A member's open pledge follows them to the new cell ---------------------------------------
+
+
+@pytest.fixture
+def this_year(personas, org):
+    import datetime
+
+    from django.utils import timezone
+
+    from pledges import services
+
+    year = timezone.localdate().year
+    template = services.template_create(
+        actor=personas["officer"],
+        unit=org["committee"],
+        year=year,
+        title="Bản cam kết",
+        due_on=datetime.date(year, 12, 31),
+        sections=[{"title": "Tư tưởng chính trị", "required": True, "min_length": 0}],
+    )
+    member = personas["member_a"]
+    pledge = services.pledge_start(member=member, template=template, cell=org["cell_a"])
+    pledge = services.pledge_save_draft(
+        pledge=pledge, actor=member, answers=fill_one(pledge, "Kiên định."), expected_version=pledge.version
+    )
+    return services.pledge_submit(pledge=pledge, actor=member, expected_version=pledge.version)
+
+
+def fill_one(pledge, text):
+    return {pledge.answers.get().section_id: text}
+
+
+def _move(personas, org):
+    from cells.models import Membership
+    from cells.services import membership_move
+
+    membership = Membership.objects.get(user=personas["member_a"], ended_on__isnull=True)
+    return membership_move(actor=personas["officer"], membership=membership, to_cell=org["cell_b"])
+
+
+def test_it_moves_the_open_pledge_with_the_member(client_as, personas, org, secretary_b, this_year):
+    from pledges import selectors
+    from pledges.models import Pledge, PledgeEvent
+
+    _move(personas, org)
+    pledge = Pledge.objects.get(pk=this_year.pk)
+    assert pledge.cell == org["cell_b"]
+    event = pledge.events.order_by("id").last()
+    assert event.action == PledgeEvent.Action.MOVED and event.actor == personas["officer"]
+    assert "Chi bộ A" in event.comment and "Chi bộ B" in event.comment
+
+    assert client_as(personas["secretary_a"]).get(f"/pledges/{pledge.pk}/").status_code == 404
+    assert client_as(secretary_b).get(f"/pledges/{pledge.pk}/").status_code == 200
+    response = client_as(secretary_b).post(f"/pledges/{pledge.pk}/decide/", {"action": "approve", "comment": ""})
+    assert response.status_code == 302
+    assert Pledge.objects.get(pk=pledge.pk).status == Pledge.Status.APPROVED
+
+    counts = {c.cell.pk: c for c in selectors.committee_counts(personas["officer"], org["committee"], pledge.year)}
+    assert (counts[org["cell_a"].pk].members, counts[org["cell_a"].pk].started) == (1, 0)
+    assert (counts[org["cell_b"].pk].members, counts[org["cell_b"].pk].started) == (3, 1)
+
+
+def test_it_leaves_a_rated_pledge_where_it_was_rated(personas, org, this_year):
+    from pledges.models import Pledge
+
+    Pledge.objects.filter(pk=this_year.pk).update(status=Pledge.Status.RATED)
+    _move(personas, org)
+    assert Pledge.objects.get(pk=this_year.pk).cell == org["cell_a"]
+
+
+def test_it_leaves_earlier_years_where_they_were(personas, org, submitted):
+    from pledges.models import Pledge
+
+    _move(personas, org)
+    assert Pledge.objects.get(pk=submitted.pk).cell == org["cell_a"]  # the 2020 pledge
