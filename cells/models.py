@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,14 @@ class OrgUnit(MP_Node):
         _("code"),
         max_length=12,
         blank=True,
+        # Certificate serials and download names are built from it: nothing else may get in.
+        validators=[
+            RegexValidator(
+                r"^[A-Z0-9]{0,12}$",
+                _("Use at most 12 capital letters A–Z and digits, without accents, spaces or other signs."),
+                code="invalid_code",
+            )
+        ],
         help_text=_("Short code used in serial numbers, e.g. QT."),
     )
 

@@ -10,7 +10,8 @@ import io
 from collections.abc import Iterable
 
 from django.http import HttpResponse
-from django.utils.http import content_disposition_header
+
+from core.filenames import content_disposition
 
 # A cell starting with one of these is read as a formula (or DDE) by spreadsheet programs.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -31,5 +32,5 @@ def csv_response(filename: str, header: Iterable, rows: Iterable[Iterable]) -> H
     for row in rows:
         writer.writerow([safe_cell(value) for value in row])
     response = HttpResponse(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = content_disposition(filename)
     return response

@@ -16,8 +16,8 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
+from core.filenames import fold_ascii, zip_entry_name
 from core.pdf import SERIF, SERIF_BOLD, SERIF_ITALIC, draw_fitted, national_heading, nfc, register_fonts
-from courses.filenames import fold_ascii
 
 PAGE = landscape(A4)
 RED = colors.HexColor("#b71c1c")
@@ -199,4 +199,4 @@ def certificate_filename(certificate) -> str:
 def certificate_zip_name(certificate) -> str:
     """Named by holder then serial (Nguyen-Van-Hung_QT-2020-000008.pdf), so a secretary finds a
     member's certificate in the ZIP; diacritics folded for every unzip tool."""
-    return f"{fold_ascii(certificate.holder_name) or 'dang-vien'}_{certificate.serial}.pdf"
+    return zip_entry_name(f"{fold_ascii(certificate.holder_name) or 'dang-vien'}_{certificate.serial}.pdf")

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from cells import permissions
 from cells.models import OrgUnit
 from core.csvutil import csv_response
+from core.filenames import content_disposition, safe_filename
 from courses import pdf, selectors, services
-from courses.filenames import content_disposition, safe_filename
 from courses.forms import ReissueForm, RevokeForm
 from courses.models import Certificate
 
@@ -232,7 +232,7 @@ def certificate_download(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     certificate = selectors.get_certificate_or_404(request.user, pk, roles)
     response = HttpResponse(pdf.certificate_pdf(certificate), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{pdf.certificate_filename(certificate)}"'
+    response["Content-Disposition"] = content_disposition(pdf.certificate_filename(certificate))
     return response
 
 
@@ -384,7 +384,7 @@ def cell_certificates_zip(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("The cell has no certificates yet."))
         return redirect("courses:cell_progress", pk=cell.pk)
     response = HttpResponse(pdf.certificates_zip(certificates), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="giay-chung-nhan-chi-bo-{cell.pk}.zip"'
+    response["Content-Disposition"] = content_disposition(f"giay-chung-nhan-chi-bo-{cell.pk}.zip")
     return response
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from cells import permissions
 from cells.models import OrgUnit
 from core.csvutil import csv_response
+from core.filenames import content_disposition
 from forum import selectors, services
 from forum.forms import ConcludeForm, EditForm, OpenSessionForm, ReasonForm, ReplyForm, ThemeForm, TopicForm
 from forum.models import Flag, Minutes, Post, Topic
@@ -346,7 +347,7 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
     if record is None:
         raise Http404
     response = HttpResponse(bytes(record.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="bien-ban-{topic.pk}.pdf"'
+    response["Content-Disposition"] = content_disposition(f"bien-ban-{topic.pk}.pdf")
     return response
 
 

@@ -10,13 +10,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cells import permissions
 from cells.models import OrgUnit
 from core.csvutil import csv_response
+from core.filenames import content_disposition, fold_ascii, zip_entry_name
 from pledges import selectors, services
 from pledges.forms import (
     AnswersForm,
@@ -473,8 +473,8 @@ def pdf(request: HttpRequest, pk: int) -> HttpResponse:
     pledge = permissions.get_pledge_or_404(request.user, pk, permissions.roles_for_request(request))
     selectors.pledge_with_answers(pledge)
     response = HttpResponse(pledge_pdf(pledge), content_type="application/pdf")
-    name = slugify(pledge.member.username) or "pledge"
-    response["Content-Disposition"] = f'inline; filename="pledge-{pledge.year}-{name}.pdf"'
+    name = pledge.member.full_name or pledge.member.username
+    response["Content-Disposition"] = content_disposition(f"pledge-{pledge.year}-{name}.pdf", as_attachment=False)
     return response
 
 
@@ -599,10 +599,10 @@ def approved_zip(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for pledge in selectors.approved_in_cell(cell, year):
-            name = slugify(pledge.member.full_name.replace("đ", "d").replace("Đ", "D")) or pledge.member.username
-            archive.writestr(f"{year}-{name}-{pledge.pk}.pdf", pledge_pdf(pledge))
+            name = fold_ascii(pledge.member.full_name) or pledge.member.username
+            archive.writestr(zip_entry_name(f"{year}-{name}-{pledge.pk}.pdf"), pledge_pdf(pledge))
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="pledges-{year}-cell-{cell.pk}.zip"'
+    response["Content-Disposition"] = content_disposition(f"pledges-{year}-cell-{cell.pk}.zip")
     return response
 
 

@@ -22,4 +22,6 @@ def test_it_writes_utf8_with_bom_and_a_proper_attachment_header():
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows == [["Tên", "'=x"], ["'=cmd|' /C calc'!A0", "2"]]
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"] == "attachment; filename*=utf-8''ti%E1%BA%BFn%20%C4%91%E1%BB%99.csv"
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"tien-do.csv\"; filename*=utf-8''ti%E1%BA%BFn%20%C4%91%E1%BB%99.csv"
+    )

@@ -3,8 +3,8 @@ from urllib.parse import unquote
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from core.filenames import fold_ascii, safe_filename
 from courses import services
-from courses.filenames import fold_ascii, safe_filename
 
 
 def test_it_keeps_the_whole_vietnamese_title_as_the_document_filename(client_as, personas, module):
@@ -18,7 +18,7 @@ def test_it_keeps_the_whole_vietnamese_title_as_the_document_filename(client_as,
     header = response["Content-Disposition"]
     assert header.startswith("attachment;")
     assert 'filename="Chi-thi-05-CT-TW-nhung-diem-chinh.pdf"' in header
-    encoded = header.split("filename*=UTF-8''", 1)[1]
+    encoded = header.split("filename*=utf-8''", 1)[1]
     assert unquote(encoded) == "Chỉ thị 05-CT-TW – những điểm chính.pdf"
     assert "%2F" not in encoded
 
