@@ -154,7 +154,9 @@ def seed(stdout) -> None:
             "xây dựng bản cam kết cho năm 2020.",
             due_on=datetime.date(2020, 3, 31),
             review_opens_on=datetime.date(2020, 11, 15),
-            review_closes_on=datetime.date(2020, 12, 15),
+            # No closing day: the demo's 2020 is played today, and a closed window would keep
+            # visitors from trying the year-end self-review.
+            review_closes_on=None,
             sections=[
                 {"title": title, "guidance": GUIDANCE[i], "required": True, "min_length": 40}
                 for i, title in enumerate(DEFAULT_SECTIONS)
@@ -165,10 +167,7 @@ def seed(stdout) -> None:
     rng = random.Random(2020)
     quiet = functools.partial(notification_send, email=False)  # the demo mails nobody
     made = 0
-    # The demo year is 2020 and its review window (15/11 to 15/12/2020) has long closed: the
-    # demo members write their self-reviews as on a day inside it.
-    in_window = mock.patch.object(services.timezone, "localdate", return_value=datetime.date(2020, 12, 1))
-    with mock.patch.object(services, "notification_send", quiet), in_window:
+    with mock.patch.object(services, "notification_send", quiet):
         for cell_index, username, target in PLAN:
             user = users.get(username)
             if user is None or cell_index >= len(cells) or Pledge.objects.filter(member=user, year=2020).exists():
