@@ -104,6 +104,11 @@ class Pledge(models.Model):
     year = models.PositiveIntegerField(_("year"))
     status = models.CharField(_("pledge status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(default=1)
+    # Which page made the latest version by a save (its random per-page token and the page's
+    # save counter), blank after any other change: lets that page's own later save, sent while
+    # the previous one was still in flight, through the version check (see services._check_version).
+    save_token = models.CharField(max_length=64, blank=True, editable=False)
+    save_seq = models.PositiveIntegerField(default=0, editable=False)
     # Word-shingle hashes of all answers, kept for the near-identical check (no text re-read).
     fingerprint = models.JSONField(default=list, blank=True)
     proposed_rating = models.CharField(_("proposed rating"), max_length=16, choices=Rating.choices, blank=True)

@@ -168,6 +168,9 @@ def _event(pledge: Pledge, actor, action: str, comment: str = "", section_commen
 
 def _bump(pledge: Pledge, **fields) -> None:
     fields["version"] = pledge.version + 1
+    # Only a save names the page that made it; any other change (a transition) clears it.
+    fields.setdefault("save_token", "")
+    fields.setdefault("save_seq", 0)
     for name, value in fields.items():
         setattr(pledge, name, value)
     pledge.save(update_fields=[*fields, "updated_at"])
@@ -193,8 +196,22 @@ def pledge_start(*, member, template: PledgeTemplate, cell: OrgUnit) -> Pledge:
     return pledge
 
 
-def _check_version(pledge: Pledge, expected_version: int) -> None:
-    if pledge.version != expected_version:
+def _check_version(pledge: Pledge, expected_version: int, client_token: str = "", client_seq: int = 0) -> None:
+    """A save must be based on the stored version, with one exception: a page that sends a save
+    while its previous save is still in flight (the last one, as the page is hidden or closed)
+    bases it on the version before that save. It is let through when the stored version is
+    exactly one ahead, was made by a save from the same page (its token), and that save came
+    earlier in the page's order (a lower counter): so the newest text wins, and a save from
+    any other page, or an older save arriving late, is still refused."""
+    if pledge.version == expected_version:
+        return
+    own_in_flight = (
+        bool(client_token)
+        and pledge.save_token == client_token
+        and pledge.version == expected_version + 1
+        and client_seq > pledge.save_seq
+    )
+    if not own_in_flight:
         raise StaleVersion(
             _(
                 "This pledge was changed in another tab or on another device after you opened this page, "
@@ -204,7 +221,15 @@ def _check_version(pledge: Pledge, expected_version: int) -> None:
         )
 
 
-def pledge_save_draft(*, pledge: Pledge, actor, answers: dict[int, str], expected_version: int) -> Pledge:
+def pledge_save_draft(
+    *,
+    pledge: Pledge,
+    actor,
+    answers: dict[int, str],
+    expected_version: int,
+    client_token: str = "",
+    client_seq: int = 0,
+) -> Pledge:
     """Save the member's answers. Refused unless the pledge is a draft or returned, and
     unless the page was based on the stored version (no silent overwrite)."""
     if not permissions.can_edit_pledge(actor, pledge):
@@ -216,14 +241,19 @@ def pledge_save_draft(*, pledge: Pledge, actor, answers: dict[int, str], expecte
                 _("This pledge is %(status)s and can no longer be changed.")
                 % {"status": pledge.get_status_display().lower()}
             )
-        _check_version(pledge, expected_version)
+        _check_version(pledge, expected_version, client_token, client_seq)
         rows = list(pledge.answers.select_related("section"))
         for row in rows:
             if row.section_id in answers:
                 row.text = normalize(answers[row.section_id])
                 row.html = markdown_to_html(row.text)
         PledgeAnswer.objects.bulk_update(rows, ["text", "html"])
-        _bump(pledge, fingerprint=similarity.fingerprint("\n".join(r.text for r in rows)))
+        _bump(
+            pledge,
+            fingerprint=similarity.fingerprint("\n".join(r.text for r in rows)),
+            save_token=client_token,
+            save_seq=client_seq,
+        )
     return pledge
 
 
@@ -349,7 +379,14 @@ def _review_open(pledge: Pledge) -> None:
 
 
 def pledge_review_save_draft(
-    *, pledge: Pledge, actor, reviews: dict[int, str], proposed_rating: str, expected_version: int
+    *,
+    pledge: Pledge,
+    actor,
+    reviews: dict[int, str],
+    proposed_rating: str,
+    expected_version: int,
+    client_token: str = "",
+    client_seq: int = 0,
 ) -> Pledge:
     """Save the member's year-end self-review (per section) while the pledge is approved."""
     if not permissions.can_edit_pledge(actor, pledge):
@@ -361,14 +398,14 @@ def pledge_review_save_draft(
         if pledge.status != S.APPROVED:
             raise PledgeRefused(_("The year-end review is written after the pledge is approved, and only once."))
         _review_open(pledge)
-        _check_version(pledge, expected_version)
+        _check_version(pledge, expected_version, client_token, client_seq)
         rows = list(pledge.answers.all())
         for row in rows:
             if row.section_id in reviews:
                 row.review_text = normalize(reviews[row.section_id])
                 row.review_html = markdown_to_html(row.review_text)
         PledgeAnswer.objects.bulk_update(rows, ["review_text", "review_html"])
-        _bump(pledge, proposed_rating=proposed_rating)
+        _bump(pledge, proposed_rating=proposed_rating, save_token=client_token, save_seq=client_seq)
     return pledge
 
 

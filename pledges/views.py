@@ -1,4 +1,5 @@
 import io
+import re
 import zipfile
 
 from django.conf import settings
@@ -258,6 +259,19 @@ class _QueryDict(dict):
         return [self[key]] if key in self else (default or [])
 
 
+def _client_page(request: HttpRequest, restored: bool) -> dict:
+    """The autosaving page's random token and save counter (static/js/pledges.js), which let
+    its own in-flight save through the version check; nothing from a plain form or a restore."""
+    token = request.POST.get("client_token", "")
+    try:
+        seq = int(request.POST.get("client_seq", ""))
+    except ValueError:
+        seq = 0
+    if restored or not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", token) or not 0 < seq < 2**31:
+        return {}
+    return {"client_token": token, "client_seq": seq}
+
+
 def _autosaved(pledge: Pledge) -> JsonResponse:
     # The time is formatted here, 24-hour like the rest of the site, not by the browser's
     # locale (which printed "11:22:47 PM" in the Vietnamese UI).
@@ -291,7 +305,11 @@ def _save_post(request: HttpRequest, pledge: Pledge, restored: bool = False) -> 
     texts = form.texts()
     try:
         pledge = services.pledge_save_draft(
-            pledge=pledge, actor=request.user, answers=texts, expected_version=form.cleaned_data["version"]
+            pledge=pledge,
+            actor=request.user,
+            answers=texts,
+            expected_version=form.cleaned_data["version"],
+            **_client_page(request, restored),
         )
     except services.StaleVersion as exc:
         if autosave:
@@ -354,6 +372,7 @@ def _self_review_post(request: HttpRequest, pledge: Pledge, restored: bool = Fal
             reviews=reviews,
             proposed_rating=rating,
             expected_version=form.cleaned_data["version"],
+            **_client_page(request, restored),
         )
         if not restored:
             _drop_stash(request, pledge)

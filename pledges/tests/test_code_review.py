@@ -394,3 +394,78 @@ def test_it_leaves_earlier_years_where_they_were(personas, org, submitted):
 
     _move(personas, org)
     assert Pledge.objects.get(pk=submitted.pk).cell == org["cell_a"]  # the 2020 pledge
+
+
+# --- Autosave: the page's own in-flight save is not a conflict --------------------------------
+
+
+def _save(pledge, member, text, version, token="", seq=0):
+    from pledges import services
+    from pledges.tests.conftest import fill
+
+    return services.pledge_save_draft(
+        pledge=pledge,
+        actor=member,
+        answers=fill(pledge, [text]),
+        expected_version=version,
+        client_token=token,
+        client_seq=seq,
+    )
+
+
+def test_it_accepts_a_save_one_version_behind_from_the_page_that_made_the_newer_one(pledge, personas):
+    from pledges.models import PledgeAnswer
+
+    member, base = personas["member_a"], pledge.version
+    _save(pledge, member, "Gõ dở", base, "page-token-1", 1)  # in flight when the page was hidden
+    saved = _save(pledge, member, "Gõ dở và chữ cuối", base, "page-token-1", 2)  # the keepalive save
+    assert saved.version == base + 2
+    assert PledgeAnswer.objects.filter(pledge=pledge).order_by("section__order")[0].text == "Gõ dở và chữ cuối"
+
+
+def test_it_refuses_a_save_one_version_behind_from_another_page(pledge, personas):
+    from pledges import services
+
+    member, base = personas["member_a"], pledge.version
+    _save(pledge, member, "Thẻ một", base, "page-token-1", 1)
+    with pytest.raises(services.StaleVersion):
+        _save(pledge, member, "Thẻ hai", base, "page-token-2", 1)
+    with pytest.raises(services.StaleVersion):
+        _save(pledge, member, "Không có mã", base)
+
+
+def test_it_refuses_the_pages_older_save_arriving_after_its_newer_one(pledge, personas):
+    from pledges import services
+    from pledges.models import PledgeAnswer
+
+    member, base = personas["member_a"], pledge.version
+    _save(pledge, member, "Bản mới nhất", base, "page-token-1", 5)
+    with pytest.raises(services.StaleVersion):
+        _save(pledge, member, "Bản cũ hơn", base, "page-token-1", 4)
+    assert PledgeAnswer.objects.filter(pledge=pledge).order_by("section__order")[0].text == "Bản mới nhất"
+
+
+def test_it_refuses_two_versions_behind_or_after_a_transition(submitted, personas):
+    from pledges import services
+
+    member = personas["member_a"]
+    services.pledge_return(pledge=submitted, actor=personas["secretary_a"], comment="Viết thêm.")
+    with pytest.raises(services.StaleVersion):  # the newer version was the return, not this page's save
+        _save(submitted, member, "x", submitted.version, "page-token-1", 9)
+
+
+def test_it_passes_the_pages_token_from_an_autosave_post(client_as, personas, pledge):
+    section = pledge.answers.order_by("section__order")[0].section_id
+    client = client_as(personas["member_a"])
+    url = f"/pledges/{pledge.pk}/save/"
+    base = pledge.version
+
+    def post(text, token, seq):
+        data = {"version": base, "autosave": "1", f"answer-{section}": text, "client_token": token, "client_seq": seq}
+        return client.post(url, data)
+
+    assert post("Một", "page-token-1", 1).status_code == 200
+    response = post("Một hai", "page-token-1", 2)
+    assert response.status_code == 200 and response.json()["version"] == base + 2
+    assert post("Ba", "page-token-2", 1).status_code == 409
+    assert post("Bốn", "bad token!", 3).status_code == 409  # not a token: an ordinary stale save

@@ -1,6 +1,13 @@
 // Pledges: save drafts on the server as the member types and before the page goes away.
 // Without this file the "Save draft" button does the same. The server refuses a save based
 // on an older version (another tab): then autosave stops and the text stays in the boxes.
+//
+// Saves are queued: never two in flight, except the last one sent as the page is hidden or
+// closed (keepalive, with the newest text). That one may be based on the version before a
+// save still in flight; the page's random token and save counter let the server accept it as
+// this page's own (and refuse an older save of this page arriving after a newer one).
+// Until the server confirms the newest text, a copy stays in localStorage; on the next load
+// the page offers to put it back if it differs from what the server has.
 (function () {
   "use strict";
 
@@ -14,14 +21,43 @@
     return input ? input.value : "";
   }
 
+  function newToken() {
+    var bytes = [];
+    var i;
+    if (window.crypto && window.crypto.getRandomValues) {
+      var array = new Uint8Array(12);
+      window.crypto.getRandomValues(array);
+      for (i = 0; i < array.length; i++) bytes.push(array[i]);
+    } else {
+      for (i = 0; i < 12; i++) bytes.push(Math.floor(Math.random() * 256));
+    }
+    return bytes.map(function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+
+  function storage() {
+    try {
+      var s = window.localStorage;
+      s.setItem("chibo:probe", "1");
+      s.removeItem("chibo:probe");
+      return s;
+    } catch (e) {
+      return null; // private mode, disabled, full: autosave still works without the copy
+    }
+  }
+
   function setup(form) {
     var status = form.querySelector("[data-autosave-status]");
     var versionInput = form.querySelector("[data-version]");
     // form.action would be the button named "action": read the attribute.
     var url = form.getAttribute("action");
+    var token = newToken();
+    var store = storage();
+    var storeKey = "chibo:pledge-unsaved:" + url;
     var timer = null;
     var dirty = false;
-    var inFlight = false;
+    var inFlight = 0;
+    var seq = 0; // the counter of the last save sent
+    var edits = 0; // changes typed on this page
     var stopped = false;
 
     function show(text, isError) {
@@ -30,36 +66,65 @@
       status.classList.toggle("is-error", !!isError);
     }
 
+    function fields() {
+      return form.querySelectorAll("textarea[name], select[name]");
+    }
+
+    function values() {
+      var out = {};
+      var list = fields();
+      for (var i = 0; i < list.length; i++) out[list[i].name] = list[i].value;
+      return out;
+    }
+
+    function remember() {
+      if (!store) return;
+      try {
+        store.setItem(storeKey, JSON.stringify({ values: values(), at: Date.now() }));
+      } catch (e) { /* full: the server copy is what counts */ }
+    }
+
+    function forget() {
+      if (store) store.removeItem(storeKey);
+    }
+
     function body() {
       var data = new FormData(form);
       data.set("autosave", "1");
       data.set("csrfmiddlewaretoken", csrfToken(form));
+      data.set("client_token", token);
+      seq += 1;
+      data.set("client_seq", String(seq));
       data.delete("action");
       return data;
     }
 
-    function save(keepalive) {
-      if (!dirty || stopped || (inFlight && !keepalive)) return;
-      inFlight = true;
+    function send(keepalive) {
+      var data = body();
+      var mySeq = seq;
+      var editsAtSend = edits;
       dirty = false;
+      inFlight += 1;
       show(form.getAttribute("data-saving"));
-      var request = fetch(url, {
+      fetch(url, {
         method: "POST",
-        body: body(),
+        body: data,
         credentials: "same-origin",
         keepalive: !!keepalive,
         headers: { "X-Requested-With": "XMLHttpRequest" }
-      });
-      request.then(function (response) {
+      }).then(function (response) {
         return response.json().then(function (json) { return { status: response.status, json: json }; });
       }).then(function (result) {
-        inFlight = false;
+        inFlight -= 1;
         if (result.json.ok) {
-          versionInput.value = String(result.json.version);
+          if (result.json.version > Number(versionInput.value)) versionInput.value = String(result.json.version);
           show(form.getAttribute("data-saved") + " " + (result.json.saved_at || clock()));
+          if (edits === editsAtSend && !dirty) forget(); // the server has the newest text
           if (dirty) schedule();
           return;
         }
+        // A newer save of this page was sent after this one: its answer decides.
+        if (mySeq < seq) return;
         dirty = true;
         if (result.status === 409 || result.status === 401) {
           stopped = true; // never overwrite; the member decides (reload, or log in again)
@@ -68,11 +133,18 @@
           show(result.json.error || form.getAttribute("data-failed"), true);
         }
       }).catch(function () {
-        inFlight = false;
+        inFlight -= 1;
+        if (mySeq < seq) return;
         dirty = true;
         show(form.getAttribute("data-failed"), true);
-        window.setTimeout(function () { save(false); }, 10000);
+        window.setTimeout(save, 10000);
       });
+    }
+
+    function save() {
+      // Queued: while a save is in flight, the text waits (dirty) and goes when it answers.
+      if (!dirty || stopped || inFlight > 0) return;
+      send(false);
     }
 
     function clock() {
@@ -82,13 +154,19 @@
       return two(now.getHours()) + ":" + two(now.getMinutes()) + ":" + two(now.getSeconds());
     }
 
-    function showError(message, loginUrl) {
+    function notice(message) {
       var box = document.createElement("div");
       box.className = "errorlist-box";
       box.setAttribute("role", "alert");
       var p = document.createElement("p");
       p.textContent = message;
       box.appendChild(p);
+      form.insertBefore(box, form.firstChild);
+      return box;
+    }
+
+    function showError(message, loginUrl) {
+      var box = notice(message);
       if (loginUrl) {
         var a = document.createElement("a");
         a.href = loginUrl;
@@ -97,27 +175,81 @@
         a.textContent = loginUrl;
         box.appendChild(a);
       }
-      form.insertBefore(box, form.firstChild);
       show(message, true);
+    }
+
+    function offerRestore() {
+      if (!store) return;
+      var kept = null;
+      try {
+        kept = JSON.parse(store.getItem(storeKey) || "null");
+      } catch (e) {
+        kept = null;
+      }
+      if (!kept || !kept.values) return;
+      var now = values();
+      var differs = false;
+      for (var name in kept.values) {
+        if (Object.prototype.hasOwnProperty.call(now, name) && now[name] !== kept.values[name]) differs = true;
+      }
+      if (!differs) {
+        forget(); // the server already has it
+        return;
+      }
+      var box = notice(form.getAttribute("data-restore-offer"));
+      box.classList.add("pledge-restore");
+      var restore = document.createElement("button");
+      restore.type = "button";
+      restore.textContent = form.getAttribute("data-restore");
+      var discard = document.createElement("button");
+      discard.type = "button";
+      discard.textContent = form.getAttribute("data-discard");
+      box.appendChild(restore);
+      box.appendChild(document.createTextNode(" "));
+      box.appendChild(discard);
+      restore.addEventListener("click", function () {
+        var list = fields();
+        for (var i = 0; i < list.length; i++) {
+          if (Object.prototype.hasOwnProperty.call(kept.values, list[i].name)) list[i].value = kept.values[list[i].name];
+        }
+        box.parentNode.removeChild(box);
+        changed();
+      });
+      discard.addEventListener("click", function () {
+        forget();
+        box.parentNode.removeChild(box);
+      });
     }
 
     function schedule() {
       dirty = true;
       window.clearTimeout(timer);
-      timer = window.setTimeout(function () { save(false); }, DELAY);
+      timer = window.setTimeout(save, DELAY);
     }
 
-    form.addEventListener("input", schedule);
-    form.addEventListener("change", schedule);
+    function changed() {
+      edits += 1;
+      remember();
+      schedule();
+    }
+
+    offerRestore();
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
     form.addEventListener("submit", function () {
       // The ordinary POST carries the text now; a late autosave must not race it.
       stopped = true;
       window.clearTimeout(timer);
-      var token = form.querySelector("input[name=csrfmiddlewaretoken]");
-      if (token) token.value = csrfToken(form);
+      var csrf = form.querySelector("input[name=csrfmiddlewaretoken]");
+      if (csrf) csrf.value = csrfToken(form);
     });
     function leaving() {
-      if (dirty && !stopped) save(true);
+      // The newest text goes now, even with a save in flight (the server knows this page's
+      // token); keepalive lets it finish after the page is gone.
+      if (dirty && !stopped) {
+        window.clearTimeout(timer);
+        send(true);
+      }
     }
     window.addEventListener("pagehide", leaving);
     window.addEventListener("beforeunload", leaving);
