@@ -205,12 +205,23 @@ def _progress(user, module: Module) -> ModuleProgress:
     return progress
 
 
+def _locked_progress(user, module: Module) -> ModuleProgress:
+    """The member's progress row, locked until the transaction ends (call inside atomic).
+
+    lesson_mark_read and attempt_submit each complete the module from what the other wrote:
+    without the lock, a last lesson read and a passing submission at the same moment each see
+    the other's old values and neither completes (PostgreSQL, READ COMMITTED).
+    """
+    pk = _progress(user, module).pk
+    return ModuleProgress.objects.select_for_update().get(pk=pk)
+
+
 def lesson_mark_read(*, user, lesson: Lesson) -> ModuleProgress:
     """Mark a lesson read (idempotent), update the member's progress, issue when complete."""
     module = lesson.module
     with transaction.atomic():
         LessonRead.objects.get_or_create(user=user, lesson=lesson)
-        progress = _progress(user, module)
+        progress = _locked_progress(user, module)  # read after the lock: sees a submission just committed
         progress.lessons_read = LessonRead.objects.filter(user=user, lesson__module=module).count()
         progress.save(update_fields=["lessons_read"])
         _complete_if_done(user=user, module=module, progress=progress)
@@ -301,7 +312,7 @@ def attempt_submit(*, user, attempt: Attempt, answers: dict[int, list[int]]) -> 
         attempt.refresh_from_db()
         if not updated:
             return attempt, False
-        progress = _progress(user, module)
+        progress = _locked_progress(user, module)  # read after the lock: sees a lesson read just committed
         ModuleProgress.objects.filter(pk=progress.pk).update(attempts=F("attempts") + 1)
         progress.refresh_from_db()
         if progress.best_score is None or score > progress.best_score:
