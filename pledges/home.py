@@ -1,12 +1,14 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from cells import permissions
+
 
 def nav_links(request, roles) -> list[tuple[str, str]]:
     links = []
     if roles.membership is not None:
         links.append((_("My pledge"), reverse("pledges:mine")))
-        if roles.membership.is_leader:
+        if permissions.can_review_pledges(request.user, roles.membership.cell, roles):
             links.append((_("Pledge review"), reverse("pledges:queue")))
     for path in roles.officer_paths[:1]:
         from cells.models import OrgUnit
@@ -29,7 +31,8 @@ def home_section(request, roles) -> dict | None:
     if template is None:
         return None
     pledge = Pledge.objects.filter(member=request.user, year=template.year).first()
-    waiting = selectors.review_queue(request.user, roles).count() if roles.membership.is_leader else None
+    leader = permissions.can_review_pledges(request.user, roles.membership.cell, roles)
+    waiting = selectors.review_queue(request.user, roles).count() if leader else None
     return {
         "template": "pledges/_home_section.html",
         "pledge_template": template,

@@ -50,7 +50,7 @@ def last_return(pledge: Pledge) -> PledgeEvent | None:
 def review_queue(user, roles=None) -> QuerySet[Pledge]:
     """Submitted pledges the user may review (the leader's cell), oldest first."""
     r = roles or permissions.roles_of(user)
-    if r.membership is None or not r.membership.is_leader:
+    if r.membership is None or not permissions.can_review_pledges(user, r.membership.cell, r):
         return Pledge.objects.none()
     return (
         Pledge.objects.filter(cell_id=r.cell_id, status__in=[S.SUBMITTED, S.REVIEWED])

@@ -120,7 +120,15 @@ def mine(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "pledges/mine.html",
-        {"template": template, "current": current, "past": past, "roles": roles, "today": selectors.today()},
+        {
+            "template": template,
+            "current": current,
+            "past": past,
+            "roles": roles,
+            "today": selectors.today(),
+            "can_review": roles.membership is not None
+            and permissions.can_review_pledges(request.user, roles.membership.cell, roles),
+        },
     )
 
 

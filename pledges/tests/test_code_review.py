@@ -469,3 +469,8 @@ def test_it_passes_the_pages_token_from_an_autosave_post(client_as, personas, pl
     assert response.status_code == 200 and response.json()["version"] == base + 2
     assert post("Ba", "page-token-2", 1).status_code == 409
     assert post("Bốn", "bad token!", 3).status_code == 409  # not a token: an ordinary stale save
+
+
+def test_it_links_the_review_queue_for_the_cells_leaders_only(client_as, personas, template):
+    assert b"/pledges/review/" in client_as(personas["secretary_a"]).get("/pledges/").content
+    assert b"/pledges/review/" not in client_as(personas["member_a"]).get("/pledges/").content
