@@ -72,6 +72,68 @@ def test_it_refuses_a_stale_save_from_a_second_tab_and_keeps_its_text(context):
     second.close()
 
 
+HIDE_PAGE = """() => {
+    Object.defineProperty(document, "visibilityState", {value: "hidden", configurable: true});
+    document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+# The first autosave is held in the browser: before it reaches the server ("request"), or
+# after the server answered ("response"), so the save sent as the page is hidden overtakes it.
+HOLD_FIRST_SAVE = """(where) => {
+    const realFetch = window.fetch;
+    let calls = 0;
+    window.fetch = (url, options) => {
+        calls += 1;
+        if (calls !== 1) return realFetch(url, options);
+        const wait = (value) => new Promise((resolve) => setTimeout(() => resolve(value), 1500));
+        return where === "request" ? wait().then(() => realFetch(url, options)) : realFetch(url, options).then(wait);
+    };
+}"""
+
+
+@pytest.mark.parametrize("where", ["response", "request"])
+def test_it_keeps_the_last_keystrokes_sent_as_the_page_is_hidden_during_a_save(context, where):
+    page = context.new_page()
+    login(page, "dangvien")
+    url = open_my_pledge(page)
+    page.evaluate(HOLD_FIRST_SAVE, where)
+    box = boxes(page).nth(1)
+    box.fill(f"Phần đầu ({where})")
+    page.wait_for_timeout(1700)  # the autosave has gone and is held
+    box.fill(f"Phần đầu ({where}) và mấy chữ cuối")
+    page.evaluate(HIDE_PAGE)  # a phone switching apps
+    page.wait_for_timeout(2500)
+    expect(page.locator("form [role=alert]")).to_have_count(0)  # no false "changed in another tab"
+    again = context.new_page()
+    again.goto(url)
+    expect(boxes(again).nth(1)).to_have_value(f"Phần đầu ({where}) và mấy chữ cuối")
+    expect(again.locator(".pledge-restore")).to_have_count(0)
+    page.close()
+    again.close()
+
+
+def test_it_offers_back_text_the_server_never_confirmed(context):
+    page = context.new_page()
+    login(page, "dangvien")
+    url = open_my_pledge(page)
+    page.route("**/save/", lambda route: route.abort())  # the network is gone
+    boxes(page).nth(0).fill("Gõ lúc mất mạng")
+    expect(page.locator("[data-autosave-status]")).to_have_class(re.compile("is-error"))
+    # Opened again (the phone's browser dropped the tab, say): the server has the older text.
+    again = context.new_page()
+    again.goto(url)
+    offer = again.locator(".pledge-restore")
+    expect(offer).to_be_visible()
+    offer.get_by_role("button", name="Đưa trở lại").click()
+    expect(boxes(again).nth(0)).to_have_value("Gõ lúc mất mạng")
+    expect(again.locator("[data-autosave-status]")).to_contain_text("Đã lưu")
+    again.goto(url)
+    expect(boxes(again).nth(0)).to_have_value("Gõ lúc mất mạng")
+    expect(again.locator(".pledge-restore")).to_have_count(0)
+    again.close()
+    page.close()
+
+
 def test_it_runs_the_whole_cycle_with_the_timeline(browser, live_server_url):
     def as_user(username):
         context = browser.new_context(base_url=live_server_url, locale="vi-VN", viewport={"width": 420, "height": 900})
