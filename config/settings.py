@@ -101,11 +101,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last on purpose: it is sync-only. Under ASGI, Django keeps async-capable middleware
+    # below a sync-only one in async mode; with this one higher up, messages, CSP and allauth
+    # ran async and every request hopped thread -> event loop -> thread to reach the view.
+    # Innermost, the whole chain and the view run in one thread.
+    "accounts.middleware.LanguageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
