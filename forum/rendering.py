@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from forum.models import Post
 
 
-def _when(value) -> tuple[str, str]:
-    local = timezone.localtime(value)
-    return local.isoformat(), local.strftime("%H:%M %d/%m/%Y")
+def _when(value, tz) -> tuple[str, str]:
+    local = value.astimezone(tz)
+    return local.isoformat(), f"{local.hour:02d}:{local.minute:02d} {local.day:02d}/{local.month:02d}/{local.year}"
 
 
 def posts_html(
@@ -39,11 +39,12 @@ def posts_html(
         "hide": escape(_("Hide")),
     }
     csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
+    tz = timezone.get_current_timezone()  # looked up once, not for each of the 50 posts
     out = []
     for post in posts:
         pk = post.pk
         author = escape(post.author.full_name or post.author.username)
-        iso, shown = _when(post.created_at)
+        iso, shown = _when(post.created_at, tz)
         classes = f"post post-{post.kind}" + (" is-hidden" if post.hidden_at else "")
         parts = [
             f'<article class="{classes}" id="p{pk}" data-post-id="{pk}">',
