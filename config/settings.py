@@ -106,9 +106,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Last on purpose: it is sync-only. Under ASGI, Django keeps async-capable middleware
-    # below a sync-only one in async mode; with this one higher up, messages, CSP and allauth
-    # ran async and every request hopped thread -> event loop -> thread to reach the view.
-    # Innermost, the whole chain and the view run in one thread.
+    # below a sync-only one in async mode; with this one higher up, messages, XFrame and CSP
+    # (MiddlewareMixin) ran async and passed each of their process_request/process_response
+    # calls to a thread and back. Innermost, every middleware runs in the request's thread;
+    # only Django's own view dispatch (process_view, the view) still goes through the loop.
     "accounts.middleware.LanguageMiddleware",
 ]
 
