@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from cells.models import Membership, MembershipEvent, OrgUnit
-from cells.permissions import Roles, can_view_cell, units_overseen
+from cells.permissions import Roles, ancestor_paths, can_view_cell, units_overseen
 
 
 def cell_members(cell: OrgUnit) -> QuerySet[Membership]:
@@ -91,5 +91,4 @@ def cell_counts(cell: OrgUnit) -> dict[str, int]:
 
 def unit_ancestors(unit: OrgUnit) -> list[OrgUnit]:
     """Breadcrumbs: one query on the path prefixes, no walk."""
-    prefixes = [unit.path[: i * OrgUnit.steplen] for i in range(1, unit.depth)]
-    return list(OrgUnit.objects.filter(path__in=prefixes).order_by("path"))
+    return list(OrgUnit.objects.filter(path__in=ancestor_paths(unit.path)[:-1]).order_by("path"))

@@ -59,10 +59,3 @@ def normalize(text: str) -> str:
 def markdown_to_html(text: str) -> str:
     """Markdown source -> safe HTML. Call when text is written; store the result."""
     return _cleaner.clean(_markdown.render(normalize(text))).strip()
-
-
-def plain_to_html(text: str) -> str:
-    """Plain text (no Markdown) -> safe HTML with paragraphs and links."""
-    escaped = bleach.clean(normalize(text), tags=set(), strip=True)
-    paragraphs = [p.replace("\n", "<br>") for p in escaped.split("\n\n") if p.strip()]
-    return _cleaner.clean("".join(f"<p>{p}</p>" for p in paragraphs))

@@ -39,14 +39,9 @@ PAGE_FIELDS = (
 )
 
 
-def _ancestor_paths(path: str) -> list[str]:
-    step = OrgUnit.steplen
-    return [path[:i] for i in range(step, len(path) + 1, step)]
-
-
 def themes_for_cell(cell: OrgUnit) -> QuerySet[Theme]:
     """Themes set by any committee above the cell."""
-    return Theme.objects.filter(committee__path__in=_ancestor_paths(cell.path)[:-1])
+    return Theme.objects.filter(committee__path__in=permissions.ancestor_paths(cell.path)[:-1])
 
 
 def visible_posts(user, topic: Topic, moderator: bool) -> QuerySet[Post]:
@@ -212,7 +207,7 @@ def committee_tracking(user, roles: permissions.Roles, year: int | None = None) 
     )
     paths = set()
     for cell in cells:
-        paths.update(_ancestor_paths(cell.path)[:-1])
+        paths.update(permissions.ancestor_paths(cell.path)[:-1])
     themes_qs = Theme.objects.filter(committee__path__in=paths).select_related("committee")
     years = sorted(set(themes_qs.values_list("year", flat=True)), reverse=True)
     if year is None and years:

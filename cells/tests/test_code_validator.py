@@ -9,7 +9,10 @@ from cells.models import OrgUnit
 def test_it_accepts_short_capital_codes(org, code):
     unit = org["committee"]
     unit.code = code
-    unit.full_clean()
+    unit.full_clean()  # raises ValidationError if refused
+    unit.save()
+    unit.refresh_from_db()
+    assert unit.code == code
 
 
 @pytest.mark.parametrize("code", ["qt", "Q T", "QT/..", "QT-1", "ĐB", "../x"])

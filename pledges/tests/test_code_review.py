@@ -118,6 +118,7 @@ def test_it_accepts_self_review_on_the_closing_day(approved, personas):
     from pledges import services
 
     _close_review(approved, days_ago=0)
+    before = approved.version
     services.pledge_review_save_draft(
         pledge=approved,
         actor=personas["member_a"],
@@ -125,6 +126,8 @@ def test_it_accepts_self_review_on_the_closing_day(approved, personas):
         proposed_rating="good",
         expected_version=approved.version,
     )
+    approved.refresh_from_db()
+    assert (approved.proposed_rating, approved.version) == ("good", before + 1)
 
 
 def test_it_shows_the_review_window_on_the_page(approved, personas, client_as):
