@@ -89,7 +89,7 @@ def session_cookie(env: dict, username: str) -> str:
         "from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY;"
         "from django.contrib.sessions.backends.db import SessionStore;"
         f"u=get_user_model().objects.get(username='{username}');s=SessionStore();"
-        "s[SESSION_KEY]=str(u.pk);s[BACKEND_SESSION_KEY]='django.contrib.auth.backends.ModelBackend';"
+        "s[SESSION_KEY]=str(u.pk);s[BACKEND_SESSION_KEY]='accounts.backends.ModelBackend';"
         "s[HASH_SESSION_KEY]=u.get_session_auth_hash();s.create();print(s.session_key)"
     )
     out = subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)

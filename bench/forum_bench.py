@@ -67,7 +67,7 @@ def setup_data() -> None:
     def cookie(user) -> str:
         s = SessionStore()
         s[SESSION_KEY] = str(user.pk)
-        s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        s[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
         s[HASH_SESSION_KEY] = user.get_session_auth_hash()
         s.create()
         return s.session_key

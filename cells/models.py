@@ -49,6 +49,14 @@ class OrgUnit(MP_Node):
     def is_cell(self) -> bool:
         return self.kind == self.Kind.CELL
 
+    def move(self, target, pos=None):
+        # treebeard rewrites paths with queryset updates, which send no post_save: bump the
+        # organisation's cache generation here (the admin's "move" comes this way).
+        from core.cache import bump
+
+        super().move(target, pos)
+        bump("org")
+
 
 class Membership(models.Model):
     """A user's membership of one cell. A member has at most one active membership."""

@@ -1,8 +1,11 @@
 """The one place that decides who may see or do what.
 
 Views, consumers, selectors and exports ask these functions; nothing re-derives access on
-its own. The answers come from the database on every call (no cache), so a membership
-ended a moment ago is already gone from the next request or WebSocket event.
+its own. A membership ended a moment ago is already gone from the next request or
+WebSocket event: `roles_of` and the socket checks read the database on every call, and the
+per-request roles (`roles_for_request`) are cached under generations that every change to a
+membership, committee role, user or unit replaces when it commits (`cells.signals`,
+`core.cache`).
 
 Conventions: an object the user may not see answers 404 (`get_*_or_404` here raise
 Http404); a visible object on which the action is forbidden answers 403 (`require`).
@@ -16,6 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from cells.models import CommitteeRole, Membership, OrgUnit
+from core.cache import versioned
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,21 @@ def roles_of(user) -> Roles:
     return Roles(membership=membership, officer_paths=paths, is_superuser=user.is_superuser)
 
 
+ROLES_TIMEOUT = 300  # seconds; the longest a change made where no bump reaches could linger
+
+
 def roles_for_request(request) -> Roles:
-    """Roles of the request's user, looked up once per request (never across requests)."""
+    """Roles of the request's user: once per request, from the cache across requests.
+
+    The entry is keyed by the user's generation (bumped when their memberships, committee
+    roles or account change) and the organisation's (bumped when any unit changes)."""
     cached = getattr(request, "_chibo_roles", None)
     if cached is None:
-        cached = roles_of(request.user)
+        user = request.user
+        if user is None or not user.is_authenticated:
+            cached = Roles()
+        else:
+            cached = versioned(f"roles:{user.pk}", (f"user:{user.pk}", "org"), lambda: roles_of(user), ROLES_TIMEOUT)
         request._chibo_roles = cached
     return cached
 
@@ -387,9 +401,9 @@ def forum_active_member_ids(cell_id: int) -> frozenset[int]:
 
 def get_topic_or_404(user, pk: int, roles: Roles | None = None):
     """A topic the user may read (a member of its cell), or 404."""
-    from forum.models import Topic
+    from forum.selectors import topic_by_id
 
-    topic = Topic.objects.select_related("cell", "theme").filter(pk=pk).first()
+    topic = topic_by_id(pk)
     if topic is None or not can_read_forum(user, topic.cell, roles):
         raise Http404
     return topic

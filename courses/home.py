@@ -1,13 +1,14 @@
-from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from core.links import reverse_cached
 
 
 def nav_links(request, roles) -> list[tuple[str, str]]:
     links = []
     if roles.membership is not None or roles.is_officer or roles.is_superuser:
-        links.append((_("Study"), reverse("courses:list")))
+        links.append((_("Study"), reverse_cached("courses:list")))
     if (roles.membership is not None and roles.membership.is_leader) or roles.is_officer:
-        links.append((_("Study progress"), reverse("courses:progress")))
+        links.append((_("Study progress"), reverse_cached("courses:progress")))
     return links
 
 

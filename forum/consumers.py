@@ -149,16 +149,25 @@ class TopicConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_send(topic_group(self.topic_id), {"type": FORWARD_TYPE, "event": payload})
 
     async def _presence(self, *, join: bool) -> None:
+        """Add or remove this viewer in the topic's roster (one cache entry with a TTL).
+
+        Two sockets joining at the same moment both read the roster before either writes it,
+        and the second write would drop the first viewer. Read back and write again until
+        this viewer's change holds (a cache offers no atomic update of one entry)."""
         key = _presence_key(self.topic_id)
-        now = time.time()
-        viewers = await cache.aget(key) or {}
-        viewers = {uid: v for uid, v in viewers.items() if v[1] > now}
-        if join:
-            viewers[self.user.pk] = (self.user.full_name or self.user.username, now + PRESENCE_TTL)
-        else:
-            viewers.pop(self.user.pk, None)
-        await cache.aset(key, viewers, timeout=PRESENCE_TTL)
-        names = sorted(v[0] for v in viewers.values())
+        for _attempt in range(5):
+            now = time.time()
+            viewers = await cache.aget(key) or {}
+            viewers = {uid: v for uid, v in viewers.items() if v[1] > now}
+            if join:
+                viewers[self.user.pk] = (self.user.full_name or self.user.username, now + PRESENCE_TTL)
+            else:
+                viewers.pop(self.user.pk, None)
+            await cache.aset(key, viewers, timeout=PRESENCE_TTL)
+            viewers = await cache.aget(key) or {}
+            if (self.user.pk in viewers) == join:
+                break
+        names = sorted(v[0] for v in viewers.values() if v[1] > time.time())
         await self._broadcast({"type": "presence", "viewers": names})
 
     @database_sync_to_async

@@ -1,15 +1,16 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.links import reverse_cached
 from forum.models import Topic
 
 
 def nav_links(request, roles) -> list[tuple[str, str]]:
     links = []
     if roles.membership is not None:
-        links.append((_("Forum"), reverse("forum:home")))
+        links.append((_("Forum"), reverse_cached("forum:home")))
     if roles.is_officer or roles.is_superuser:
-        links.append((_("Forum tracking"), reverse("forum:tracking")))
+        links.append((_("Forum tracking"), reverse_cached("forum:tracking")))
     return links
 
 

@@ -1,16 +1,21 @@
 """Every read of the forum that depends on who asks. Query counts do not grow with rows."""
 
+import hashlib
+from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
 from cells import permissions
 from cells.models import Membership, OrgUnit
+from core.cache import versioned
 from forum.models import Flag, ModerationEvent, Post, PostRevision, Reaction, ReadState, Theme, Topic
+from forum.rendering import PostPieces, build_pieces
 from forum.text import fold
 
 POSTS_PER_PAGE = 50
@@ -90,39 +95,112 @@ def cell_forum(user, cell: OrgUnit, page_number: str | int | None = None) -> dic
     }
 
 
+PAGE_TIMEOUT = 600  # seconds a topic's cached ids and pieces live without being read again
+
+
 @dataclass
 class TopicPage:
-    posts: Page
-    read_state: ReadState | None
+    page: Page  # a page of the ids the reader sees
+    pieces: tuple[PostPieces, ...]
+    last_read: int | None  # the reader's read mark before this view (None: never opened)
     moderator: bool
+
+    @property
+    def last_id(self) -> int:
+        return self.pieces[-1].id if self.pieces else 0
+
+
+def topic_by_id(pk: int) -> Topic | None:
+    """A topic with its cell and theme, from the cache under the topic's generation."""
+    return versioned(
+        f"forum:topic:{pk}",
+        (f"topic:{pk}", "org"),
+        lambda: Topic.objects.select_related("cell", "theme").filter(pk=pk).first(),
+        PAGE_TIMEOUT,
+    )
+
+
+def read_mark(user_id: int, topic_id: int) -> int | None:
+    """The last post the user has read in the topic (None if they never opened it)."""
+
+    def load() -> int | None:
+        return (
+            ReadState.objects.filter(user_id=user_id, topic_id=topic_id)
+            .values_list("last_read_post_id", flat=True)
+            .first()
+        )
+
+    return versioned(f"forum:read:{user_id}:{topic_id}", (f"read:{user_id}:{topic_id}",), load, PAGE_TIMEOUT)
+
+
+def _topic_ids(topic_id: int) -> dict:
+    """Every post id of the topic in order, and who wrote the hidden ones."""
+
+    def load() -> dict:
+        rows = list(Post.objects.filter(topic_id=topic_id).order_by("id").values_list("id", "author_id", "hidden_at"))
+        hidden = {pk: author for pk, author, hidden_at in rows if hidden_at is not None}
+        return {
+            "all": tuple(pk for pk, _author, _hidden in rows),
+            "public": tuple(pk for pk, _author, hidden_at in rows if hidden_at is None),
+            "hidden": hidden,
+            "hidden_authors": frozenset(hidden.values()),
+        }
+
+    return versioned(f"forum:ids:{topic_id}", (f"topic:{topic_id}",), load, PAGE_TIMEOUT, local=True)
+
+
+def _visible_ids(user_id: int, topic_id: int, moderator: bool) -> tuple[int, ...]:
+    ids = _topic_ids(topic_id)
+    if moderator:
+        return ids["all"]
+    if user_id not in ids["hidden_authors"]:
+        return ids["public"]
+    hidden = ids["hidden"]
+    return tuple(pk for pk in ids["all"] if hidden.get(pk, user_id) == user_id)
+
+
+def _pieces(topic_id: int, ids: list[int]) -> tuple[PostPieces, ...]:
+    """The shared HTML of these posts, cached per topic version, language and people's names."""
+    if not ids:
+        return ()
+
+    def load() -> tuple[PostPieces, ...]:
+        posts = list(
+            Post.objects.filter(pk__in=ids).select_related("author", "quoted__author").only(*PAGE_FIELDS).order_by("id")
+        )
+        agreers: dict[int, set[int]] = {}
+        for post_id, user_id in Reaction.objects.filter(post_id__in=ids, kind=Reaction.Kind.AGREE).values_list(
+            "post_id", "user_id"
+        ):
+            agreers.setdefault(post_id, set()).add(user_id)
+        return tuple(build_pieces(posts, {pk: frozenset(users) for pk, users in agreers.items()}))
+
+    digest = hashlib.blake2b(array("q", ids).tobytes(), digest_size=12).hexdigest()
+    key = f"forum:pieces:{topic_id}:{translation.get_language()}:{digest}"
+    return versioned(key, (f"topic:{topic_id}", "people"), load, PAGE_TIMEOUT, local=True)
 
 
 def topic_page(
     user, topic: Topic, *, moderator: bool, page_number: str | None = None, post_id: int | None = None
 ) -> TopicPage:
-    """One page of a topic's posts with authors, quotes and the user's own reactions.
+    """One page of a topic's posts as this reader sees them.
 
-    Without a page number the page holding the first unread post is shown. A fixed number
-    of queries whatever the topic's length: read state, position, count, the page itself."""
-    state = ReadState.objects.filter(user=user, topic=topic).first()
-    posts = visible_posts(user, topic, moderator)
+    Without a page number the page holding the first unread post is shown. Everything comes
+    from the cache while the topic is unchanged; when it has changed, a fixed number of
+    queries whatever the topic's length: read mark, ids, the page's posts and reactions."""
+    last_read = read_mark(user.pk, topic.pk)
+    ids = _visible_ids(user.pk, topic.pk, moderator)
     anchor = None
     if post_id is not None:
         anchor = post_id - 1
-    elif page_number is None and state is not None:
-        anchor = state.last_read_post_id
+    elif page_number is None and last_read is not None:
+        anchor = last_read
     if anchor is not None:
-        before = posts.filter(id__lte=anchor).count()
-        page_number = str(before // POSTS_PER_PAGE + 1)
-    agreed = Reaction.objects.filter(post=OuterRef("pk"), user=user, kind=Reaction.Kind.AGREE)
-    rows = (
-        posts.select_related("author", "quoted__author")
-        .only(*PAGE_FIELDS)
-        .annotate(agreed=Exists(agreed))
-        .order_by("id")
+        page_number = str(bisect_right(ids, anchor) // POSTS_PER_PAGE + 1)
+    page = Paginator(ids, POSTS_PER_PAGE).get_page(page_number)
+    return TopicPage(
+        page=page, pieces=_pieces(topic.pk, list(page.object_list)), last_read=last_read, moderator=moderator
     )
-    page = Paginator(rows, POSTS_PER_PAGE).get_page(page_number)
-    return TopicPage(posts=page, read_state=state, moderator=moderator)
 
 
 def posts_after(user_id: int, topic_id: int, after_id: int, *, moderator: bool) -> list[Post]:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cells.models import Membership, OrgUnit
+from core.cache import bump
 from core.events import group_name, publish_on_commit
 from core.markup import markdown_to_html, normalize
 from forum.models import Flag, Minutes, ModerationEvent, Post, PostRevision, Reaction, ReadState, Theme, Topic
@@ -158,6 +159,7 @@ def _create_post(*, actor: User, topic: Topic, body: str, kind: str, quoted: Pos
     )
     Topic.objects.filter(pk=topic.pk).update(last_post_at=post.created_at)
     topic.last_post_at = post.created_at
+    bump(f"topic:{topic.pk}")  # queryset updates send no post_save (forum.signals)
     publish_on_commit(topic_group(topic.pk), post_event(post))
     _notify_mentions(actor=actor, topic=topic, post=post)
     return post
@@ -341,6 +343,7 @@ def reaction_toggle(*, actor: User, post: Post) -> bool:
             Post.objects.filter(pk=post.pk).update(agree_count=F("agree_count") + 1)
             agrees = True
         count = Post.objects.filter(pk=post.pk).values_list("agree_count", flat=True).get()
+        bump(f"topic:{post.topic_id}")  # queryset updates send no post_save (forum.signals)
         publish_on_commit(
             topic_group(post.topic_id),
             {"type": "reaction", "id": post.pk, "topic": post.topic_id, "kind": "agree", "count": count},
@@ -386,16 +389,22 @@ def flag_resolve(*, actor: User, flag: Flag, resolution: str) -> Flag:
     return flag
 
 
-def read_state_mark(*, user: User, topic: Topic, post_id: int, state: ReadState | None) -> None:
-    """Move the user's read mark forward to post_id (never back). One query.
+def read_state_mark(*, user: User, topic: Topic, post_id: int, last_read: int | None) -> None:
+    """Move the user's read mark forward to post_id (never back): no query when it is there
+    already, else one.
 
-    `state` is the row the caller already read (None if the user never opened the topic)."""
-    if state is None:
+    `last_read` is the mark the caller already read (None if the user never opened the topic)."""
+    if last_read is None:
         ReadState.objects.bulk_create(
             [ReadState(user=user, topic=topic, last_read_post_id=post_id)], ignore_conflicts=True
         )
-    elif state.last_read_post_id < post_id:
-        ReadState.objects.filter(pk=state.pk, last_read_post_id__lt=post_id).update(last_read_post_id=post_id)
+    elif last_read < post_id:
+        ReadState.objects.filter(user=user, topic=topic, last_read_post_id__lt=post_id).update(
+            last_read_post_id=post_id
+        )
+    else:
+        return
+    bump(f"read:{user.pk}:{topic.pk}")
 
 
 def participation_remind(*, actor: User, topic: Topic) -> int:

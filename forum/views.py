@@ -1,5 +1,7 @@
 """Thin views: parse input, ask cells.permissions, call a selector or a service, render."""
 
+from functools import lru_cache
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -7,7 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,10 +18,11 @@ from cells import permissions
 from cells.models import OrgUnit
 from core.csvutil import csv_response
 from core.filenames import content_disposition
+from core.links import reverse_cached
 from forum import selectors, services
 from forum.forms import ConcludeForm, EditForm, OpenSessionForm, ReasonForm, ReplyForm, ThemeForm, TopicForm
 from forum.models import Flag, Minutes, Post, Topic
-from forum.rendering import posts_html
+from forum.rendering import assemble
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -61,40 +65,60 @@ def forum_home(request: HttpRequest) -> HttpResponse:
     return render(request, "forum/forum_home.html", context)
 
 
+@lru_cache(maxsize=8)
+def _empty_reply_fields(language: str) -> tuple[SafeString, SafeString]:
+    """The reply form's two fields, unbound: the same HTML on every view in a language.
+    (Django renders a widget through its own template, about a third of a millisecond.)"""
+    form = ReplyForm()
+    return mark_safe(str(form["quote"])), mark_safe(str(form["body"]))
+
+
 def _topic_context(request: HttpRequest, topic: Topic, reply_form: ReplyForm | None = None) -> dict:
     roles = permissions.roles_for_request(request)
     moderator = permissions.can_moderate_forum(request.user, topic.cell, roles)
     post_id = request.GET.get("post")
-    page = selectors.topic_page(
+    view = selectors.topic_page(
         request.user,
         topic,
         moderator=moderator,
         page_number=request.GET.get("page"),
         post_id=int(post_id) if post_id and post_id.isdigit() else None,
     )
-    posts = list(page.posts.object_list)
-    if posts:
-        services.read_state_mark(user=request.user, topic=topic, post_id=posts[-1].pk, state=page.read_state)
+    if view.pieces:
+        services.read_state_mark(user=request.user, topic=topic, post_id=view.last_id, last_read=view.last_read)
     if reply_form is None:
         quote = request.GET.get("quote")
         reply_form = ReplyForm(initial={"quote": quote} if quote and quote.isdigit() else None)
+    if reply_form.is_bound or reply_form.initial:
+        quote_field, body_field = reply_form["quote"], reply_form["body"]
+    else:  # the usual case: the empty form, rendered once per process and language
+        quote_field, body_field = _empty_reply_fields(translation.get_language())
+    # One masked token for the whole page (each masking draws 32 random characters from the
+    # OS); the template's {% csrf_token %} tags use this one too.
+    csrf_token = get_token(request)
     return {
+        "csrf_token": csrf_token,
         "topic": topic,
-        "page": page.posts,
-        "posts": posts,
-        "posts_html": posts_html(
-            posts,
+        "forum_url": reverse_cached("forum:home"),
+        "reply_url": reverse_cached("forum:topic", topic.pk),
+        "minutes_url": reverse_cached("forum:minutes", topic.pk),
+        "quote_field": quote_field,
+        "body_field": body_field,
+        "page": view.page,
+        "posts": view.pieces,
+        "posts_html": assemble(
+            view.pieces,
             user_id=request.user.pk,
             moderator=moderator,
             accepts_posts=topic.accepts_posts,
-            page_number=page.posts.number,
-            csrf_token=get_token(request),
+            page_number=view.page.number,
+            csrf_token=csrf_token,
         ),
         "moderator": moderator,
         "form": reply_form,
-        "last_id": posts[-1].pk if posts else 0,
+        "last_id": view.last_id,
         "moderation_log": selectors.moderation_log(topic) if moderator else [],
-        "is_last_page": not page.posts.has_next(),
+        "is_last_page": not view.page.has_next(),
     }
 
 

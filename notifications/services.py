@@ -6,6 +6,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core.cache import bump
 from core.events import publish_on_commit, user_group
 from notifications.models import Notification
 
@@ -57,5 +58,6 @@ def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
         if ids is not None:
             qs = qs.filter(pk__in=ids)
         count = qs.update(read_at=timezone.now())
+        bump(f"notes:{user.pk}")  # a queryset update sends no post_save
         publish_on_commit(user_group(user.pk), {"type": "notification.read", "unread": _unread_count(user.pk)})
     return count

@@ -1,22 +1,22 @@
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cells import permissions
+from core.links import reverse_cached
 
 
 def nav_links(request, roles) -> list[tuple[str, str]]:
     links = []
     if roles.membership is not None:
-        links.append((_("My pledge"), reverse("pledges:mine")))
+        links.append((_("My pledge"), reverse_cached("pledges:mine")))
         if permissions.can_review_pledges(request.user, roles.membership.cell, roles):
-            links.append((_("Pledge review"), reverse("pledges:queue")))
+            links.append((_("Pledge review"), reverse_cached("pledges:queue")))
     for path in roles.officer_paths[:1]:
         from cells.models import OrgUnit
 
         unit = OrgUnit.objects.filter(path=path).only("pk").first()
         if unit is not None:
-            links.append((_("Pledges overview"), reverse("pledges:committee", args=[unit.pk])))
-            links.append((_("Pledge templates"), reverse("pledges:templates")))
+            links.append((_("Pledges overview"), reverse_cached("pledges:committee", unit.pk)))
+            links.append((_("Pledge templates"), reverse_cached("pledges:templates")))
     return links
 
 

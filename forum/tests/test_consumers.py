@@ -128,6 +128,20 @@ async def test_it_shares_typing_and_presence(personas, general):
     await a.disconnect()
 
 
+async def test_viewers_joining_at_the_same_moment_are_all_listed(personas, org, general):
+    from conftest import make_member
+
+    others = [await sync_to_async(make_member)(f"dong_thoi_{i}", org["cell_a"]) for i in range(4)]
+    users = [personas["member_a"], personas["secretary_a"], *others]
+    sockets = [s for s, _ok, _code in await asyncio.gather(*(_connect(u, general.pk) for u in users))]
+    names = {u.full_name or u.username for u in users}
+    presence = await _next(sockets[0], "presence")
+    while set(presence["viewers"]) != names:  # each join reads back until it holds
+        presence = await _next(sockets[0], "presence")
+    for socket in sockets:
+        await socket.disconnect()
+
+
 async def test_it_closes_when_the_member_leaves_the_cell(personas, org, general):
     communicator, connected, _ = await _connect(personas["member_a"], general.pk)
     assert connected

@@ -46,7 +46,7 @@ topic = services.topic_create(actor=users[0], cell=cell, title="Hai tiến trìn
 def session(user):
     s = SessionStore()
     s[SESSION_KEY] = str(user.pk)
-    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
     s[HASH_SESSION_KEY] = user.get_session_auth_hash()
     s.create()
     return s.session_key

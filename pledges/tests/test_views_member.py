@@ -119,6 +119,16 @@ def test_it_refuses_editing_an_approved_pledge_on_the_server(client_as, personas
     assert Pledge.objects.get(pk=approved.pk).status == S.APPROVED
 
 
+def _expire_sessions() -> None:
+    """Every session runs out: gone from the database and, as their cache entries time out
+    with them (sessions are cached_db), from the cache."""
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    from django.core.cache import cache
+
+    cache.delete_many([KEY_PREFIX + key for key in Session.objects.values_list("session_key", flat=True)])
+    Session.objects.all().delete()
+
+
 def _login(client, user):
     return client.post(reverse("account_login"), {"login": user.username, "password": "pw-" + user.username})
 
@@ -126,7 +136,7 @@ def _login(client, user):
 def test_it_keeps_text_typed_in_an_expired_session_and_saves_it_after_login(client, personas, pledge):
     member = personas["member_a"]
     assert _login(client, member).status_code == 302
-    Session.objects.all().delete()  # the session expires while the member is typing
+    _expire_sessions()  # the session expires while the member is typing
     response = client.post(
         reverse("pledges:save", args=[pledge.pk]), post_data(pledge, ["Gõ lúc hết phiên"], action="submit")
     )
@@ -141,7 +151,7 @@ def test_it_keeps_text_typed_in_an_expired_session_and_saves_it_after_login(clie
 
 def test_it_answers_an_expired_autosave_with_401_and_keeps_the_text(client, personas, pledge):
     _login(client, personas["member_a"])
-    Session.objects.all().delete()
+    _expire_sessions()
     response = client.post(reverse("pledges:save", args=[pledge.pk]), post_data(pledge, ["Tự lưu"], autosave="1"))
     assert response.status_code == 401 and "login_url" in response.json()
     _login(client, personas["member_a"])
@@ -153,7 +163,7 @@ def test_it_never_restores_someones_stashed_text_to_another_user(client, persona
     from conftest import make_member
 
     _login(client, personas["member_a"])
-    Session.objects.all().delete()
+    _expire_sessions()
     client.post(reverse("pledges:save", args=[pledge.pk]), post_data(pledge, ["Bí mật"], action="save"))
     other = make_member("other_a", org["cell_a"])
     _login(client, other)
@@ -267,7 +277,7 @@ def test_it_shows_back_a_secretarys_comment_when_the_decision_came_too_late(clie
 
 def test_it_forgets_a_parked_copy_once_the_member_saves_from_a_live_page(client, personas, pledge):
     _login(client, personas["member_a"])
-    Session.objects.all().delete()
+    _expire_sessions()
     client.post(reverse("pledges:save", args=[pledge.pk]), post_data(pledge, ["Bản cũ lúc hết phiên"], autosave="1"))
     _login(client, personas["member_a"])  # in another tab; the old tab then saves newer text
     client.post(reverse("pledges:save", args=[pledge.pk]), post_data(pledge, ["Bản mới hơn"], action="save"))

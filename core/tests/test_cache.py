@@ -1,0 +1,58 @@
+"""core.cache: versioned entries, generation bumps now and at commit, the local memo."""
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+
+from core import cache as versioned_cache
+from core.cache import bump, versioned
+
+
+def test_it_builds_once_and_rebuilds_after_a_bump():
+    calls = []
+
+    def build():
+        calls.append(1)
+        return len(calls)
+
+    assert versioned("k", ("g",), build, 60) == 1
+    assert versioned("k", ("g",), build, 60) == 1
+    bump("g")
+    assert versioned("k", ("g",), build, 60) == 2
+    assert versioned("k", ("other",), build, 60) == 3  # another generation, another entry
+
+
+def test_a_flushed_cache_draws_new_generations():
+    assert versioned("k", ("g",), lambda: "old", 60) == "old"
+    cache.clear()
+    assert versioned("k", ("g",), lambda: "new", 60) == "new"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_rebuilt_before_the_commit_is_dropped_by_it():
+    # A reader rebuilding between the change and its commit stores rows the commit replaces;
+    # the bump at commit makes that entry unreachable.
+    with transaction.atomic():
+        bump("g")
+        assert versioned("k", ("g",), lambda: "rows before the commit", 60) == "rows before the commit"
+    assert versioned("k", ("g",), lambda: "rows after the commit", 60) == "rows after the commit"
+
+
+def test_the_local_memo_serves_without_the_shared_cache_and_expires(monkeypatch):
+    assert versioned("big", ("g",), lambda: ("pieces",), 60, local=True) == ("pieces",)
+    gets = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda *a, **k: gets.append(a[0]) or real_get(*a, **k))
+    assert versioned("big", ("g",), lambda: ("rebuilt",), 60, local=True) == ("pieces",)
+    assert not [key for key in gets if key.startswith("big:")]  # generations only
+    clock = [versioned_cache.time.monotonic() + 61]
+    monkeypatch.setattr(versioned_cache.time, "monotonic", lambda: clock[0])
+    cache.clear()
+    assert versioned("big", ("g",), lambda: ("rebuilt",), 60, local=True) == ("rebuilt",)
+
+
+def test_the_local_memo_is_bounded():
+    memo = versioned_cache._LocalMemo(size=3)
+    for i in range(5):
+        memo.set(f"k{i}", i, 60)
+    assert list(memo.entries) == ["k2", "k3", "k4"]

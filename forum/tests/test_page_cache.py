@@ -1,0 +1,139 @@
+"""The topic page comes from the cache while nothing it shows has changed, and every change
+shows on the very next view, for every reader it concerns (core.cache, forum.selectors)."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.services import user_update_profile
+from cells import services as cell_services
+from cells.models import Membership
+from forum import services
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _page(client, topic) -> str:
+    response = client.get(f"/forum/topics/{topic.pk}/?page=1")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_second_reader_gets_the_page_without_queries_and_with_their_own_parts(personas, general):
+    secretary, member = personas["secretary_a"], personas["member_a"]
+    post = services.post_create(actor=secretary, topic=general, body="Ý kiến của bí thư")
+    services.reaction_toggle(actor=member, post=post)
+    _page(_client(secretary), general)  # builds the shared pieces
+    reader = _client(member)
+    _page(reader, general)  # the member's own session and roles; marks the page read
+    _page(reader, general)  # reads the moved read mark once
+    with CaptureQueriesContext(connection) as ctx:
+        html = _page(reader, general)
+    assert [q["sql"] for q in ctx.captured_queries] == []
+    own, others = html.split(f'id="p{post.pk}"')
+    assert "/edit/" in own and "/flag/" not in own.split("<article")[-1]  # the member's first post
+    assert 'aria-pressed="true"' in others.split("</article>")[0]  # agreed with the secretary's
+    assert f"/posts/{post.pk}/flag/" in others and f"/posts/{post.pk}/hide/" not in others
+
+
+def test_a_new_post_an_edit_and_a_reaction_show_on_the_next_view(personas, general):
+    member, secretary = personas["member_a"], personas["secretary_a"]
+    reader = _client(member)
+    _page(reader, general)
+    post = services.post_create(actor=secretary, topic=general, body="Bài mới xuất hiện")
+    assert "Bài mới xuất hiện" in _page(reader, general)
+    services.post_edit(actor=secretary, post=post, body="Bài đã sửa lại")
+    html = _page(reader, general)
+    assert "Bài đã sửa lại" in html and "Bài mới xuất hiện" not in html
+    services.reaction_toggle(actor=member, post=post)
+    assert "<span data-agree-count>1</span>" in _page(reader, general)
+
+
+def test_hiding_reaches_each_reader_as_it_should(personas, general, org):
+    from conftest import make_member
+
+    member, secretary = personas["member_a"], personas["secretary_a"]
+    other = make_member("other_a", org["cell_a"], full_name="Lê Thị Khác")
+    post = services.post_create(actor=member, topic=general, body="Bài sẽ bị ẩn")
+    readers = {"author": _client(member), "other": _client(other), "secretary": _client(secretary)}
+    for client in readers.values():
+        assert "Bài sẽ bị ẩn" in _page(client, general)
+    services.post_hide(actor=secretary, post=post, reason="Lạc đề")
+    assert "Bài sẽ bị ẩn" not in _page(readers["other"], general)
+    for who in ("author", "secretary"):
+        html = _page(readers[who], general)
+        assert "Bài sẽ bị ẩn" in html and "Lạc đề" in html and "is-hidden" in html
+
+
+def test_two_authors_of_hidden_posts_never_see_each_others(personas, general, org):
+    from conftest import make_member
+
+    secretary = personas["secretary_a"]
+    first, second = personas["member_a"], make_member("other_a", org["cell_a"])
+    a = services.post_create(actor=first, topic=general, body="Ẩn của người thứ nhất")
+    b = services.post_create(actor=second, topic=general, body="Ẩn của người thứ hai")
+    services.post_hide(actor=secretary, post=a, reason="x")
+    services.post_hide(actor=secretary, post=b, reason="y")
+    html_first, html_second = _page(_client(first), general), _page(_client(second), general)
+    assert "người thứ nhất" in html_first and "người thứ hai" not in html_first
+    assert "người thứ hai" in html_second and "người thứ nhất" not in html_second
+
+
+def test_a_new_name_shows_on_every_cached_page(personas, general):
+    reader = _client(personas["secretary_a"])
+    assert "Nguyễn Văn Ấn" in _page(reader, general)
+    member = personas["member_a"]
+    user_update_profile(
+        user=member,
+        full_name="Nguyễn Văn Ấn Mới",
+        email=member.email,
+        phone="",
+        language="vi",
+        large_text=False,
+        email_notifications=True,
+    )
+    assert "Nguyễn Văn Ấn Mới" in _page(reader, general)
+
+
+def test_locking_removes_the_reply_form_at_once(personas, general):
+    reader = _client(personas["member_a"])
+    assert 'id="reply"' in _page(reader, general)
+    services.topic_lock(actor=personas["secretary_a"], topic=general, locked=True)
+    assert 'id="reply"' not in _page(reader, general)
+
+
+def test_an_ended_membership_loses_the_cached_page_at_once(personas, general):
+    member = personas["member_a"]
+    reader = _client(member)
+    _page(reader, general)
+    membership = Membership.objects.get(user=member, ended_on__isnull=True)
+    cell_services.membership_end(actor=personas["secretary_a"], membership=membership, reason="Chuyển công tác")
+    assert reader.get(f"/forum/topics/{general.pk}/?page=1").status_code == 404
+
+
+def test_a_membership_ended_in_the_admin_loses_it_too(personas, general):
+    member = personas["member_a"]
+    reader = _client(member)
+    _page(reader, general)
+    membership = Membership.objects.get(user=member, ended_on__isnull=True)
+    membership.ended_on = datetime.date.today()
+    membership.save()  # as the admin does
+    assert reader.get(f"/forum/topics/{general.pk}/?page=1").status_code == 404
+
+
+def test_a_deactivated_account_is_logged_out_on_the_next_request(personas, general):
+    member = personas["member_a"]
+    reader = _client(member)
+    _page(reader, general)
+    member.is_active = False
+    member.save()
+    assert reader.get(f"/forum/topics/{general.pk}/?page=1").status_code == 302
