@@ -1,7 +1,9 @@
 """Forum figures: the topic page, post-to-delivery latency, and many sockets.
 
-1. Topic page with 50 posts (logged-in member): requests/s as a ratio to the trivial view
-   /robots.txt served by the same server in the same run.
+1. Topic page with 50 posts, read in turn by the 50 members of its cell: requests/s as a
+   ratio to the trivial view /robots.txt served by the same server in the same run, asked
+   anonymously and with the members' cookies; then the first view after each new post
+   (when the topic's cached parts are rebuilt). The client is wrk when installed.
 2. Post-to-delivery for a 50-member cell: 50 sockets on one topic; a member posts through
    the real HTTP form path every 200 ms; latency from sending the POST until each socket
    has the post.created event (p50/p99 over every delivery, and until the last socket).
@@ -32,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PYTHON, ROOT, free_port, load, prepared_env
+from common import PYTHON, ROOT, free_port, measure, prepared_env
 
 CSRF = "b" * 32  # any 32-character secret works when cookie and header agree
 
@@ -259,18 +261,45 @@ def run_layout(label: str, count: int, redis_url: str = "") -> None:
     with servers(count, redis_url) as (ports, setup):
         port = ports[0]
         print(f"\n--- {label}: {count} uvicorn process(es)", flush=True)
-        member = f"sessionid={setup['cell50'][1]}"
+        # Every member of the 50-member cell reads the page in turn, each with the session
+        # and CSRF cookies a browser keeps: the readers share what is cached for the topic.
+        members = [f"sessionid={cookie}; csrftoken={CSRF}" for cookie in setup["cell50"]]
         page = f"/forum/topics/{setup['page_topic']}/?page=1"
-        load(port, "/robots.txt", seconds=1)
-        load(port, page, cookie=member, seconds=1)
-        trivial = load(port, "/robots.txt", seconds=5)
-        topic_page = load(port, page, cookie=member, seconds=5)
+        for cookie in members:  # wrk counts a redirect to the login page as success: check first
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", page, headers={"Host": "127.0.0.1", "Cookie": cookie})
+            response = conn.getresponse()
+            if response.status != 200 or b'class="post ' not in response.read():
+                raise RuntimeError(f"the topic page answered {response.status} for a member")
+        measure(port, "/robots.txt", seconds=1)
+        measure(port, page, cookies=members, seconds=1)
+        trivial = measure(port, "/robots.txt", seconds=5)
+        trivial_member = measure(port, "/robots.txt", cookies=members, seconds=5)
+        topic_page = measure(port, page, cookies=members, seconds=5)
         ratio = topic_page["rps"] / trivial["rps"] if trivial["rps"] else 0
-        print(f"trivial view /robots.txt      {trivial['rps']:7.0f} req/s  p50 {trivial['p50_ms']:.1f} ms")
+        ratio_member = topic_page["rps"] / trivial_member["rps"] if trivial_member["rps"] else 0
+        print(f"client: {topic_page['client']}, 4 connections")
+        print(f"trivial view /robots.txt, anonymous     {trivial['rps']:7.0f} req/s  p50 {trivial['p50_ms']:.1f} ms")
         print(
-            f"topic page, 50 posts          {topic_page['rps']:7.0f} req/s  p50 {topic_page['p50_ms']:.1f} ms  "
-            f"ratio {ratio:.3f}  errors {topic_page['errors'] + trivial['errors']}"
+            f"trivial view /robots.txt, members        {trivial_member['rps']:7.0f} req/s  "
+            f"p50 {trivial_member['p50_ms']:.1f} ms"
         )
+        print(
+            f"topic page, 50 posts, 50 members         {topic_page['rps']:7.0f} req/s  "
+            f"p50 {topic_page['p50_ms']:.1f} ms  p99 {topic_page['p99_ms']:.1f} ms"
+        )
+        errors = trivial["errors"] + trivial_member["errors"] + topic_page["errors"]
+        print(f"ratio to the anonymous trivial view {ratio:.3f}; to the members' {ratio_member:.3f}; errors {errors}")
+        # The first view after a change rebuilds the topic's cached parts: time it alone.
+        cold = []
+        for i in range(20):
+            _post(port, setup["cell50"][i % 50], setup["page_topic"], f"ý kiến mới {i}")
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            t0 = time.perf_counter()
+            conn.request("GET", page, headers={"Host": "127.0.0.1", "Cookie": members[(i + 7) % 50]})
+            conn.getresponse().read()
+            cold.append((time.perf_counter() - t0) * 1000)
+        print(f"first view after a new post (cache rebuilt): p50 {pct(cold, 0.5):.1f} ms, max {max(cold):.1f} ms")
         cell50 = [{"topic": setup["live_topic"], "cookies": setup["cell50"]}]
         r = asyncio.run(_run_live(ports, cell50, per_topic_rate=5.0, seconds=20))
         print(

@@ -7,6 +7,10 @@ is safe against the race a plain `cache.delete` has (a reader that fetched the o
 before the commit storing it after the delete): that reader read the generation first, so
 it stores under the old one, which nobody asks for any more.
 
+Read cached values outside the transactions that write (views read them before calling a
+service): an entry built inside a transaction that then rolls back would hold rows that
+never existed, and a rollback bumps nothing; the timeout is the only bound on that.
+
 Generations are random tokens, not counters: a flushed or evicted generation is simply
 re-drawn, which makes every entry under it unreachable too.
 

@@ -24,18 +24,21 @@ from forum.models import Post
 
 
 class PostPieces(NamedTuple):
-    """One post's shared HTML and the facts `assemble` needs to finish it for a reader."""
+    """One post's shared HTML, in the variants `assemble` chooses between for a reader."""
 
     id: int
     author_id: int
     hidden: bool
-    agree_count: int
     agreers: frozenset[int]
     head: str  # the article's opening up to the time link
     edited: str  # the "(edited)" note as members see it
     edited_for_moderator: str  # the same with the link to the revisions
-    body: str  # end of the header, hidden note, quote and body
-    author: str  # escaped name, for the quote link's data attribute
+    body: str  # end of the header, hidden note, quote and body, start of the agree form
+    agree_on: str  # the agree button, pressed (the reader agreed), and the links after it
+    agree_off: str
+    tail_own: str  # the links after it: Quote and Edit on the reader's own post
+    tail_other: str  # Quote and Report on another's
+    hide: str  # the secretary's Hide ("" on a hidden post)
 
 
 def _post_base() -> str:
@@ -47,16 +50,26 @@ def _when(value, tz) -> tuple[str, str]:
     return local.isoformat(), f"{local.hour:02d}:{local.minute:02d} {local.day:02d}/{local.month:02d}/{local.year}"
 
 
-def build_pieces(posts: list[Post], agreers: dict[int, frozenset[int]]) -> list[PostPieces]:
+def build_pieces(
+    posts: list[Post], agreers: dict[int, frozenset[int]], *, accepts_posts: bool, page_number: int
+) -> list[PostPieces]:
     """The shared part of each post, in the active language and time zone."""
     base = _post_base()
     labels = {
-        "opening": escape(_("Opening paper")),
-        "conclusion": escape(_("Conclusion")),
-        "edited": escape(_("edited")),
-        "revisions": escape(_("revisions")),
-        "hidden": escape(_("Hidden by the secretary")),
-        "hidden_quote": escape(_("(a hidden post)")),
+        key: escape(text)
+        for key, text in {
+            "opening": _("Opening paper"),
+            "conclusion": _("Conclusion"),
+            "edited": _("edited"),
+            "revisions": _("revisions"),
+            "hidden": _("Hidden by the secretary"),
+            "hidden_quote": _("(a hidden post)"),
+            "agree": _("Agree"),
+            "quote": _("Quote"),
+            "edit": _("Edit"),
+            "report": _("Report"),
+            "hide": _("Hide"),
+        }.items()
     }
     tz = timezone.get_current_timezone()  # looked up once, not for each of the 50 posts
     pieces = []
@@ -92,57 +105,54 @@ def build_pieces(posts: list[Post], agreers: dict[int, frozenset[int]]) -> list[
                 inner = f"<strong>{escape(quoted.author.full_name)}:</strong> {escape(excerpt)}"
             body.append(f'<blockquote class="post-quote">{inner}</blockquote>')
         body.append(f'<div class="post-body">{post.body_html}</div>')
+        body.append(f'<footer class="post-actions"><form method="post" action="{base}{pk}/agree/" class="inline-form" ')
+        body.append("data-agree>")
+        agree = f"👍 {labels['agree']} <span data-agree-count>{post.agree_count}</span></button></form>"
+        quote = ""
+        if accepts_posts:
+            quote = (
+                f' <a href="?quote={pk}&amp;page={page_number}#reply" data-quote="{pk}" '
+                f'data-quote-author="{author}">{labels["quote"]}</a>'
+            )
         pieces.append(
             PostPieces(
                 id=pk,
                 author_id=post.author_id,
                 hidden=post.hidden_at is not None,
-                agree_count=post.agree_count,
                 agreers=agreers.get(pk, frozenset()),
                 head="".join(head),
                 edited=edited,
                 edited_for_moderator=edited_for_moderator,
                 body="".join(body),
-                author=author,
+                agree_on=f'<button type="submit" class="link-button is-agreed" aria-pressed="true">{agree}',
+                agree_off=f'<button type="submit" class="link-button" aria-pressed="false">{agree}',
+                tail_own=quote + (f' <a href="{base}{pk}/edit/">{labels["edit"]}</a>' if accepts_posts else ""),
+                tail_other=quote + f' <a href="{base}{pk}/flag/">{labels["report"]}</a>',
+                hide="" if post.hidden_at else f' <a href="{base}{pk}/hide/">{labels["hide"]}</a>',
             )
         )
     return pieces
 
 
-def assemble(
-    pieces: list[PostPieces], *, user_id: int, moderator: bool, accepts_posts: bool, page_number: int, csrf_token: str
-) -> SafeString:
+def assemble(pieces: tuple[PostPieces, ...], *, user_id: int, moderator: bool, csrf_token: str) -> SafeString:
     """The page's posts for one reader."""
-    base = _post_base()
-    agree, quote = escape(_("Agree")), escape(_("Quote"))
-    edit, report, hide = escape(_("Edit")), escape(_("Report")), escape(_("Hide"))
     csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
+    end = "</footer></article>\n"
     out = []
     for piece in pieces:
-        pk = piece.id
-        agreed = user_id in piece.agreers
-        parts = [
-            piece.head,
-            piece.edited_for_moderator if moderator else piece.edited,
-            piece.body,
-            f'<footer class="post-actions"><form method="post" action="{base}{pk}/agree/" class="inline-form" '
-            f'data-agree>{csrf}<button type="submit" class="link-button{" is-agreed" if agreed else ""}" '
-            f'aria-pressed="{"true" if agreed else "false"}">👍 {agree} '
-            f"<span data-agree-count>{piece.agree_count}</span></button></form>",
-        ]
-        if accepts_posts:
-            parts.append(
-                f' <a href="?quote={pk}&amp;page={page_number}#reply" data-quote="{pk}" '
-                f'data-quote-author="{piece.author}">{quote}</a>'
+        out.append(
+            "".join(
+                (
+                    piece.head,
+                    piece.edited_for_moderator if moderator else piece.edited,
+                    piece.body,
+                    csrf,
+                    piece.agree_on if user_id in piece.agreers else piece.agree_off,
+                    piece.tail_own if piece.author_id == user_id else piece.tail_other,
+                    piece.hide if moderator else "",
+                    end,
+                )
             )
-        if piece.author_id == user_id:
-            if accepts_posts:
-                parts.append(f' <a href="{base}{pk}/edit/">{edit}</a>')
-        else:
-            parts.append(f' <a href="{base}{pk}/flag/">{report}</a>')
-        if moderator and not piece.hidden:
-            parts.append(f' <a href="{base}{pk}/hide/">{hide}</a>')
-        parts.append("</footer></article>\n")
-        out.append("".join(parts))
+        )
     # Every value above is escaped, or is the stored HTML that core.markup cleaned.
     return mark_safe("".join(out))

@@ -159,7 +159,7 @@ def _visible_ids(user_id: int, topic_id: int, moderator: bool) -> tuple[int, ...
     return tuple(pk for pk in ids["all"] if hidden.get(pk, user_id) == user_id)
 
 
-def _pieces(topic_id: int, ids: list[int]) -> tuple[PostPieces, ...]:
+def _pieces(topic: Topic, ids: list[int], page_number: int) -> tuple[PostPieces, ...]:
     """The shared HTML of these posts, cached per topic version, language and people's names."""
     if not ids:
         return ()
@@ -173,11 +173,12 @@ def _pieces(topic_id: int, ids: list[int]) -> tuple[PostPieces, ...]:
             "post_id", "user_id"
         ):
             agreers.setdefault(post_id, set()).add(user_id)
-        return tuple(build_pieces(posts, {pk: frozenset(users) for pk, users in agreers.items()}))
+        agreed = {pk: frozenset(users) for pk, users in agreers.items()}
+        return tuple(build_pieces(posts, agreed, accepts_posts=topic.accepts_posts, page_number=page_number))
 
     digest = hashlib.blake2b(array("q", ids).tobytes(), digest_size=12).hexdigest()
-    key = f"forum:pieces:{topic_id}:{translation.get_language()}:{digest}"
-    return versioned(key, (f"topic:{topic_id}", "people"), load, PAGE_TIMEOUT, local=True)
+    key = f"forum:pieces:{topic.pk}:{translation.get_language()}:{page_number}:{digest}"
+    return versioned(key, (f"topic:{topic.pk}", "people"), load, PAGE_TIMEOUT, local=True)
 
 
 def topic_page(
@@ -199,7 +200,7 @@ def topic_page(
         page_number = str(bisect_right(ids, anchor) // POSTS_PER_PAGE + 1)
     page = Paginator(ids, POSTS_PER_PAGE).get_page(page_number)
     return TopicPage(
-        page=page, pieces=_pieces(topic.pk, list(page.object_list)), last_read=last_read, moderator=moderator
+        page=page, pieces=_pieces(topic, list(page.object_list), page.number), last_read=last_read, moderator=moderator
     )
 
 

@@ -4,20 +4,26 @@ from functools import lru_cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cells import permissions
 from cells.models import OrgUnit
+from core.cache import versioned
 from core.csvutil import csv_response
 from core.filenames import content_disposition
+from core.header import site_header
+from core.holes import fill, hole
 from core.links import reverse_cached
 from forum import selectors, services
 from forum.forms import ConcludeForm, EditForm, OpenSessionForm, ReasonForm, ReplyForm, ThemeForm, TopicForm
@@ -98,6 +104,7 @@ def _topic_context(request: HttpRequest, topic: Topic, reply_form: ReplyForm | N
     csrf_token = get_token(request)
     return {
         "csrf_token": csrf_token,
+        "user_id": request.user.pk,
         "topic": topic,
         "forum_url": reverse_cached("forum:home"),
         "reply_url": reverse_cached("forum:topic", topic.pk),
@@ -106,14 +113,7 @@ def _topic_context(request: HttpRequest, topic: Topic, reply_form: ReplyForm | N
         "body_field": body_field,
         "page": view.page,
         "posts": view.pieces,
-        "posts_html": assemble(
-            view.pieces,
-            user_id=request.user.pk,
-            moderator=moderator,
-            accepts_posts=topic.accepts_posts,
-            page_number=view.page.number,
-            csrf_token=csrf_token,
-        ),
+        "posts_html": assemble(view.pieces, user_id=request.user.pk, moderator=moderator, csrf_token=csrf_token),
         "moderator": moderator,
         "form": reply_form,
         "last_id": view.last_id,
@@ -122,12 +122,53 @@ def _topic_context(request: HttpRequest, topic: Topic, reply_form: ReplyForm | N
     }
 
 
+def _topic_response(request: HttpRequest, topic: Topic, context: dict, *, shared: bool = True) -> HttpResponse:
+    """The topic page.
+
+    For a member who is not a leader, with no form errors and no messages waiting, all of
+    the page but the header and the posts is the same for every reader of that page of the
+    topic: it is rendered once per topic version and kept in the cache with holes for the
+    header (cached per user), the CSRF token, the reader's id and the posts (assembled for
+    the reader), which are filled per request (core.holes). Leaders, errors and messages
+    get the page rendered in full."""
+    form = context["form"]
+    if not shared or context["moderator"] or form.is_bound or form.initial or len(get_messages(request)):
+        return render(request, "forum/topic.html", context)
+    page = context["page"]
+    key = ":".join(
+        str(part)
+        for part in (
+            "forum:skeleton",
+            topic.pk,
+            translation.get_language(),
+            int(bool(request.user.large_text)),
+            page.number,
+            page.paginator.num_pages,
+            context["last_id"],
+        )
+    )
+
+    def build() -> str:
+        holes = {"page_skeleton": True, "csrf_token": hole("csrf"), "user_id": hole("user_id")}
+        return render_to_string("forum/topic.html", {**context, **holes, "posts_html": hole("posts")}, request)
+
+    skeleton = versioned(key, (f"topic:{topic.pk}", "org"), build, selectors.PAGE_TIMEOUT, local=True)
+    token = context["csrf_token"]
+    values = {
+        "header": site_header(request, token),
+        "csrf": escape(token),
+        "user_id": str(request.user.pk),
+        "posts": context["posts_html"],
+    }
+    return HttpResponse(fill(skeleton, values))
+
+
 @login_required
 def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     topic = permissions.get_topic_or_404(request.user, pk, roles)
     if request.method != "POST":
-        return render(request, "forum/topic.html", _topic_context(request, topic))
+        return _topic_response(request, topic, _topic_context(request, topic))
     form = ReplyForm(request.POST)
     form.is_valid()
     body = form.cleaned_data.get("body") or ""

@@ -137,3 +137,47 @@ def test_a_deactivated_account_is_logged_out_on_the_next_request(personas, gener
     member.is_active = False
     member.save()
     assert reader.get(f"/forum/topics/{general.pk}/?page=1").status_code == 302
+
+
+def _request(user, path: str):
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.test import RequestFactory
+
+    request = RequestFactory().get(path)
+    request.user = user
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    return request
+
+
+@pytest.mark.parametrize("large_text", [False, True])
+def test_the_page_from_the_shared_skeleton_is_the_page_rendered_in_full(personas, general, large_text):
+    import re
+
+    from forum import views
+    from forum.tests.test_selectors import _bulk_posts
+
+    member, secretary = personas["member_a"], personas["secretary_a"]
+    member.large_text = large_text
+    member.save()
+    _bulk_posts(general, secretary, 60)  # two pages
+    post = services.post_create(actor=secretary, topic=general, body="**Ý kiến** có <script>x</script>")
+    services.post_edit(actor=secretary, post=post, body="Ý kiến đã sửa")
+    services.reaction_toggle(actor=member, post=post)
+    own = services.post_create(actor=member, topic=general, body="Của tôi, sẽ bị ẩn")
+    services.post_hide(actor=secretary, post=own, reason="Thử")
+    path = f"/forum/topics/{general.pk}/?page=2"
+
+    def html(shared: bool) -> str:
+        request = _request(member, path)
+        response = views._topic_response(request, general, views._topic_context(request, general), shared=shared)
+        # each response masks the CSRF secret anew; everything else must match byte for byte
+        return re.sub(r'value="[A-Za-z0-9]{64}"', 'value="csrf"', response.content.decode())
+
+    full = html(shared=False)
+    assert html(shared=True) == full  # built and filled
+    assert html(shared=True) == full  # from the cache and filled
+    assert "Của tôi, sẽ bị ẩn" in full and "Ý kiến đã sửa" in full and 'aria-pressed="true"' in full
+    assert f'data-user-id="{member.pk}"' in full and ("large-text" in full) == large_text
+    assert "hole" not in full.replace("whole", "")
