@@ -27,11 +27,14 @@ cache (`manage.py clear_cache`): a process cannot see another's bumps. Every ent
 has a timeout, the longest any such stale value can live.
 """
 
+import pickle
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -40,6 +43,12 @@ from django.db import transaction
 T = TypeVar("T")
 _MISSING = object()
 GENERATION_PREFIX = "gen:"
+LOCAL_MAX_ENTRIES = 8192
+LOCAL_MAX_BYTES = 64 * 1024 * 1024
+
+# The generations read during one request: each is fetched once per request (the request
+# sees one snapshot of them), and `prefetch` fetches several in a single round trip.
+_request_generations: ContextVar[dict | None] = ContextVar("chibo_request_generations", default=None)
 
 
 def _new_token() -> str:
@@ -48,26 +57,59 @@ def _new_token() -> str:
 
 def generations(*names: str) -> tuple[str, ...]:
     """The current token of each generation (drawing a new one where none is stored)."""
-    keys = [GENERATION_PREFIX + name for name in names]
-    found = cache.get_many(keys)
-    tokens = []
-    for key in keys:
-        token = found.get(key)
-        if token is None:
-            cache.add(key, _new_token(), timeout=None)
-            token = cache.get(key) or _new_token()
-        tokens.append(token)
-    return tuple(tokens)
+    memo = _request_generations.get()
+    wanted = [name for name in names if memo is None or name not in memo]
+    if wanted:
+        keys = [GENERATION_PREFIX + name for name in wanted]
+        found = cache.get_many(keys)
+        fetched = {}
+        for name, key in zip(wanted, keys, strict=True):
+            token = found.get(key)
+            if token is None:
+                cache.add(key, _new_token(), timeout=None)
+                token = cache.get(key) or _new_token()
+            fetched[name] = token
+        if memo is None:
+            return tuple(fetched[name] for name in names)
+        memo.update(fetched)
+    return tuple(memo[name] for name in names)
+
+
+def prefetch(*names: str) -> None:
+    """Fetch these generations for the rest of the request in one round trip."""
+    generations(*names)
+
+
+@contextmanager
+def request_scope():
+    """Generations read inside are fetched once (core.middleware opens one per request)."""
+    token = _request_generations.set({})
+    try:
+        yield
+    finally:
+        _request_generations.reset(token)
+
+
+def _frozen(value, depth: int = 3) -> bool:
+    if isinstance(value, str | bytes | int | float | bool | type(None)):
+        return True
+    if depth and isinstance(value, tuple | frozenset):
+        return all(_frozen(item, depth - 1) for item in value)
+    return False
 
 
 class _LocalMemo:
-    """Process memory in front of the shared cache, for large values read on every request
-    (a page's posts): no unpickling, no transfer from Redis. Safe because a versioned key's
-    value never changes; entries still expire with the same timeout as the shared ones."""
+    """Process memory in front of the shared cache: no round trip to Redis and, for values
+    that cannot change (strings, numbers, tuples of them: a page's posts, the header), no
+    unpickling either. Other values (model instances) are kept pickled and unpickled per
+    read, so no request ever changes another's copy. Safe because a versioned key's value
+    never changes; entries expire with the same timeout as the shared ones, and the memo is
+    bounded in entries and bytes (least recently used out first)."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: OrderedDict[str, tuple[float, object]] = OrderedDict()
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self.entries: OrderedDict[str, tuple[float, bool, object, int]] = OrderedDict()
+        self.bytes = 0
         self.lock = threading.Lock()
 
     def get(self, key: str) -> object:
@@ -75,43 +117,48 @@ class _LocalMemo:
             entry = self.entries.get(key)
             if entry is None:
                 return _MISSING
-            if entry[0] < time.monotonic():
-                del self.entries[key]
+            expires, frozen, stored, _size = entry
+            if expires < time.monotonic():
+                self._drop(key)
                 return _MISSING
             self.entries.move_to_end(key)
-            return entry[1]
+        return stored if frozen else pickle.loads(stored)
 
     def set(self, key: str, value: object, timeout: int) -> None:
+        frozen = _frozen(value)
+        data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        stored = value if frozen else data
         with self.lock:
-            self.entries[key] = (time.monotonic() + timeout, value)
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
+            if key in self.entries:
+                self._drop(key)
+            self.entries[key] = (time.monotonic() + timeout, frozen, stored, len(data))
+            self.bytes += len(data)
+            while self.entries and (len(self.entries) > self.max_entries or self.bytes > self.max_bytes):
+                self._drop(next(iter(self.entries)))
+
+    def _drop(self, key: str) -> None:
+        self.bytes -= self.entries.pop(key)[3]
 
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
+            self.bytes = 0
 
 
-local_memo = _LocalMemo(size=512)
+local_memo = _LocalMemo(LOCAL_MAX_ENTRIES, LOCAL_MAX_BYTES)
 
 
-def versioned(key: str, gens: tuple[str, ...], build: Callable[[], T], timeout: int, *, local: bool = False) -> T:
-    """The value cached under `key` for the current `gens`, or `build()` stored there.
-
-    With `local`, the value is also kept in this process's memory: only for values that
-    callers never change (tuples of plain data, not model instances)."""
+def versioned(key: str, gens: tuple[str, ...], build: Callable[[], T], timeout: int) -> T:
+    """The value cached under `key` for the current `gens`, or `build()` stored there."""
     full_key = ":".join((key, *generations(*gens)))
-    if local:
-        value = local_memo.get(full_key)
-        if value is not _MISSING:
-            return value
+    value = local_memo.get(full_key)
+    if value is not _MISSING:
+        return value
     value = cache.get(full_key, _MISSING)
     if value is _MISSING:
         value = build()
         cache.set(full_key, value, timeout)
-    if local:
-        local_memo.set(full_key, value, timeout)
+    local_memo.set(full_key, value, timeout)
     return value
 
 
@@ -123,7 +170,11 @@ def bump(*names: str) -> None:
     commit had not yet replaced, stored it under a generation that is then gone."""
 
     def replace() -> None:
-        cache.set_many({GENERATION_PREFIX + name: _new_token() for name in names}, timeout=None)
+        tokens = {name: _new_token() for name in names}
+        cache.set_many({GENERATION_PREFIX + name: token for name, token in tokens.items()}, timeout=None)
+        memo = _request_generations.get()
+        if memo is not None:
+            memo.update(tokens)
 
     replace()
     if transaction.get_connection().in_atomic_block:

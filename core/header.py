@@ -28,6 +28,6 @@ def site_header(request, csrf_token) -> SafeString:
         return render_to_string(TEMPLATE, {"csrf_token": hole("csrf"), "next_path": hole("next")}, request)
 
     key = f"site:header:{user.pk}:{translation.get_language()}"
-    html = versioned(key, (f"user:{user.pk}", "org", f"notes:{user.pk}"), build, HEADER_TIMEOUT, local=True)
+    html = versioned(key, (f"user:{user.pk}", "org", f"notes:{user.pk}"), build, HEADER_TIMEOUT)
     values = {"csrf": escape(str(csrf_token)), "next": escape(request.get_full_path())}
     return mark_safe(fill(html, values))

@@ -146,7 +146,7 @@ def _topic_ids(topic_id: int) -> dict:
             "hidden_authors": frozenset(hidden.values()),
         }
 
-    return versioned(f"forum:ids:{topic_id}", (f"topic:{topic_id}",), load, PAGE_TIMEOUT, local=True)
+    return versioned(f"forum:ids:{topic_id}", (f"topic:{topic_id}",), load, PAGE_TIMEOUT)
 
 
 def _visible_ids(user_id: int, topic_id: int, moderator: bool) -> tuple[int, ...]:
@@ -178,7 +178,7 @@ def _pieces(topic: Topic, ids: list[int], page_number: int) -> tuple[PostPieces,
 
     digest = hashlib.blake2b(array("q", ids).tobytes(), digest_size=12).hexdigest()
     key = f"forum:pieces:{topic.pk}:{translation.get_language()}:{page_number}:{digest}"
-    return versioned(key, (f"topic:{topic.pk}", "people"), load, PAGE_TIMEOUT, local=True)
+    return versioned(key, (f"topic:{topic.pk}", "people"), load, PAGE_TIMEOUT)
 
 
 def topic_page(

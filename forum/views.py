@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from cells import permissions
 from cells.models import OrgUnit
-from core.cache import versioned
+from core.cache import prefetch, versioned
 from core.csvutil import csv_response
 from core.filenames import content_disposition
 from core.header import site_header
@@ -152,7 +152,7 @@ def _topic_response(request: HttpRequest, topic: Topic, context: dict, *, shared
         holes = {"page_skeleton": True, "csrf_token": hole("csrf"), "user_id": hole("user_id")}
         return render_to_string("forum/topic.html", {**context, **holes, "posts_html": hole("posts")}, request)
 
-    skeleton = versioned(key, (f"topic:{topic.pk}", "org"), build, selectors.PAGE_TIMEOUT, local=True)
+    skeleton = versioned(key, (f"topic:{topic.pk}", "org"), build, selectors.PAGE_TIMEOUT)
     token = context["csrf_token"]
     values = {
         "header": site_header(request, token),
@@ -165,6 +165,8 @@ def _topic_response(request: HttpRequest, topic: Topic, context: dict, *, shared
 
 @login_required
 def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user_id = request.user.pk  # everything the page reads from the cache, in one round trip
+    prefetch(f"user:{user_id}", "org", "people", f"notes:{user_id}", f"topic:{pk}", f"read:{user_id}:{pk}")
     roles = permissions.roles_for_request(request)
     topic = permissions.get_topic_or_404(request.user, pk, roles)
     if request.method != "POST":

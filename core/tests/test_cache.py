@@ -39,20 +39,49 @@ def test_an_entry_rebuilt_before_the_commit_is_dropped_by_it():
 
 
 def test_the_local_memo_serves_without_the_shared_cache_and_expires(monkeypatch):
-    assert versioned("big", ("g",), lambda: ("pieces",), 60, local=True) == ("pieces",)
+    assert versioned("big", ("g",), lambda: ("pieces",), 60) == ("pieces",)
     gets = []
     real_get = cache.get
     monkeypatch.setattr(cache, "get", lambda *a, **k: gets.append(a[0]) or real_get(*a, **k))
-    assert versioned("big", ("g",), lambda: ("rebuilt",), 60, local=True) == ("pieces",)
+    assert versioned("big", ("g",), lambda: ("rebuilt",), 60) == ("pieces",)
     assert not [key for key in gets if key.startswith("big:")]  # generations only
     clock = [versioned_cache.time.monotonic() + 61]
     monkeypatch.setattr(versioned_cache.time, "monotonic", lambda: clock[0])
     cache.clear()
-    assert versioned("big", ("g",), lambda: ("rebuilt",), 60, local=True) == ("rebuilt",)
+    assert versioned("big", ("g",), lambda: ("rebuilt",), 60) == ("rebuilt",)
 
 
-def test_the_local_memo_is_bounded():
-    memo = versioned_cache._LocalMemo(size=3)
+def test_the_local_memo_is_bounded_in_entries_and_bytes():
+    memo = versioned_cache._LocalMemo(max_entries=3, max_bytes=10_000)
     for i in range(5):
         memo.set(f"k{i}", i, 60)
     assert list(memo.entries) == ["k2", "k3", "k4"]
+    memo.set("big", "x" * 9_000, 60)
+    assert list(memo.entries) == ["k3", "k4", "big"]  # the oldest went to make room
+    memo.set("huge", "y" * 20_000, 60)
+    assert list(memo.entries) == [] and memo.bytes == 0  # never kept past its budget
+
+
+def test_the_local_memo_hands_out_copies_of_what_can_change():
+    memo = versioned_cache._LocalMemo(max_entries=10, max_bytes=10_000)
+    memo.set("list", [1, 2], 60)
+    memo.get("list").append(3)
+    assert memo.get("list") == [1, 2]
+    memo.set("pieces", ("a", 1, frozenset({2})), 60)
+    assert memo.get("pieces") is memo.get("pieces")  # immutable: shared, not unpickled
+
+
+def test_a_request_reads_each_generation_once_and_sees_its_own_bumps():
+    gets = []
+    real = cache.get_many
+    with versioned_cache.request_scope():
+        cache.get_many = lambda keys, *a, **k: gets.append(list(keys)) or real(keys, *a, **k)
+        try:
+            versioned_cache.prefetch("a", "b")
+            first = versioned_cache.generations("a", "b")
+            assert versioned_cache.generations("b") == first[1:]
+            bump("a")
+            assert versioned_cache.generations("a") != first[:1]
+        finally:
+            cache.get_many = real
+    assert gets == [["gen:a", "gen:b"]]
