@@ -2,10 +2,10 @@
 
 Views, consumers, selectors and exports ask these functions; nothing re-derives access on
 its own. A membership ended a moment ago is already gone from the next request or
-WebSocket event: `roles_of` and the socket checks read the database on every call, and the
-per-request roles (`roles_for_request`) are cached under generations that every change to a
-membership, committee role, user or unit replaces when it commits (`cells.signals`,
-`core.cache`).
+WebSocket event: `roles_of` reads the database on every call, and the per-request roles
+(`roles_for_request`) and a cell's active members (checked by sockets on every event) are
+cached under generations that every change to a membership, committee role, user or unit
+replaces, at once and when it commits (`cells.signals`, `core.cache`).
 
 Conventions: an object the user may not see answers 404 (`get_*_or_404` here raise
 Http404); a visible object on which the action is forbidden answers 403 (`require`).
@@ -393,10 +393,16 @@ def forum_access_holds(user_id: int, cell_id: int) -> bool:
 
 
 def forum_active_member_ids(cell_id: int) -> frozenset[int]:
-    """Users who may read the cell's forum now: one query, shared by all sockets of a topic
-    that re-check access for the same event."""
-    members = Membership.objects.filter(cell_id=cell_id, ended_on__isnull=True)
-    return frozenset(members.values_list("user_id", flat=True))
+    """Users who may read the cell's forum now, shared by all sockets of a topic that
+    re-check access for the same event. From the cache under the cell's generation, which
+    every membership saved in or out of the cell replaces (cells.signals): a member who
+    left is refused on the next event, with no query per event while nothing changed."""
+
+    def load() -> frozenset[int]:
+        members = Membership.objects.filter(cell_id=cell_id, ended_on__isnull=True)
+        return frozenset(members.values_list("user_id", flat=True))
+
+    return versioned(f"cells:active:{cell_id}", (f"cell:{cell_id}",), load, ROLES_TIMEOUT)
 
 
 def get_topic_or_404(user, pk: int, roles: Roles | None = None):

@@ -7,6 +7,7 @@ truth: a failed send is logged and dropped, and clients catch up from the databa
 
 import logging
 import re
+import secrets
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -35,12 +36,19 @@ def user_group(user_id: int) -> str:
     return group_name("user", user_id)
 
 
+def forward_message(event: dict[str, Any]) -> dict[str, Any]:
+    """The group message carrying `event`, with an id of its own (`eid`): the sockets of one
+    process that receive the same message share the work done for it by that id (one
+    access check, one JSON encoding), however many copies the channel layer makes."""
+    return {"type": FORWARD_TYPE, "event": event, "eid": secrets.token_hex(8)}
+
+
 def send_now(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": FORWARD_TYPE, "event": event})
+        async_to_sync(layer.group_send)(group, forward_message(event))
     except Exception:  # a down Redis must not fail the request that already committed
         logger.exception("could not publish %s to %s", event.get("type"), group)
 

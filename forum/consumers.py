@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import OrderedDict
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -17,7 +18,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
 from cells import permissions
-from core.events import EVENT_VERSION, FORWARD_TYPE, user_group
+from core.events import EVENT_VERSION, forward_message, user_group
 from forum import selectors
 from forum.models import Topic
 from forum.services import post_event, topic_group
@@ -34,10 +35,22 @@ def _presence_key(topic_id: int) -> str:
 
 
 # One event reaches every socket of a topic in this process at once. Rather than each socket
-# asking the database whether its user is still a member, the first asks for the cell's
-# whole list of active members and the others await that same answer. The query starts
-# after the event arrived, so the answer is as fresh as a per-socket query would be.
+# asking whether its user is still a member, the first asks for the cell's whole list of
+# active members (cached under the cell's generation, which every membership change
+# replaces) and the others await that same answer, read after the event arrived. The
+# event's JSON is likewise encoded once, by the message's id (core.events.forward_message).
 _member_checks: dict[tuple[int, str], asyncio.Future] = {}
+_encoded: OrderedDict[str, str] = OrderedDict()
+_ENCODED_KEEP = 256
+
+
+def _encode_once(eid: str, event: dict) -> str:
+    text = _encoded.get(eid)
+    if text is None:
+        text = _encoded[eid] = json.dumps(event)
+        while len(_encoded) > _ENCODED_KEEP:
+            _encoded.popitem(last=False)
+    return text
 
 
 async def _active_members(cell_id: int, event_key: str) -> frozenset[int]:
@@ -59,8 +72,8 @@ async def _active_members(cell_id: int, event_key: str) -> frozenset[int]:
         _member_checks.pop(key, None)
 
 
-def _event_key(event: dict) -> str:
-    return json.dumps(event, sort_keys=True, default=str)
+def _event_key(message: dict) -> str:
+    return message.get("eid") or json.dumps(message["event"], sort_keys=True, default=str)
 
 
 class TopicConsumer(AsyncJsonWebsocketConsumer):
@@ -132,21 +145,22 @@ class TopicConsumer(AsyncJsonWebsocketConsumer):
             return
         if not kind.startswith(FORWARDED):
             return
-        if self.user.pk not in await _active_members(self.cell_id, _event_key(event)):
+        key = _event_key(message)
+        if self.user.pk not in await _active_members(self.cell_id, key):
             await self.close(code=4403)
             return
         if kind.startswith("post.") and event.get("hidden") and not self._may_see_hidden(event):
             return
         if kind == "post.created" and event.get("id", 0) <= self.sent_upto:
             return  # already sent by the catch-up
-        await self.send_json(event)
+        await self.send(text_data=_encode_once(key, event))
 
     def _may_see_hidden(self, event: dict) -> bool:
         return self.moderator or event.get("author_id") == self.user.pk
 
     async def _broadcast(self, event: dict) -> None:
         payload = {"version": EVENT_VERSION, "topic": self.topic_id, **event}
-        await self.channel_layer.group_send(topic_group(self.topic_id), {"type": FORWARD_TYPE, "event": payload})
+        await self.channel_layer.group_send(topic_group(self.topic_id), forward_message(payload))
 
     async def _presence(self, *, join: bool) -> None:
         """Add or remove this viewer in the topic's roster (one cache entry with a TTL).

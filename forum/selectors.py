@@ -112,12 +112,14 @@ class TopicPage:
 
 def topic_by_id(pk: int) -> Topic | None:
     """A topic with its cell and theme, from the cache under the topic's generation."""
-    return versioned(
-        f"forum:topic:{pk}",
-        (f"topic:{pk}", "org"),
-        lambda: Topic.objects.select_related("cell", "theme").filter(pk=pk).first(),
-        PAGE_TIMEOUT,
-    )
+
+    def load() -> Topic | None:
+        try:  # get(), not first(): no ORDER BY to compile from the topics' default ordering
+            return Topic.objects.select_related("cell", "theme").get(pk=pk)
+        except Topic.DoesNotExist:
+            return None
+
+    return versioned(f"forum:topic:{pk}", (f"topic:{pk}", "org"), load, PAGE_TIMEOUT)
 
 
 def read_mark(user_id: int, topic_id: int) -> int | None:

@@ -1,4 +1,5 @@
 import asyncio
+import re
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -46,7 +47,9 @@ async def test_it_publishes_only_after_commit():
 
     await sync_to_async(publish)()
     message = await _receive_or_none(channel, timeout=2)
+    eid = message.pop("eid")
     assert message == {"type": "event.forward", "event": {"version": 1, "type": "test.event", "id": 1}}
+    assert re.fullmatch(r"[0-9a-f]{16}", eid)  # the id sockets share their work for this message by
 
 
 @pytest.mark.django_db(transaction=True)
