@@ -15,10 +15,10 @@ from django.conf import settings
 _holder: sqlite3.Connection | None = None
 
 
-def hold_wal_open() -> None:
-    """Open the holding connection, once, when the default database is an SQLite file."""
+def hold_wal_open(database: dict | None = None) -> None:
+    """Open the holding connection, once, when the (default) database is an SQLite file."""
     global _holder
-    database = settings.DATABASES["default"]
+    database = database or settings.DATABASES["default"]
     name = str(database.get("NAME", ""))
     if _holder is not None or database["ENGINE"] != "django.db.backends.sqlite3":
         return
