@@ -1,5 +1,7 @@
 """core.cache: versioned entries, generation bumps now and at commit, the local memo."""
 
+import io
+
 import pytest
 from django.core.cache import cache
 from django.db import transaction
@@ -85,3 +87,11 @@ def test_a_request_reads_each_generation_once_and_sees_its_own_bumps():
         finally:
             cache.get_many = real
     assert gets == [["gen:a", "gen:b"]]
+
+
+def test_the_clear_cache_command_empties_it():
+    from django.core.management import call_command
+
+    cache.set("left-over", 1)
+    call_command("clear_cache", stdout=io.StringIO())
+    assert cache.get("left-over") is None
