@@ -17,9 +17,6 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
-from core.sqlite import hold_wal_open  # noqa: E402
-
-hold_wal_open()
 
 application = ProtocolTypeRouter(
     {

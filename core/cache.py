@@ -17,14 +17,18 @@ re-drawn, which makes every entry under it unreachable too.
 What uses this (each owner bumps its own generations, from services and from model
 signals so that the admin's saves count as well):
 - accounts: the logged-in user (`user:<id>`), the names shown next to posts (`people`);
-- cells: a user's roles (`user:<id>`), any organisation unit (`org`);
+- cells: a user's roles (`user:<id>`), a cell's active members (`cell:<id>`), any
+  organisation unit or theme (`org`);
 - notifications: a user's unread count (`notes:<id>`);
 - forum: a topic and its pages (`topic:<id>`), a user's read mark (`read:<user>:<topic>`).
 
-The cache is the process's memory on the embedded default and Redis with REDIS_URL. With
-several processes and no Redis, or after restoring the database from a backup, clear the
-cache (`manage.py clear_cache`): a process cannot see another's bumps. Every entry also
-has a timeout, the longest any such stale value can live.
+The cache is the process's memory on the embedded default and Redis with REDIS_URL. A
+process cannot see another's bumps in its own memory: run several processes only with
+Redis. After restoring the database from a backup, or deploying changed templates or a new
+SECRET_KEY while Redis keeps its contents, empty the cache (`manage.py clear_cache` with
+Redis; restart the server on the embedded default). Every entry also has a timeout (plus
+at most a minute in a process's memo), the longest a change made where no bump reaches
+(a command in another process on the embedded default) can linger.
 """
 
 import pickle
@@ -44,7 +48,12 @@ T = TypeVar("T")
 _MISSING = object()
 GENERATION_PREFIX = "gen:"
 LOCAL_MAX_ENTRIES = 8192
-LOCAL_MAX_BYTES = 64 * 1024 * 1024
+# Counted as pickled (UTF-8) bytes; Vietnamese text takes up to twice that in memory.
+LOCAL_MAX_BYTES = 32 * 1024 * 1024
+LOCAL_TIMEOUT = 60  # seconds at most in the memo, whatever the shared entry's timeout
+# Generations are kept a week after their last change: an expired one is simply redrawn
+# (what was cached under it is rebuilt), and keys for user-topic pairs do not pile up.
+GENERATION_TIMEOUT = 7 * 24 * 3600
 
 # The generations read during one request: each is fetched once per request (the request
 # sees one snapshot of them), and `prefetch` fetches several in a single round trip.
@@ -66,7 +75,7 @@ def generations(*names: str) -> tuple[str, ...]:
         for name, key in zip(wanted, keys, strict=True):
             token = found.get(key)
             if token is None:
-                cache.add(key, _new_token(), timeout=None)
+                cache.add(key, _new_token(), timeout=GENERATION_TIMEOUT)
                 token = cache.get(key) or _new_token()
             fetched[name] = token
         if memo is None:
@@ -158,7 +167,9 @@ def versioned(key: str, gens: tuple[str, ...], build: Callable[[], T], timeout: 
     if value is _MISSING:
         value = build()
         cache.set(full_key, value, timeout)
-    local_memo.set(full_key, value, timeout)
+    # A value read from the shared cache just before it expired must not live a full timeout
+    # again here: the memo keeps it a minute at most.
+    local_memo.set(full_key, value, min(timeout, LOCAL_TIMEOUT))
     return value
 
 
@@ -171,7 +182,7 @@ def bump(*names: str) -> None:
 
     def replace() -> None:
         tokens = {name: _new_token() for name in names}
-        cache.set_many({GENERATION_PREFIX + name: token for name, token in tokens.items()}, timeout=None)
+        cache.set_many({GENERATION_PREFIX + name: token for name, token in tokens.items()}, timeout=GENERATION_TIMEOUT)
         memo = _request_generations.get()
         if memo is not None:
             memo.update(tokens)

@@ -140,6 +140,10 @@ def assemble(pieces: tuple[PostPieces, ...], *, user_id: int, moderator: bool, c
     end = "</footer></article>\n"
     out = []
     for piece in pieces:
+        if piece.hidden and not moderator and piece.author_id != user_id:
+            # The ids come from the request's snapshot and the pieces may have been built
+            # just after a hide committed: never show a hidden post to another member.
+            continue
         out.append(
             "".join(
                 (

@@ -181,3 +181,18 @@ def test_the_page_from_the_shared_skeleton_is_the_page_rendered_in_full(personas
     assert "Của tôi, sẽ bị ẩn" in full and "Ý kiến đã sửa" in full and 'aria-pressed="true"' in full
     assert f'data-user-id="{member.pk}"' in full and ("large-text" in full) == large_text
     assert "hole" not in full.replace("whole", "")
+
+
+def test_assembling_never_shows_a_hidden_post_to_another_member():
+    # Pieces built just after a hide committed can carry the hidden post into a page whose
+    # ids were read before it: assemble itself leaves it out for anyone but its author.
+    from forum.rendering import PostPieces, assemble
+
+    def piece(pk: int, author: int, hidden: bool) -> PostPieces:
+        return PostPieces(pk, author, hidden, frozenset(), f"<article id=p{pk}>", "", "", "", "", "", "", "", "")
+
+    pieces = (piece(1, 10, False), piece(2, 20, True))
+    assert "p2" not in assemble(pieces, user_id=30, moderator=False, csrf_token="t")
+    assert "p2" in assemble(pieces, user_id=20, moderator=False, csrf_token="t")
+    assert "p2" in assemble(pieces, user_id=30, moderator=True, csrf_token="t")
+    assert "p1" in assemble(pieces, user_id=30, moderator=False, csrf_token="t")
