@@ -49,11 +49,12 @@ def themes_for_cell(cell: OrgUnit) -> QuerySet[Theme]:
     return Theme.objects.filter(committee__path__in=permissions.ancestor_paths(cell.path)[:-1])
 
 
-def visible_posts(user, topic: Topic, moderator: bool) -> QuerySet[Post]:
-    """Posts of a topic this user sees: hidden ones only for their author and the leaders."""
-    qs = Post.objects.filter(topic=topic)
+def visible_posts(user_id: int, topic_id: int, moderator: bool) -> QuerySet[Post]:
+    """Posts of a topic this user sees: hidden ones only for their author and the leaders.
+    (`_visible_ids` applies the same rule to the topic's cached ids.)"""
+    qs = Post.objects.filter(topic_id=topic_id)
     if not moderator:
-        qs = qs.filter(Q(hidden_at__isnull=True) | Q(author_id=user.pk))
+        qs = qs.filter(Q(hidden_at__isnull=True) | Q(author_id=user_id))
     return qs
 
 
@@ -103,7 +104,6 @@ class TopicPage:
     page: Page  # a page of the ids the reader sees
     pieces: tuple[PostPieces, ...]
     last_read: int | None  # the reader's read mark before this view (None: never opened)
-    moderator: bool
 
     @property
     def last_id(self) -> int:
@@ -152,6 +152,7 @@ def _topic_ids(topic_id: int) -> dict:
 
 
 def _visible_ids(user_id: int, topic_id: int, moderator: bool) -> tuple[int, ...]:
+    """The ids `visible_posts` would give, from the topic's cached ids."""
     ids = _topic_ids(topic_id)
     if moderator:
         return ids["all"]
@@ -201,16 +202,12 @@ def topic_page(
     if anchor is not None:
         page_number = str(bisect_right(ids, anchor) // POSTS_PER_PAGE + 1)
     page = Paginator(ids, POSTS_PER_PAGE).get_page(page_number)
-    return TopicPage(
-        page=page, pieces=_pieces(topic, list(page.object_list), page.number), last_read=last_read, moderator=moderator
-    )
+    return TopicPage(page=page, pieces=_pieces(topic, list(page.object_list), page.number), last_read=last_read)
 
 
 def posts_after(user_id: int, topic_id: int, after_id: int, *, moderator: bool) -> list[Post]:
     """Posts of a topic after `after_id`, oldest first: what a reconnecting socket missed."""
-    qs = Post.objects.filter(topic_id=topic_id, id__gt=after_id).select_related("author")
-    if not moderator:
-        qs = qs.filter(Q(hidden_at__isnull=True) | Q(author_id=user_id))
+    qs = visible_posts(user_id, topic_id, moderator).filter(id__gt=after_id).select_related("author")
     return list(qs.order_by("id")[:CATCH_UP_LIMIT])
 
 

@@ -2,7 +2,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from core.events import user_group
-from notifications.models import Notification
+from notifications.selectors import unread_count_now
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
@@ -40,4 +40,4 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _unread(self, user_id: int) -> int:
-        return Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
+        return unread_count_now(user_id)

@@ -9,12 +9,9 @@ from django.utils import timezone, translation
 from core.cache import bump
 from core.events import publish_on_commit, user_group
 from notifications.models import Notification
+from notifications.selectors import unread_count_now
 
 logger = logging.getLogger(__name__)
-
-
-def _unread_count(user_id: int) -> int:
-    return Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
 
 
 def _email(notification: Notification) -> None:
@@ -43,7 +40,7 @@ def notification_send(*, user, kind: str, message: str, url: str = "", email: bo
                 "kind": kind,
                 "message": notification.message,
                 "url": url,
-                "unread": _unread_count(user.pk),
+                "unread": unread_count_now(user.pk),
             },
         )
         if email and user.email and user.email_notifications:
@@ -59,5 +56,5 @@ def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
             qs = qs.filter(pk__in=ids)
         count = qs.update(read_at=timezone.now())
         bump(f"notes:{user.pk}")  # a queryset update sends no post_save
-        publish_on_commit(user_group(user.pk), {"type": "notification.read", "unread": _unread_count(user.pk)})
+        publish_on_commit(user_group(user.pk), {"type": "notification.read", "unread": unread_count_now(user.pk)})
     return count

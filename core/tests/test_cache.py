@@ -47,10 +47,11 @@ def test_the_local_memo_serves_without_the_shared_cache_and_expires(monkeypatch)
     monkeypatch.setattr(cache, "get", lambda *a, **k: gets.append(a[0]) or real_get(*a, **k))
     assert versioned("big", ("g",), lambda: ("rebuilt",), 60) == ("pieces",)
     assert not [key for key in gets if key.startswith("big:")]  # generations only
-    clock = [versioned_cache.time.monotonic() + 61]
-    monkeypatch.setattr(versioned_cache.time, "monotonic", lambda: clock[0])
-    cache.clear()
-    assert versioned("big", ("g",), lambda: ("rebuilt",), 60) == ("rebuilt",)
+    later = versioned_cache.time.monotonic() + versioned_cache.LOCAL_TIMEOUT + 1
+    monkeypatch.setattr(versioned_cache.time, "monotonic", lambda: later)
+    # The memo's copy has expired; the shared entry (same generation) is read again.
+    assert versioned("big", ("g",), lambda: ("rebuilt",), 3600) == ("pieces",)
+    assert [key for key in gets if key.startswith("big:")]
 
 
 def test_the_local_memo_is_bounded_in_entries_and_bytes():

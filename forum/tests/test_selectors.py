@@ -31,9 +31,13 @@ def test_it_hides_hidden_posts_from_other_members(personas, general):
     post = general.posts.first()
     services.post_hide(actor=personas["secretary_a"], post=post, reason="Lạc đề")
     other = make_member("other", general.cell)
-    assert list(selectors.visible_posts(other, general, moderator=False)) == []
-    assert list(selectors.visible_posts(personas["member_a"], general, moderator=False)) == [post]
-    assert list(selectors.visible_posts(personas["secretary_a"], general, moderator=True)) == [post]
+    assert list(selectors.visible_posts(other.pk, general.pk, moderator=False)) == []
+    assert list(selectors.visible_posts(personas["member_a"].pk, general.pk, moderator=False)) == [post]
+    assert list(selectors.visible_posts(personas["secretary_a"].pk, general.pk, moderator=True)) == [post]
+    # The topic page applies the same rule to the cached ids: the two must agree.
+    for reader, moderator in ((other, False), (personas["member_a"], False), (personas["secretary_a"], True)):
+        expected = tuple(p.pk for p in selectors.visible_posts(reader.pk, general.pk, moderator).order_by("id"))
+        assert selectors._visible_ids(reader.pk, general.pk, moderator) == expected
 
 
 def test_it_counts_unread_and_finds_the_first_unread(personas, org, general, session):
