@@ -145,3 +145,19 @@ def test_the_admin_adds_a_user_with_a_checked_name(client):
     )
     assert added.status_code == 302
     assert User.objects.get(username="moi").full_name == "Người Mới"
+
+
+def test_the_audit_is_read_only_in_the_admin(client, personas):
+    from accounts.services import user_rename
+
+    user_rename(actor=None, user=personas["member_a"], full_name="Nguyễn Văn Ân")
+    change = NameChange.objects.get()
+    client.force_login(make_user("root", is_superuser=True, is_staff=True))
+    assert client.get("/admin/accounts/namechange/").status_code == 200
+    assert client.get(f"/admin/accounts/namechange/{change.pk}/change/").status_code == 200
+    assert client.get("/admin/accounts/namechange/add/").status_code == 403
+    client.post(f"/admin/accounts/namechange/{change.pk}/delete/", {"post": "yes"})
+    assert NameChange.objects.filter(pk=change.pk).exists()
+    for who in ["member_a", "secretary_a", "officer"]:
+        client.force_login(personas[who])
+        assert client.get("/admin/accounts/namechange/").status_code == 302, who  # to the admin's login
