@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import NameChange, User
+from accounts.services import user_rename
 
 
 @admin.register(User)
@@ -21,3 +22,33 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["username", "full_name", "email", "password1", "password2"]}),
     ]
+
+    def save_model(self, request, obj, form, change) -> None:
+        # A changed name goes through the service that audits it (the field's validator has
+        # already refused a bad one); everything else is saved as the admin does.
+        if change and "full_name" in form.changed_data:
+            new_name = obj.full_name
+            obj.full_name = form.initial["full_name"]
+            super().save_model(request, obj, form, change)
+            obj.full_name = user_rename(actor=request.user, user=obj, full_name=new_name).full_name
+        else:
+            super().save_model(request, obj, form, change)
+
+
+@admin.register(NameChange)
+class NameChangeAdmin(admin.ModelAdmin):
+    """Read-only: the audit of name changes."""
+
+    list_display = ["created_at", "user", "old_name", "new_name", "actor"]
+    search_fields = ["old_name", "new_name", "user__username"]
+    list_select_related = ["user", "actor"]
+    readonly_fields = ["user", "old_name", "new_name", "actor", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

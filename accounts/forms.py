@@ -15,7 +15,8 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["full_name", "email", "phone", "language", "large_text", "email_notifications"]
+        # Not full_name: the name on the record is changed by the cell's secretary or an admin.
+        fields = ["email", "phone", "language", "large_text", "email_notifications"]
         help_texts = {
             "large_text": _("Show every page with larger letters and buttons."),
             "email_notifications": _("Also send notifications to my email address."),

@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from accounts.collation import sort_key
+from accounts.validators import normalize_full_name, validate_full_name
 
 
 class User(AbstractUser):
@@ -12,7 +13,11 @@ class User(AbstractUser):
 
     first_name = None
     last_name = None
-    full_name = models.CharField(_("full name"), max_length=150)
+    # The name on the member's record, as the cell or the committee keeps it: printed on
+    # certificates and verified publicly. Changed by a cell leader or an officer
+    # (cells.services.member_rename) or an admin, each audited in NameChange; never by the
+    # member. Checked by accounts.validators.
+    full_name = models.CharField(_("full name"), max_length=150, validators=[validate_full_name])
     email = models.EmailField(_("email address"), blank=True)
     phone = models.CharField(_("phone number"), max_length=20, blank=True)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="vi")
@@ -41,6 +46,7 @@ class User(AbstractUser):
     def save(self, *args, **kwargs) -> None:
         # Kept in step with full_name here, not in a service, because the admin, allauth and
         # fixtures all save users too; it is a derived column, not a side effect.
+        self.full_name = normalize_full_name(self.full_name)
         self.sort_name = sort_key(self.full_name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "full_name" in update_fields:
@@ -52,3 +58,21 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.full_name.rsplit(" ", 1)[-1] if self.full_name else self.username
+
+
+class NameChange(models.Model):
+    """Append-only audit of changes to a person's full name: whose, from what to what, by whom."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="name_changes")
+    old_name = models.CharField(max_length=150)
+    new_name = models.CharField(max_length=150)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("name change")
+        verbose_name_plural = _("name changes")
+
+    def __str__(self) -> str:
+        return f"{self.old_name} → {self.new_name}"

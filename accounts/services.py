@@ -10,7 +10,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.models import User
+from accounts.models import NameChange, User
+from accounts.validators import clean_full_name
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def invitation_send(*, user: User, cell_name: str, invited_by: User | None) -> N
 
 def user_create_invited(*, username: str, full_name: str, email: str, phone: str = "") -> User:
     """A new account with no usable password: the invitation link sets one."""
-    user = User(username=username, full_name=full_name, email=email, phone=phone)
+    user = User(username=username, full_name=clean_full_name(full_name), email=email, phone=phone)
     user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
@@ -60,17 +61,34 @@ def user_create_invited(*, username: str, full_name: str, email: str, phone: str
 
 
 def user_update_profile(
-    *, user: User, full_name: str, email: str, phone: str, language: str, large_text: bool, email_notifications: bool
+    *, user: User, email: str, phone: str, language: str, large_text: bool, email_notifications: bool
 ) -> User:
+    """What a person changes about themselves. Not their full name: that is the record's
+    (user_rename)."""
     with transaction.atomic():
-        user.full_name = full_name
         user.email = email
         user.phone = phone
         user.language = language
         user.large_text = large_text
         user.email_notifications = email_notifications
-        user.save(update_fields=["full_name", "email", "phone", "language", "large_text", "email_notifications"])
+        user.save(update_fields=["email", "phone", "language", "large_text", "email_notifications"])
         # allauth keeps its own rows of addresses (a password reset adds one). An address the
         # user has given up must no longer log in or receive password-reset links.
         EmailAddress.objects.filter(user=user).exclude(email__iexact=email).delete()
+    return user
+
+
+def user_rename(*, actor: User | None, user: User, full_name: str) -> User:
+    """Change the name on a person's record (printed on their certificates from now on), with
+    an audit row. Whether the actor may is decided by the caller: a cell leader or an officer
+    through cells.services.member_rename, or an admin. Raises ValidationError for a name
+    accounts.validators refuses; an unchanged name writes nothing."""
+    name = clean_full_name(full_name)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if name == user.full_name:
+            return user
+        NameChange.objects.create(user=user, old_name=user.full_name, new_name=name, actor=actor)
+        user.full_name = name
+        user.save(update_fields=["full_name"])
     return user

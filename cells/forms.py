@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.validators import clean_full_name
 from cells.imports import MemberRow, validate_rows
 from cells.models import Membership, OrgUnit
 
@@ -52,6 +53,17 @@ class MemberImportForm(forms.Form):
 class MembershipRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
     status = forms.ChoiceField(label=_("Status"), choices=Membership.Status.choices)
+
+
+class MemberNameForm(forms.Form):
+    full_name = forms.CharField(
+        label=_("Full name"),
+        max_length=150,
+        help_text=_("As on the member's Party records. Certificates issued from now on carry this name."),
+    )
+
+    def clean_full_name(self) -> str:
+        return clean_full_name(self.cleaned_data["full_name"])
 
 
 class MembershipEndForm(forms.Form):

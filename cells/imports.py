@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.validators import clean_full_name
 from cells.models import Membership
 
 MAX_ROWS = 1000
@@ -214,8 +215,14 @@ def validate_rows(rows: list[MemberRow], cell=None) -> list[MemberRow]:
     for row in rows:
         if not row.full_name:
             row.errors.append(_("The full name is missing."))
-        elif len(row.full_name) > 150:
-            row.errors.append(_("The full name is longer than 150 characters."))
+        else:
+            try:
+                row.full_name = clean_full_name(row.full_name)
+            except ValidationError as exc:
+                row.errors.extend(exc.messages)
+            else:
+                if len(row.full_name) > 150:
+                    row.errors.append(_("The full name is longer than 150 characters."))
         if not row.email:
             row.errors.append(_("The email is missing: the invitation is sent to it."))
         else:

@@ -165,6 +165,13 @@ def get_unit_or_404(user, pk: int, roles: Roles | None = None) -> OrgUnit:
     return unit
 
 
+def can_rename_member(user, membership: Membership, roles: Roles | None = None) -> bool:
+    """Change the name on a member's record (the name their certificates carry): whoever may
+    manage this active membership (the cell's leaders, not on their own; officers above;
+    admins). Never the member themselves."""
+    return membership.is_active and can_manage_membership(user, membership, roles)
+
+
 def get_membership_or_404(user, pk: int, roles: Roles | None = None) -> Membership:
     membership = Membership.objects.select_related("user", "cell").filter(pk=pk).first()
     if membership is None or not can_view_cell(user, membership.cell, roles):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
+from accounts.models import NameChange, User
 from cells.models import Membership, MembershipEvent, OrgUnit
 from cells.permissions import Roles, ancestor_paths, can_view_cell, units_overseen
 
@@ -35,6 +36,11 @@ def membership_history(membership: Membership, user, roles: Roles) -> list[Membe
         "actor", "membership__cell"
     )
     return [event for event in events if can_view_cell(user, event.membership.cell, roles)]
+
+
+def name_changes(user: User) -> list[NameChange]:
+    """The audit of the person's name, for those who may manage their membership."""
+    return list(NameChange.objects.filter(user=user).select_related("actor"))
 
 
 @dataclass

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.services import invitation_send, user_create_invited
+from accounts.services import invitation_send, user_create_invited, user_rename
 from cells import hooks
 from cells.imports import MemberRow
 from cells.models import Membership, MembershipEvent, OrgUnit
@@ -131,6 +131,13 @@ def membership_move(*, actor: User | None, membership: Membership, to_cell: OrgU
         for hook in hooks.on_membership_moved:  # e.g. pledges moves the member's open pledge along
             hook(actor=actor, old=membership, new=moved)
         return moved
+
+
+def member_rename(*, actor: User | None, membership: Membership, full_name: str) -> User:
+    """Correct the name on a member's record; audited by accounts.services.user_rename."""
+    with transaction.atomic():
+        membership = _lock_active(membership, _("This membership has ended and can no longer be changed."))
+        return user_rename(actor=actor, user=membership.user, full_name=full_name)
 
 
 def member_invite(*, actor: User | None, cell: OrgUnit, row: MemberRow) -> Membership:

@@ -11,7 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cells import permissions, selectors, services
-from cells.forms import MemberAddForm, MemberImportForm, MembershipEndForm, MembershipMoveForm, MembershipRoleForm
+from cells.forms import (
+    MemberAddForm,
+    MemberImportForm,
+    MemberNameForm,
+    MembershipEndForm,
+    MembershipMoveForm,
+    MembershipRoleForm,
+)
 from cells.imports import parse_members_csv
 from cells.models import Membership, OrgUnit
 from core.sections import home_sections
@@ -148,6 +155,9 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {"role": membership.role, "status": membership.status}
     role_form = MembershipRoleForm(request.POST if request.POST.get("action") == "role" else None, initial=initial)
     end_form = MembershipEndForm(request.POST if request.POST.get("action") == "end" else None)
+    name_form = MemberNameForm(
+        request.POST if request.POST.get("action") == "name" else None, initial={"full_name": membership.user.full_name}
+    )
     can_move = permissions.can_move_members(request.user, membership.cell, roles=roles)
     move_form = MembershipMoveForm(
         request.POST if request.POST.get("action") == "move" else None,
@@ -159,7 +169,15 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
             # Checked before the form: a leader's empty cell list would otherwise
             # answer a plain "invalid choice" instead of refusing.
             permissions.require(can_move)
+        if action == "name":
+            permissions.require(permissions.can_rename_member(request.user, membership, roles))
         try:
+            if action == "name" and name_form.is_valid():
+                services.member_rename(
+                    actor=request.user, membership=membership, full_name=name_form.cleaned_data["full_name"]
+                )
+                messages.success(request, _("The name was changed."))
+                return redirect("cells:membership", pk=membership.pk)
             if action == "role" and role_form.is_valid():
                 services.membership_change_role(actor=request.user, membership=membership, **role_form.cleaned_data)
                 messages.success(request, _("The role was changed."))
@@ -189,6 +207,8 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "membership": membership,
             "role_form": role_form,
             "end_form": end_form,
+            "name_form": name_form,
+            "name_changes": selectors.name_changes(membership.user),
             "move_form": move_form if can_move else None,
             "history": selectors.membership_history(membership, request.user, roles),
         },

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.validators import normalize_full_name
 from cells.models import OrgUnit
 from courses.validators import validate_pdf, validate_video_url
 
@@ -280,6 +281,14 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.serial
+
+    @property
+    def name_matches_record(self) -> bool:
+        """Whether the printed name is still the name on the holder's record. Names are kept by
+        the cell (accounts.validators, cells.services.member_rename); a certificate issued
+        before that, or before a correction, may carry another: the verification page then
+        says it does not vouch for the name, until an officer or admin reissues it."""
+        return normalize_full_name(self.holder_name) == normalize_full_name(self.user.full_name)
 
 
 class CertificateEvent(models.Model):

@@ -141,7 +141,7 @@ def get_certificate_or_404(user, pk: int, roles: Roles) -> Certificate:
 
 
 def certificate_by_code(code: str) -> Certificate | None:
-    return Certificate.objects.select_related("replaced_by").filter(code=code).first()
+    return Certificate.objects.select_related("replaced_by", "user").filter(code=code).first()
 
 
 def cell_certificates(cell: OrgUnit) -> list[Certificate]:

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from cells.models import Membership, OrgUnit
 from forum import services
-from forum.minutes import minutes_render
 from forum.models import Minutes, Post, Theme, Topic
+from forum.selectors import session_participation
 
 THEMES = [
     (
@@ -93,8 +93,8 @@ def _backdate(topic: Topic, start: datetime.datetime, concluded: bool) -> None:
     )
     if concluded:
         topic.refresh_from_db()
-        pdf, participants, absentees = minutes_render(topic)
-        Minutes.objects.filter(topic=topic).update(pdf=pdf, participants=participants, absentees=absentees)
+        posted, missing = session_participation(topic)
+        Minutes.objects.filter(topic=topic).update(participants=len(posted), absentees=len(missing))
 
 
 def seed(stdout) -> None:

@@ -198,10 +198,11 @@ class ReadState(models.Model):
 
 
 class Minutes(models.Model):
-    """The minutes (biên bản) PDF made when a session is concluded; remade if it is concluded again."""
+    """That a session was concluded, with its attendance then; remade if it is concluded again.
+    The PDF itself is made on each download (forum.minutes), so it never keeps a post that
+    was hidden since."""
 
     topic = models.OneToOneField(Topic, on_delete=models.PROTECT, related_name="minutes")
-    pdf = models.BinaryField()
     participants = models.PositiveIntegerField(default=0)
     absentees = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()

@@ -6,7 +6,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
@@ -305,10 +305,9 @@ def committee_tracking(user, roles: permissions.Roles, year: int | None = None) 
 
 
 def _sessions_for(cells: list[OrgUnit], themes: list[Theme]) -> dict:
-    has_minutes = Exists(Topic.objects.filter(pk=OuterRef("pk"), minutes__isnull=False))
     qs = (
         Topic.objects.filter(kind=Topic.Kind.SESSION, cell__in=cells, theme__in=themes)
-        .annotate(participants=Count("posts__author", distinct=True), has_minutes=has_minutes)
+        .annotate(participants=Count("posts__author", distinct=True))
         .order_by()
     )
     return {(t.cell_id, t.theme_id): t for t in qs}

@@ -201,8 +201,9 @@ def session_open(
 
 
 def session_conclude(*, actor: User, topic: Topic, conclusion: str) -> Topic:
-    """Write the conclusion, lock posting and make the minutes."""
-    from forum.minutes import minutes_render
+    """Write the conclusion, lock posting and record the attendance. The minutes' PDF is made
+    on each download (forum.minutes), never stored."""
+    from forum.selectors import session_participation
 
     if not topic.is_session:
         raise ValidationError(_("Only a themed session is concluded."))
@@ -214,10 +215,10 @@ def session_conclude(*, actor: User, topic: Topic, conclusion: str) -> Topic:
         topic.state = Topic.State.CONCLUDED
         topic.concluded_at = timezone.now()
         topic.save(update_fields=["state", "concluded_at"])
-        pdf, participants, absentees = minutes_render(topic)
+        posted, missing = session_participation(topic)
         Minutes.objects.update_or_create(
             topic=topic,
-            defaults={"pdf": pdf, "participants": participants, "absentees": absentees, "created_at": timezone.now()},
+            defaults={"participants": len(posted), "absentees": len(missing), "created_at": timezone.now()},
         )
         _audit(topic, actor, ModerationEvent.Action.CONCLUDED)
         _topic_event(topic)

@@ -27,6 +27,7 @@ from core.holes import fill, hole
 from core.links import reverse_cached
 from forum import selectors, services
 from forum.forms import ConcludeForm, EditForm, OpenSessionForm, ReasonForm, ReplyForm, ThemeForm, TopicForm
+from forum.minutes import Copy, minutes_render
 from forum.models import Flag, Minutes, Post, Topic
 from forum.rendering import assemble
 
@@ -410,11 +411,16 @@ def participation(request: HttpRequest, pk: int) -> HttpResponse:
 def minutes(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     topic = permissions.get_session_state_or_404(request.user, pk, roles)
-    record = Minutes.objects.filter(topic=topic).first()
-    if record is None:
+    if not topic.is_concluded or not Minutes.objects.filter(topic=topic).exists():
         raise Http404
-    response = HttpResponse(bytes(record.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition(f"bien-ban-{topic.pk}.pdf")
+    # The discussion stays in the cell: those who read the forum get the cell's copy with it,
+    # officers and admins above the cell the committee's copy without it.
+    if permissions.can_read_forum(request.user, topic.cell, roles):
+        copy, name = Copy.CELL, f"bien-ban-{topic.pk}-chi-bo.pdf"
+    else:
+        copy, name = Copy.COMMITTEE, f"bien-ban-{topic.pk}.pdf"
+    response = HttpResponse(minutes_render(topic, copy), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition(name)
     return response
 
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.services import user_update_profile
+from accounts.services import user_rename
 from cells import services as cell_services
 from cells.models import Membership
 from forum import services
@@ -92,15 +92,7 @@ def test_a_new_name_shows_on_every_cached_page(personas, general):
     reader = _client(personas["secretary_a"])
     assert "Nguyễn Văn Ấn" in _page(reader, general)
     member = personas["member_a"]
-    user_update_profile(
-        user=member,
-        full_name="Nguyễn Văn Ấn Mới",
-        email=member.email,
-        phone="",
-        language="vi",
-        large_text=False,
-        email_notifications=True,
-    )
+    user_rename(actor=personas["secretary_a"], user=member, full_name="Nguyễn Văn Ấn Mới")
     assert "Nguyễn Văn Ấn Mới" in _page(reader, general)
 
 

@@ -55,7 +55,7 @@ def test_it_concludes_locks_and_makes_minutes(personas, session, events, django_
     assert session.is_concluded and session.concluded_at is not None
     assert session.posts.last().kind == Post.Kind.CONCLUSION
     minutes = Minutes.objects.get(topic=session)
-    assert bytes(minutes.pdf).startswith(b"%PDF") and minutes.participants == 2 and minutes.absentees == 0
+    assert minutes.participants == 2 and minutes.absentees == 0
     assert _types(events) == ["post.created", "post.created", "topic.state"]
     with pytest.raises(ValidationError) as exc:
         services.post_create(actor=personas["member_a"], topic=session, body="Muộn rồi")
