@@ -13,6 +13,8 @@ from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.release import release_digest
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -168,6 +170,13 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer -----------------------------------------------------------------
+# Every cache key starts with CACHE_KEY_PREFIX and this release's digest (config/release.py):
+# a deploy never reads values pickled by the code it replaced, even on a Redis that kept them.
+CACHE_RELEASE = release_digest(BASE_DIR, SECRET_KEY)
+CACHE_KEY_PREFIX = f"{env_str('CACHE_KEY_PREFIX', 'chibo')}:{CACHE_RELEASE}"
+# On the embedded default (LocMem cache), a management command tells the server that it
+# changed cached data by replacing this file (core.cache: check_epoch, _touch_epoch).
+CACHE_EPOCH_FILE = None
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     if urlparse(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
@@ -178,7 +187,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "core.redis_cache.RedisCache",  # one connection pool per process
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "chibo"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
     CHANNEL_LAYERS = {
@@ -201,9 +210,12 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
+    # Next to the SQLite database (on PostgreSQL without Redis: next to the code).
+    CACHE_EPOCH_FILE = str(BASE_DIR / ".cache-epoch") if DATABASE_URL else f"{DATABASES['default']['NAME']}-cache-epoch"
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Accounts -------------------------------------------------------------------------------
