@@ -3,7 +3,7 @@
 Starts `uvicorn asgi:application` on a throwaway PostgreSQL database (seeded with the demo
 data), logs in `--clients` demo members, runs wrk (or Python threads) with that many
 connections for `--seconds` on each of several logged-in pages, and samples
-pg_stat_activity every 20 ms for the server's connections (by application_name). Prints
+pg_stat_activity every 20 ms for the server's connections (to its own database). Prints
 the peak, the count 5 s after the load, and the non-2xx/3xx answers.
 
 Run: DATABASE_URL=postgres://... .venv/bin/python bench/db_connections.py [--clients 16]
@@ -77,8 +77,10 @@ class ConnectionSampler:
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def count(self, connection) -> int:
-        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = %s"
-        return connection.execute(query, (self.database, APPLICATION_NAME)).fetchone()[0]
+        # The database is the server's alone (this sampler connects to "postgres"), so every
+        # connection to it is the server's, whatever its settings name it.
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+        return connection.execute(query, (self.database,)).fetchone()[0]
 
     def run(self) -> None:
         import psycopg
