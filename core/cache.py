@@ -14,8 +14,7 @@ never existed, and a rollback bumps nothing; the timeout is the only bound on th
 Generations are random tokens, not counters: a flushed or evicted generation is simply
 re-drawn, which makes every entry under it unreachable too.
 
-What uses this (each owner bumps its own generations, from services and from model
-signals so that the admin's saves count as well):
+What uses this (each app declares the generations its rows feed in its signals module):
 - accounts: the logged-in user (`user:<id>`), the names shown next to posts (`people`);
 - cells: a user's roles (`user:<id>`), a cell's active members (`cell:<id>`), any
   organisation unit or theme (`org`);
@@ -39,7 +38,9 @@ and presence are not generation-based and are kept). Several server processes ne
 
 Entries never outlive a release: settings.CACHES' KEY_PREFIX ends with a digest of the code,
 templates, translations and SECRET_KEY (config/release.py), so pickles written by old code
-are never read by new code, even on a Redis that keeps its contents. After restoring the
+are never read by new code, even on a Redis that keeps its contents. Processes of two
+releases do not see each other's bumps: keep a rolling deploy's overlap short, and run
+identical files on every machine of one release. After restoring the
 database from a backup, empty the cache (`manage.py clear_cache`, or restart the embedded
 server). Every entry also has a timeout (plus at most a minute in a process's memo).
 """
