@@ -210,7 +210,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHE_RELEASE = release_digest(BASE_DIR, SECRET_KEY)
 CACHE_KEY_PREFIX = f"{env_str('CACHE_KEY_PREFIX', 'chibo')}:{CACHE_RELEASE}"
 # On the embedded default (LocMem cache), a management command tells the server that it
-# changed cached data by replacing this file (core.cache: check_epoch, _touch_epoch).
+# changed cached data by replacing this file (core.cache: check_epoch, touch_epoch).
 CACHE_EPOCH_FILE = None
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:

@@ -120,7 +120,7 @@ def check_epoch() -> None:
             local_memo.clear()
 
 
-def _touch_epoch() -> None:
+def touch_epoch() -> None:
     """Outside the server: tell it that generations changed (a new file, so a new inode)."""
     path = getattr(settings, "CACHE_EPOCH_FILE", None)
     if not path or _serving:
@@ -262,7 +262,7 @@ def bump(*names: str) -> None:
         memo = _request_generations.get()
         if memo is not None:
             memo.update(tokens)
-        _touch_epoch()
+        touch_epoch()
 
     replace()
     if transaction.get_connection().in_atomic_block:

@@ -137,7 +137,7 @@ def test_the_server_forgets_its_generations_when_another_process_bumped(epoch_fi
 
     # A management command (another process: its bumps reach only its own memory) bumps.
     monkeypatch.setattr(versioned_cache, "_serving", False)
-    versioned_cache._touch_epoch()
+    versioned_cache.touch_epoch()
     monkeypatch.setattr(versioned_cache, "_serving", True)
 
     versioned_cache.check_epoch()  # the server's next request
@@ -187,3 +187,10 @@ def test_an_entry_written_by_the_previous_release_is_never_read(settings):
     new = LocMemCache("release-test", {"KEY_PREFIX": "chibo:bbbbbbbbbb"})
     old.set("auth:user:7", "a pickle of the old User class")
     assert new.get("auth:user:7") is None
+
+
+def test_clear_cache_on_the_embedded_default_reaches_the_server(epoch_file):
+    from django.core.management import call_command
+
+    call_command("clear_cache", stdout=io.StringIO())
+    assert epoch_file.exists()
