@@ -388,7 +388,7 @@ def flag_resolve(*, actor: User, flag: Flag, resolution: str) -> Flag:
 
 def read_state_mark(*, user: User, topic: Topic, post_id: int, last_read: int | None) -> None:
     """Move the user's read mark forward to post_id (never back): no query when it is there
-    already, else one.
+    already, else one write (and, for an update, the read that tells which mark it moves).
 
     `last_read` is the mark the caller already read (None if the user never opened the topic)."""
     if last_read is None:
