@@ -19,6 +19,9 @@ def pytest_configure(config) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The test process is server and command at once: no epoch file (core.cache), except
+    # in the tests of that file, which point it at a temporary path.
+    settings.CACHE_EPOCH_FILE = None
 
 
 def browser_available() -> bool:

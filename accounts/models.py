@@ -1,11 +1,19 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from accounts.collation import sort_key
 from accounts.validators import normalize_full_name, validate_full_name
+from core.cache import GenerationsQuerySet
+
+
+class UserManager(DjangoUserManager):
+    """Django's, with bulk writes that bump the cache (core.cache, accounts.signals)."""
+
+    _queryset_class = GenerationsQuerySet
 
 
 class User(AbstractUser):
@@ -27,6 +35,8 @@ class User(AbstractUser):
     sort_name = models.CharField(max_length=300, editable=False, db_index=True, default="")
 
     REQUIRED_FIELDS = ["email", "full_name"]
+
+    objects = UserManager()
 
     class Meta:
         verbose_name = _("user")

@@ -1,23 +1,17 @@
 """Cache generations the user row feeds (see core.cache): the user itself and, when a name
-may have changed, every cached page that shows people's names."""
-
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+may have changed, every cached page that shows people's names. Every write path bumps
+(save, delete, queryset update, bulk_create, bulk_update: core.cache.track)."""
 
 from accounts.models import User
-from core.cache import bump
+from core.cache import track
 
-NAME_FIELDS = {"full_name", "username"}
-
-
-@receiver(post_save, sender=User, dispatch_uid="accounts_user_saved")
-def user_saved(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
-    if update_fields is None or NAME_FIELDS & set(update_fields):
-        bump(f"user:{instance.pk}", "people")
-    else:
-        bump(f"user:{instance.pk}")
+NAME_FIELDS = frozenset({"full_name", "username"})
 
 
-@receiver(post_delete, sender=User, dispatch_uid="accounts_user_deleted")
-def user_deleted(sender, instance: User, **kwargs) -> None:
-    bump(f"user:{instance.pk}", "people")
+def user_generations(row: dict, changed: frozenset[str] | None) -> list[str]:
+    if changed is None or NAME_FIELDS & changed:
+        return [f"user:{row['id']}", "people"]
+    return [f"user:{row['id']}"]  # e.g. last_login on each log-in: no page shows it
+
+
+track(User, fields=("id",), generations=user_generations)

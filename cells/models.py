@@ -3,7 +3,18 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from treebeard.mp_tree import MP_Node
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
+
+from core.cache import GenerationsManager, GenerationsQuerySet
+
+
+class OrgUnitQuerySet(GenerationsQuerySet, MP_NodeQuerySet):
+    """treebeard's (its delete keeps the tree whole), with bulk writes that bump the cache."""
+
+
+class OrgUnitManager(MP_NodeManager):
+    def get_queryset(self):
+        return OrgUnitQuerySet(self.model, using=self._db).order_by("path")
 
 
 class OrgUnit(MP_Node):
@@ -38,6 +49,8 @@ class OrgUnit(MP_Node):
     node_order_by = ["name"]
     steplen = 4
 
+    objects = OrgUnitManager()
+
     class Meta:
         verbose_name = _("organisation unit")
         verbose_name_plural = _("organisation units")
@@ -48,14 +61,6 @@ class OrgUnit(MP_Node):
     @property
     def is_cell(self) -> bool:
         return self.kind == self.Kind.CELL
-
-    def move(self, target, pos=None):
-        # treebeard rewrites paths with queryset updates, which send no post_save: bump the
-        # organisation's cache generation here (the admin's "move" comes this way).
-        from core.cache import bump
-
-        super().move(target, pos)
-        bump("org")
 
 
 class Membership(models.Model):
@@ -79,6 +84,8 @@ class Membership(models.Model):
     started_on = models.DateField(_("started on"))
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     end_reason = models.CharField(_("reason for ending"), max_length=200, blank=True)
+
+    objects = GenerationsManager()
 
     class Meta:
         verbose_name = _("membership")
@@ -123,6 +130,8 @@ class CommitteeRole(models.Model):
     title = models.CharField(_("job title"), max_length=120, blank=True)
     started_on = models.DateField(_("started on"))
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
+
+    objects = GenerationsManager()
 
     class Meta:
         verbose_name = _("committee role")

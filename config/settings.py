@@ -13,6 +13,8 @@ from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.release import release_digest
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -40,6 +42,16 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+
+
+def env_float(name: str, default: float) -> float:
+    raw = env_str(name)
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from None
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
@@ -146,11 +158,36 @@ if DATABASE_URL:
             f"DATABASE_URL must be a postgres:// URL, not {urlparse(DATABASE_URL).scheme or 'no scheme'}://..."
         )
     try:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+        # No persistent connections: under ASGI each request runs in a thread of its own, and
+        # a connection kept per thread (conn_max_age) piled up to PostgreSQL's max_connections.
+        # Each process has one pool instead, bounded by DB_POOL_MAX (see .env.example).
+        # With the pool, health checks make it test a connection before handing it out, so a
+        # connection PostgreSQL closed (a restart, an idle timeout) is replaced, not used.
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
     except Exception as exc:  # dj-database-url raises several kinds
         raise ImproperlyConfigured(
             f"DATABASE_URL could not be read ({type(exc).__name__}): check its host, port and %-quoting."
         ) from None
+    DB_POOL_MIN = env_int("DB_POOL_MIN", 2)
+    DB_POOL_MAX = env_int("DB_POOL_MAX", 10)
+    DB_POOL_TIMEOUT = env_float("DB_POOL_TIMEOUT", 10.0)
+    if DB_POOL_MAX < 1:
+        raise ImproperlyConfigured(f"DB_POOL_MAX must be at least 1, not {DB_POOL_MAX}.")
+    if not 0 <= DB_POOL_MIN <= DB_POOL_MAX:
+        raise ImproperlyConfigured(f"DB_POOL_MIN must be between 0 and DB_POOL_MAX ({DB_POOL_MAX}), not {DB_POOL_MIN}.")
+    if not 0 < DB_POOL_TIMEOUT <= 300:
+        raise ImproperlyConfigured(f"DB_POOL_TIMEOUT must be between 0 and 300 seconds, not {DB_POOL_TIMEOUT}.")
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        # Named in pg_stat_activity, so an operator can count this site's connections.
+        "application_name": env_str("DB_APPLICATION_NAME", "chibo"),
+        "pool": {
+            "min_size": DB_POOL_MIN,
+            "max_size": DB_POOL_MAX,
+            # A request waits this long for a free connection, then fails (a 500).
+            "timeout": DB_POOL_TIMEOUT,
+        },
+    }
 else:
     DATABASES = {
         "default": {
@@ -168,6 +205,13 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer -----------------------------------------------------------------
+# Every cache key starts with CACHE_KEY_PREFIX and this release's digest (config/release.py):
+# a deploy never reads values pickled by the code it replaced, even on a Redis that kept them.
+CACHE_RELEASE = release_digest(BASE_DIR, SECRET_KEY)
+CACHE_KEY_PREFIX = f"{env_str('CACHE_KEY_PREFIX', 'chibo')}:{CACHE_RELEASE}"
+# On the embedded default (LocMem cache), a management command tells the server that it
+# changed cached data by replacing this file (core.cache: check_epoch, touch_epoch).
+CACHE_EPOCH_FILE = None
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     if urlparse(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
@@ -178,7 +222,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "core.redis_cache.RedisCache",  # one connection pool per process
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "chibo"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
     CHANNEL_LAYERS = {
@@ -201,9 +245,12 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
+    # Next to the SQLite database (on PostgreSQL without Redis: next to the code).
+    CACHE_EPOCH_FILE = str(BASE_DIR / ".cache-epoch") if DATABASE_URL else f"{DATABASES['default']['NAME']}-cache-epoch"
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Accounts -------------------------------------------------------------------------------

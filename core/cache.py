@@ -14,35 +14,56 @@ never existed, and a rollback bumps nothing; the timeout is the only bound on th
 Generations are random tokens, not counters: a flushed or evicted generation is simply
 re-drawn, which makes every entry under it unreachable too.
 
-What uses this (each owner bumps its own generations, from services and from model
-signals so that the admin's saves count as well):
+What uses this (each app declares the generations its rows feed in its signals module):
 - accounts: the logged-in user (`user:<id>`), the names shown next to posts (`people`);
 - cells: a user's roles (`user:<id>`), a cell's active members (`cell:<id>`), any
   organisation unit or theme (`org`);
 - notifications: a user's unread count (`notes:<id>`);
 - forum: a topic and its pages (`topic:<id>`), a user's read mark (`read:<user>:<topic>`).
 
-The cache is the process's memory on the embedded default and Redis with REDIS_URL. A
-process cannot see another's bumps in its own memory: run several processes only with
-Redis. After restoring the database from a backup, or deploying changed templates or a new
-SECRET_KEY while Redis keeps its contents, empty the cache (`manage.py clear_cache` with
-Redis; restart the server on the embedded default). Every entry also has a timeout (plus
-at most a minute in a process's memo), the longest a change made where no bump reaches
-(a command in another process on the embedded default) can linger.
+Nothing can forget to bump (see "Tracked models" below): each app declares, in its
+signals module, which generations a row of each of its cached models feeds (`track`), and
+those models use a `GenerationsQuerySet`, so `save()`, `delete()`, queryset `update()` and
+`delete()`, `bulk_create()` and `bulk_update()` all bump, in the admin, in services, in
+demo seeding and in management commands alike. Only raw SQL bypasses it.
+
+The cache is Redis with REDIS_URL and the process's memory (LocMem) on the embedded
+default. On the embedded default a management command (`changepassword`, `shell`,
+`send_notification`) bumps only its own memory; so, outside the server, a bump also
+replaces a small *epoch file* next to the SQLite database (settings.CACHE_EPOCH_FILE), and
+the server checks it with one `os.stat` per request (`check_epoch`, from
+core.middleware): when it changed, the server draws a new epoch for its generation keys,
+so everything cached under generations is rebuilt on the next read (sessions, rate limits
+and presence are not generation-based and are kept). Several server processes need Redis.
+
+Entries never outlive a release: settings.CACHES' KEY_PREFIX ends with a digest of the code,
+templates, translations and SECRET_KEY (config/release.py), so pickles written by old code
+are never read by new code, even on a Redis that keeps its contents. Processes of two
+releases do not see each other's bumps: keep a rolling deploy's overlap short, and run
+identical files on every machine of one release. After restoring the
+database from a backup, empty the cache (`manage.py clear_cache`, or restart the embedded
+server). Every entry also has a timeout (plus at most a minute in a process's memo).
 """
 
+import logging
+import os
 import pickle
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _MISSING = object()
@@ -64,12 +85,67 @@ def _new_token() -> str:
     return secrets.token_hex(6)
 
 
+# --- The epoch file (embedded default: bumps made by another process) -------------------------
+# Part of every generation key: a server that sees the epoch file change draws a new one, so
+# every generation (and so every entry under one) is drawn anew.
+_epoch = ""
+_epoch_seen: object = _MISSING  # the file's (inode, mtime, size) when this process last looked
+_serving = False  # set by the first check_epoch(): this process answers requests
+_epoch_lock = threading.Lock()
+
+
+def _epoch_signature(path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def check_epoch() -> None:
+    """In a server process, once per request: if another process bumped (the epoch file
+    changed), forget every generation this process holds. One os.stat when nothing changed."""
+    global _serving, _epoch, _epoch_seen
+    _serving = True
+    path = getattr(settings, "CACHE_EPOCH_FILE", None)
+    if not path:
+        return
+    signature = _epoch_signature(path)
+    if signature == _epoch_seen:
+        return
+    with _epoch_lock:
+        if signature != _epoch_seen:
+            _epoch_seen = signature
+            _epoch = _new_token() + ":"
+            local_memo.clear()
+
+
+def touch_epoch() -> None:
+    """Outside the server: tell it that generations changed (a new file, so a new inode)."""
+    path = getattr(settings, "CACHE_EPOCH_FILE", None)
+    if not path or _serving:
+        return
+    try:
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "w") as handle:
+            handle.write(_new_token())
+        os.replace(temporary, path)
+    except OSError:
+        logger.warning("Could not write the cache epoch file %s; the server sees this change late.", path)
+
+
+def _generation_key(name: str) -> str:
+    return f"{GENERATION_PREFIX}{_epoch}{name}"
+
+
 def generations(*names: str) -> tuple[str, ...]:
     """The current token of each generation (drawing a new one where none is stored)."""
     memo = _request_generations.get()
+    if memo is None and _serving:
+        check_epoch()  # a socket event in the server, outside any request
     wanted = [name for name in names if memo is None or name not in memo]
     if wanted:
-        keys = [GENERATION_PREFIX + name for name in wanted]
+        keys = [_generation_key(name) for name in wanted]
         found = cache.get_many(keys)
         fetched = {}
         for name, key in zip(wanted, keys, strict=True):
@@ -182,11 +258,117 @@ def bump(*names: str) -> None:
 
     def replace() -> None:
         tokens = {name: _new_token() for name in names}
-        cache.set_many({GENERATION_PREFIX + name: token for name, token in tokens.items()}, timeout=GENERATION_TIMEOUT)
+        cache.set_many({_generation_key(name): token for name, token in tokens.items()}, timeout=GENERATION_TIMEOUT)
         memo = _request_generations.get()
         if memo is not None:
             memo.update(tokens)
+        touch_epoch()
 
     replace()
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(replace, robust=True)
+
+
+# --- Tracked models --------------------------------------------------------------------------
+# Each app declares, for each model whose rows feed cached values, which generations a row
+# feeds (`track`, called from the app's signals module). Saves and deletes bump through
+# model signals (which also covers queryset delete, cascades and the admin); queryset
+# update(), bulk_create() and bulk_update() bump through GenerationsQuerySet, which every
+# tracked model's default manager must use (`track` refuses a model without it).
+
+# generations(row, changed): `row` maps each declared field to its value for one row;
+# `changed` is the set of fields written (update_fields, update()'s keywords), None when
+# unknown (a new or deleted row, a full save).
+GenerationsOf = Callable[[dict, frozenset[str] | None], Iterable[str]]
+_tracked: dict[type, tuple[tuple[str, ...], GenerationsOf]] = {}
+
+
+def _row(instance, fields: tuple[str, ...]) -> dict:
+    row = {}
+    for name in fields:
+        value = instance
+        for part in name.split("__"):
+            value = getattr(value, part)
+        row[name] = value
+    return row
+
+
+def _bump_rows(model, rows: Iterable[dict], changed: frozenset[str] | None) -> None:
+    _fields, generations_of = _tracked[model]
+    names: set[str] = set()
+    for row in rows:
+        names.update(generations_of(row, changed))
+    if names:
+        bump(*sorted(names))
+
+
+def track(model: type[models.Model], *, fields: tuple[str, ...], generations: GenerationsOf) -> None:
+    """Bump `generations(row, changed)` on every write of `model`'s rows (see above)."""
+    if not isinstance(model._default_manager.all(), GenerationsQuerySet):
+        raise ImproperlyConfigured(
+            f"{model.__name__}'s default manager must use core.cache.GenerationsQuerySet: "
+            "its bulk writes would not bump its cache generations."
+        )
+    _tracked[model] = (tuple(fields), generations)
+
+    def saved(sender, instance, update_fields=None, **kwargs) -> None:
+        _bump_rows(model, [_row(instance, fields)], frozenset(update_fields) if update_fields else None)
+
+    def deleted(sender, instance, **kwargs) -> None:
+        _bump_rows(model, [_row(instance, fields)], None)
+
+    label = model._meta.label
+    post_save.connect(saved, sender=model, weak=False, dispatch_uid=f"core_cache_saved_{label}")
+    post_delete.connect(deleted, sender=model, weak=False, dispatch_uid=f"core_cache_deleted_{label}")
+
+
+def tracked_models() -> list[type[models.Model]]:
+    return list(_tracked)
+
+
+def _roots(names: Iterable[str]) -> set[str]:
+    return {name.split("__")[0].removesuffix("_id") for name in names}
+
+
+class GenerationsQuerySet(models.QuerySet):
+    """A QuerySet whose bulk writes bump the cache generations of the rows they touch."""
+
+    def update(self, **kwargs):
+        model = self.model._meta.concrete_model
+        if model not in _tracked:
+            return super().update(**kwargs)
+        fields, _generations = _tracked[model]
+        changed = frozenset(kwargs)
+        if not fields:  # the generations do not depend on the row
+            count = super().update(**kwargs)
+            if count:
+                _bump_rows(model, [{}], changed)
+            return count
+        moves = bool(_roots(fields) & _roots(changed))  # the update may change what a row feeds
+        if moves:
+            rows = list(self.order_by().values("pk", *fields))
+        else:
+            rows = list(self.order_by().values(*fields).distinct())
+        count = super().update(**kwargs)
+        if moves and rows:
+            after = model._base_manager.using(self.db).filter(pk__in=[row.pop("pk") for row in rows])
+            rows += list(after.values(*fields).distinct())
+        _bump_rows(model, rows, changed)
+        return count
+
+    update.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = super().bulk_create(objs, *args, **kwargs)
+        model = self.model._meta.concrete_model
+        if model in _tracked:
+            _bump_rows(model, [_row(obj, _tracked[model][0]) for obj in objs], None)
+        return objs
+
+    bulk_create.alters_data = True
+
+    # bulk_update() writes through update(), which bumps.
+
+
+class GenerationsManager(models.Manager.from_queryset(GenerationsQuerySet)):
+    """The default manager of a tracked model (see `track`)."""

@@ -2,17 +2,19 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from core.cache import request_scope
+from core.cache import check_epoch, request_scope
 
 
 class CacheGenerationsMiddleware:
     """One snapshot of the cache generations per request (core.cache): each is fetched at
     most once, several in one round trip where a view prefetches them. First in the list,
-    so the session, the user and the roles read through it too."""
+    so the session, the user and the roles read through it too. On the embedded default it
+    first looks whether another process bumped (one os.stat, core.cache.check_epoch)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        check_epoch()
         with request_scope():
             return self.get_response(request)

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cells.models import OrgUnit
+from core.cache import GenerationsManager
 
 
 class Theme(models.Model):
@@ -23,6 +24,8 @@ class Theme(models.Model):
     window_end = models.DateField(_("hold until"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = GenerationsManager()
 
     class Meta:
         verbose_name = _("theme")
@@ -59,6 +62,8 @@ class Topic(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     concluded_at = models.DateTimeField(null=True, blank=True)
     last_post_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GenerationsManager()
 
     class Meta:
         verbose_name = _("topic")
@@ -112,6 +117,8 @@ class Post(models.Model):
     )
     hidden_reason = models.CharField(max_length=300, blank=True)
 
+    objects = GenerationsManager()
+
     class Meta:
         verbose_name = _("post")
         verbose_name_plural = _("posts")
@@ -151,6 +158,8 @@ class Reaction(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.AGREE)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = GenerationsManager()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["post", "user", "kind"], name="forum_one_reaction_per_kind")]
 
@@ -189,6 +198,8 @@ class ReadState(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="read_states")
     last_read_post_id = models.BigIntegerField(default=0)
+
+    objects = GenerationsManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "topic"], name="forum_one_read_state")]

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cells.models import Membership, OrgUnit
-from core.cache import bump
 from core.events import group_name, publish_on_commit
 from core.markup import markdown_to_html, normalize
 from forum.models import Flag, Minutes, ModerationEvent, Post, PostRevision, Reaction, ReadState, Theme, Topic
@@ -159,7 +158,6 @@ def _create_post(*, actor: User, topic: Topic, body: str, kind: str, quoted: Pos
     )
     Topic.objects.filter(pk=topic.pk).update(last_post_at=post.created_at)
     topic.last_post_at = post.created_at
-    bump(f"topic:{topic.pk}")  # queryset updates send no post_save (forum.signals)
     publish_on_commit(topic_group(topic.pk), post_event(post))
     _notify_mentions(actor=actor, topic=topic, post=post)
     return post
@@ -344,7 +342,6 @@ def reaction_toggle(*, actor: User, post: Post) -> bool:
             Post.objects.filter(pk=post.pk).update(agree_count=F("agree_count") + 1)
             agrees = True
         count = Post.objects.filter(pk=post.pk).values_list("agree_count", flat=True).get()
-        bump(f"topic:{post.topic_id}")  # queryset updates send no post_save (forum.signals)
         publish_on_commit(
             topic_group(post.topic_id),
             {"type": "reaction", "id": post.pk, "topic": post.topic_id, "kind": "agree", "count": count},
@@ -392,7 +389,7 @@ def flag_resolve(*, actor: User, flag: Flag, resolution: str) -> Flag:
 
 def read_state_mark(*, user: User, topic: Topic, post_id: int, last_read: int | None) -> None:
     """Move the user's read mark forward to post_id (never back): no query when it is there
-    already, else one.
+    already, else one write (and, for an update, the read that tells which mark it moves).
 
     `last_read` is the mark the caller already read (None if the user never opened the topic)."""
     if last_read is None:
@@ -403,9 +400,7 @@ def read_state_mark(*, user: User, topic: Topic, post_id: int, last_read: int | 
         ReadState.objects.filter(user=user, topic=topic, last_read_post_id__lt=post_id).update(
             last_read_post_id=post_id
         )
-    else:
-        return
-    bump(f"read:{user.pk}:{topic.pk}")
+    # Both writes bump `read:<user>:<topic>` (forum.signals).
 
 
 def participation_remind(*, actor: User, topic: Topic) -> int:

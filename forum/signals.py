@@ -1,33 +1,18 @@
-"""Bump a topic's cache generation (core.cache) whenever anything its page shows is saved or
-deleted, here or in the admin. Services that change rows with queryset updates bump it
-themselves (forum.services)."""
+"""Cache generations the forum's rows feed (see core.cache): a topic's page follows its
+topic, posts and reactions (`topic:<id>`), a reader's read mark (`read:<user>:<topic>`);
+cached topics carry their theme (`org`, themes change a few times a year). Every write path
+bumps (save, delete, queryset update, bulk_create, bulk_update: core.cache.track), here,
+in services and in the admin."""
 
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from core.cache import track
+from forum.models import Post, Reaction, ReadState, Theme, Topic
 
-from core.cache import bump
-from forum.models import Post, Reaction, Theme, Topic
-
-
-@receiver(post_save, sender=Topic, dispatch_uid="forum_topic_saved")
-@receiver(post_delete, sender=Topic, dispatch_uid="forum_topic_deleted")
-def topic_changed(sender, instance: Topic, **kwargs) -> None:
-    bump(f"topic:{instance.pk}")
-
-
-@receiver(post_save, sender=Post, dispatch_uid="forum_post_saved")
-@receiver(post_delete, sender=Post, dispatch_uid="forum_post_deleted")
-def post_changed(sender, instance: Post, **kwargs) -> None:
-    bump(f"topic:{instance.topic_id}")
-
-
-@receiver(post_save, sender=Reaction, dispatch_uid="forum_reaction_saved")
-@receiver(post_delete, sender=Reaction, dispatch_uid="forum_reaction_deleted")
-def reaction_changed(sender, instance: Reaction, **kwargs) -> None:
-    bump(f"topic:{instance.post.topic_id}")
-
-
-@receiver(post_save, sender=Theme, dispatch_uid="forum_theme_saved")
-@receiver(post_delete, sender=Theme, dispatch_uid="forum_theme_deleted")
-def theme_changed(sender, instance: Theme, **kwargs) -> None:
-    bump("org")  # cached topics carry their theme; themes change a few times a year
+track(Topic, fields=("id",), generations=lambda row, changed: [f"topic:{row['id']}"])
+track(Post, fields=("topic_id",), generations=lambda row, changed: [f"topic:{row['topic_id']}"])
+track(Reaction, fields=("post__topic_id",), generations=lambda row, changed: [f"topic:{row['post__topic_id']}"])
+track(
+    ReadState,
+    fields=("user_id", "topic_id"),
+    generations=lambda row, changed: [f"read:{row['user_id']}:{row['topic_id']}"],
+)
+track(Theme, fields=(), generations=lambda row, changed: ["org"])

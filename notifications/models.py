@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.cache import GenerationsManager
+
 
 class Notification(models.Model):
     """Something a user should know. Kept after it is read; never deleted by the app."""
@@ -14,6 +16,8 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = GenerationsManager()
 
     class Meta:
         verbose_name = _("notification")

@@ -6,7 +6,6 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from core.cache import bump
 from core.events import publish_on_commit, user_group
 from notifications.models import Notification
 from notifications.selectors import unread_count_now
@@ -55,6 +54,5 @@ def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
         if ids is not None:
             qs = qs.filter(pk__in=ids)
         count = qs.update(read_at=timezone.now())
-        bump(f"notes:{user.pk}")  # a queryset update sends no post_save
         publish_on_commit(user_group(user.pk), {"type": "notification.read", "unread": unread_count_now(user.pk)})
     return count

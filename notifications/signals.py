@@ -1,13 +1,7 @@
-"""Bump a user's notification generation (core.cache) whenever their notifications change."""
+"""A user's notifications feed their unread count (`notes:<user>`, see core.cache). Every
+write path bumps (save, delete, queryset update, bulk_create, bulk_update: core.cache.track)."""
 
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
-
-from core.cache import bump
+from core.cache import track
 from notifications.models import Notification
 
-
-@receiver(post_save, sender=Notification, dispatch_uid="notifications_saved")
-@receiver(post_delete, sender=Notification, dispatch_uid="notifications_deleted")
-def notification_changed(sender, instance: Notification, **kwargs) -> None:
-    bump(f"notes:{instance.user_id}")
+track(Notification, fields=("user_id",), generations=lambda row, changed: [f"notes:{row['user_id']}"])

@@ -96,3 +96,101 @@ def test_the_clear_cache_command_empties_it():
     cache.set("left-over", 1)
     call_command("clear_cache", stdout=io.StringIO())
     assert cache.get("left-over") is None
+
+
+# --- The epoch file: bumps made outside the server on the embedded default -------------------
+
+
+@pytest.fixture
+def epoch_file(tmp_path, settings, monkeypatch):
+    path = tmp_path / "db.sqlite3-cache-epoch"
+    settings.CACHE_EPOCH_FILE = str(path)
+    monkeypatch.setattr(versioned_cache, "_serving", False)
+    monkeypatch.setattr(versioned_cache, "_epoch_seen", versioned_cache._MISSING)
+    monkeypatch.setattr(versioned_cache, "_epoch", "")
+    return path
+
+
+def signature(path):
+    return versioned_cache._epoch_signature(path)
+
+
+def test_outside_the_server_every_bump_replaces_the_epoch_file(epoch_file):
+    bump("user:7")
+    first = signature(epoch_file)
+    assert first is not None
+    bump("user:7")
+    assert signature(epoch_file) != first  # a new file each time (a new inode), never the same
+
+
+def test_the_server_never_writes_the_epoch_file(epoch_file):
+    versioned_cache.check_epoch()  # this process answers requests now
+    bump("user:7")
+    assert not epoch_file.exists()
+
+
+def test_the_server_forgets_its_generations_when_another_process_bumped(epoch_file, monkeypatch):
+    versioned_cache.check_epoch()
+    assert versioned("k", ("user:7",), lambda: "before", 60) == "before"
+    versioned_cache.check_epoch()  # nothing changed: one stat, the entry stays
+    assert versioned("k", ("user:7",), lambda: "rebuilt", 60) == "before"
+
+    # A management command (another process: its bumps reach only its own memory) bumps.
+    monkeypatch.setattr(versioned_cache, "_serving", False)
+    versioned_cache.touch_epoch()
+    monkeypatch.setattr(versioned_cache, "_serving", True)
+
+    versioned_cache.check_epoch()  # the server's next request
+    assert versioned("k", ("user:7",), lambda: "after", 60) == "after"
+
+
+def test_the_middleware_checks_the_epoch_file_on_every_request(epoch_file, client, monkeypatch):
+    calls = []
+    monkeypatch.setattr(versioned_cache, "_epoch_signature", calls.append)  # one os.stat per call
+    client.get("/healthz")
+    client.get("/healthz")
+    assert calls == [str(epoch_file)] * 2
+
+
+# --- The release prefix ----------------------------------------------------------------------
+
+
+def test_the_key_prefix_ends_with_the_release(settings):
+    assert settings.CACHES["default"]["KEY_PREFIX"].endswith(":" + settings.CACHE_RELEASE)
+    assert cache.make_key("k").startswith(settings.CACHE_KEY_PREFIX + ":")
+
+
+def test_the_release_changes_with_the_code_the_templates_and_the_secret_key(tmp_path):
+    from config.release import release_digest
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "views.py").write_text("x = 1\n")
+    (tmp_path / "app" / "page.html").write_text("<p>{{ x }}</p>\n")
+    (tmp_path / "app" / "tests").mkdir()
+    first = release_digest(tmp_path, "key")
+    assert release_digest(tmp_path, "key") == first  # the same release on every machine
+    (tmp_path / "app" / "tests" / "test_views.py").write_text("def test(): pass\n")
+    (tmp_path / "notes.md").write_text("not code\n")
+    assert release_digest(tmp_path, "key") == first  # tests and docs are not the release
+    (tmp_path / "app" / "page.html").write_text("<p>{{ y }}</p>\n")
+    second = release_digest(tmp_path, "key")
+    assert second != first
+    (tmp_path / "app" / "views.py").write_text("x = 2\n")
+    assert release_digest(tmp_path, "key") != second
+    assert release_digest(tmp_path, "another key") != release_digest(tmp_path, "key")
+
+
+def test_an_entry_written_by_the_previous_release_is_never_read(settings):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    old = LocMemCache("release-test", {"KEY_PREFIX": "chibo:aaaaaaaaaa"})
+    new = LocMemCache("release-test", {"KEY_PREFIX": "chibo:bbbbbbbbbb"})
+    old.set("auth:user:7", "a pickle of the old User class")
+    assert new.get("auth:user:7") is None
+
+
+def test_clear_cache_on_the_embedded_default_reaches_the_server(epoch_file):
+    from django.core.management import call_command
+
+    call_command("clear_cache", stdout=io.StringIO())
+    assert epoch_file.exists()

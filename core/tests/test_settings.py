@@ -26,6 +26,9 @@ CONTROLLED = (
     "SECURE_SSL_REDIRECT",
     "SECURE_COOKIES",
     "SECURE_HSTS_SECONDS",
+    "DB_POOL_MIN",
+    "DB_POOL_MAX",
+    "DB_POOL_TIMEOUT",
 )
 
 
@@ -43,6 +46,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 PRODUCTION = {"DEBUG": "0", "ALLOWED_HOSTS": "example.org"}
+ON_POSTGRES = {"DATABASE_URL": "postgres://chibo:hunter2-secret@db.example.org:5432/chibo"}
 
 
 @pytest.mark.parametrize(
@@ -75,6 +79,11 @@ def test_it_passes_the_deploy_check_with_production_settings(scale_out):
         ({"DATABASE_URL": "mysql://chibo:hunter2-secret@db/chibo"}, "DATABASE_URL"),
         ({"DATABASE_URL": "postgres://chibo:hunter2-secret@db:notaport/chibo"}, "DATABASE_URL"),
         ({"REDIS_URL": "http://:hunter2-secret@cache:6379/0"}, "REDIS_URL"),
+        ({**ON_POSTGRES, "DB_POOL_MAX": "0"}, "DB_POOL_MAX"),
+        ({**ON_POSTGRES, "DB_POOL_MAX": "lots"}, "DB_POOL_MAX"),
+        ({**ON_POSTGRES, "DB_POOL_MIN": "8", "DB_POOL_MAX": "4"}, "DB_POOL_MIN"),
+        ({**ON_POSTGRES, "DB_POOL_TIMEOUT": "0"}, "DB_POOL_TIMEOUT"),
+        ({**ON_POSTGRES, "DB_POOL_TIMEOUT": "soon"}, "DB_POOL_TIMEOUT"),
     ],
     ids=[
         "missing-secret-key",
@@ -84,6 +93,11 @@ def test_it_passes_the_deploy_check_with_production_settings(scale_out):
         "database-url-not-postgres",
         "database-url-unreadable",
         "redis-url-not-redis",
+        "pool-max-zero",
+        "pool-max-not-a-number",
+        "pool-min-above-max",
+        "pool-timeout-zero",
+        "pool-timeout-not-a-number",
     ],
 )
 def test_it_refuses_to_start_with_a_bad_or_missing_value(env, variable):
@@ -94,6 +108,16 @@ def test_it_refuses_to_start_with_a_bad_or_missing_value(env, variable):
     assert variable in last_line
     # The message ends up in logs: it must not repeat a password from the URL.
     assert "hunter2-secret" not in result.stderr
+
+
+def test_on_postgresql_each_process_has_one_bounded_pool_and_no_persistent_connections():
+    code = (
+        "from django.conf import settings; db = settings.DATABASES['default'];"
+        "print(db['CONN_MAX_AGE'], db['CONN_HEALTH_CHECKS'], db['OPTIONS']['pool'], db['OPTIONS']['application_name'])"
+    )
+    result = manage("shell", "-c", code, **ON_POSTGRES, DB_POOL_MIN="1", DB_POOL_MAX="7", DB_POOL_TIMEOUT="2.5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == "0 True {'min_size': 1, 'max_size': 7, 'timeout': 2.5} chibo"
 
 
 def _directives(header: str) -> dict[str, list[str]]:
