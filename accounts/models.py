@@ -1,10 +1,30 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 from accounts.collation import sort_key
+
+# Sent by `UserQuerySet.update` (and so by `bulk_update`) with `user_ids` and the `fields`
+# written: a bulk write saves no instance and sends no post_save, and accounts.signals must
+# still bump caches and end the sockets of users whose password or active flag changed.
+users_updated = Signal()
+
+
+class UserQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        user_ids = list(self.values_list("pk", flat=True))
+        rows = super().update(**kwargs)
+        if user_ids:
+            users_updated.send(sender=self.model, user_ids=user_ids, fields=frozenset(kwargs))
+        return rows
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    pass
 
 
 class User(AbstractUser):
@@ -22,6 +42,8 @@ class User(AbstractUser):
     sort_name = models.CharField(max_length=300, editable=False, db_index=True, default="")
 
     REQUIRED_FIELDS = ["email", "full_name"]
+
+    objects = UserManager()
 
     class Meta:
         verbose_name = _("user")

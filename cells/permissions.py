@@ -389,7 +389,9 @@ def can_author_themes(user, committee: OrgUnit, roles: Roles | None = None) -> b
 
 def forum_access_holds(user_id: int, cell_id: int) -> bool:
     """One indexed query, for sockets re-checking access on every event."""
-    return Membership.objects.filter(user_id=user_id, cell_id=cell_id, ended_on__isnull=True).exists()
+    return Membership.objects.filter(
+        user_id=user_id, cell_id=cell_id, ended_on__isnull=True, user__is_active=True
+    ).exists()
 
 
 def forum_active_member_ids(cell_id: int) -> frozenset[int]:
@@ -399,7 +401,7 @@ def forum_active_member_ids(cell_id: int) -> frozenset[int]:
     left is refused on the next event, with no query per event while nothing changed."""
 
     def load() -> frozenset[int]:
-        members = Membership.objects.filter(cell_id=cell_id, ended_on__isnull=True)
+        members = Membership.objects.filter(cell_id=cell_id, ended_on__isnull=True, user__is_active=True)
         return frozenset(members.values_list("user_id", flat=True))
 
     return versioned(f"cells:active:{cell_id}", (f"cell:{cell_id}",), load, ROLES_TIMEOUT)
