@@ -103,13 +103,14 @@ class TopicConsumer(UserSocket):
         self.groups_joined = [topic_group(self.topic_id)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        # Listed before the handshake completes: whoever connects next sees this viewer.
+        await self._presence_join()
         await self.accept()
         after = self._after()
         if after is not None:
             for post in await self._posts_after(after):
                 await self.send_json({**post_event(post), "version": EVENT_VERSION, "catchup": True})
                 self.sent_upto = post.pk
-        await self._presence_join()
 
     async def disconnect(self, code: int) -> None:
         # Leaving must not fail: when hundreds of sockets drop at once a busy Redis may refuse

@@ -134,11 +134,16 @@ async def test_viewers_joining_at_the_same_moment_are_all_listed(personas, org, 
     others = [await sync_to_async(make_member)(f"dong_thoi_{i}", org["cell_a"]) for i in range(8)]
     users = [personas["member_a"], personas["secretary_a"], *others]
     sockets = [s for s, _ok, _code in await asyncio.gather(*(_connect(u, general.pk) for u in users))]
-    # Every join has completed; one more viewer's first roster is read after all of them.
+    for socket, user in zip(sockets, users, strict=True):  # each join is done once a roster lists it
+        while user.full_name not in (await _next(socket, "presence"))["viewers"]:
+            pass
+    # A roster that lists one more viewer, who joined after all of them, lists them all.
     late = await sync_to_async(make_member)("den_sau", org["cell_a"])
     last, connected, _ = await _connect(late, general.pk)
     assert connected
     presence = await _next(last, "presence")
+    while late.full_name not in presence["viewers"]:
+        presence = await _next(last, "presence")
     assert presence["viewers"] == sorted(u.full_name for u in [*users, late])
     for socket in [*sockets, last]:
         await socket.disconnect()
