@@ -66,7 +66,7 @@ async def _closes(communicator: WebsocketCommunicator, code: int) -> None:
         assert output["type"] == "websocket.send"
         assert '"post.' not in output.get("text", "") and '"notification.created"' not in output.get("text", "")
     assert output.get("code") == code
-    await communicator.wait()
+    await communicator.disconnect()  # as the server does once the client has closed too
 
 
 async def _still_open(bell: WebsocketCommunicator, user) -> None:
