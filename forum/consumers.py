@@ -161,7 +161,7 @@ class TopicConsumer(UserSocket):
         if self.user.pk not in await _active_members(self.cell_id, key):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        if kind == "presence" and event.get("left") == self.user.pk:
+        if kind == "presence" and event.get("left") == self.user.pk and await self._may_broadcast():
             await self._presence_renew()  # another socket of this user left; this one stays
         if kind.startswith("post.") and event.get("hidden") and not self._may_see_hidden(event):
             return
