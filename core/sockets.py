@@ -184,6 +184,10 @@ class UserSocket(AsyncJsonWebsocketConsumer):
         self.closing = True
         await super().close(code=code, reason=reason)
 
+    async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+        if not self.closing:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
     # Input --------------------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
