@@ -6,6 +6,9 @@ HTTP logout or password change, an admin save, a queryset update, a role change)
 expects each socket of that user to close with a code, or to re-check, within a second.
 """
 
+import html
+import re
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -110,13 +113,36 @@ async def test_a_password_change_in_another_session_closes_this_sessions_sockets
         await socket.disconnect()
 
 
-@pytest.mark.parametrize("how", ["save", "update", "bulk_update"])
+def _admin_unticks_active(user) -> None:
+    """A site admin opens the user's change page, unticks "active" and saves it."""
+    from conftest import make_user
+
+    admin = Client()
+    admin.force_login(make_user("quan_tri", is_staff=True, is_superuser=True))
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    page = admin.get(url).content.decode()
+    form = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and ('type="checkbox"' not in tag or "checked" in tag):
+            form[name.group(1)] = html.unescape(value.group(1)) if value else "on"
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        selected = re.search(r'<option value="([^"]*)"[^>]*selected', options)
+        if selected:
+            form[name] = selected.group(1)
+    del form["is_active"]
+    assert admin.post(url, form).status_code == 302
+
+
+@pytest.mark.parametrize("how", ["admin", "save", "update", "bulk_update"])
 async def test_deactivating_the_account_closes_all_its_sockets(personas, general, how):
     user = personas["member_a"]
     sockets = await _sockets(await _login(user), general) + await _sockets(await _login(user), general)
 
     def deactivate():
-        if how == "save":  # as the admin does
+        if how == "admin":
+            _admin_unticks_active(user)
+        elif how == "save":
             account = User.objects.get(pk=user.pk)
             account.is_active = False
             account.save()
@@ -130,6 +156,7 @@ async def test_deactivating_the_account_closes_all_its_sockets(personas, general
     await sync_to_async(deactivate)()
     for socket in sockets:
         await _closes(socket, 4401)
+    assert not (await User.objects.aget(pk=user.pk)).is_active
 
 
 @pytest.mark.parametrize("how", ["save", "update"])
