@@ -395,18 +395,23 @@ def can_author_themes(user, committee: OrgUnit, roles: Roles | None = None) -> b
 
 
 def forum_access_holds(user_id: int, cell_id: int) -> bool:
-    """One indexed query, for sockets re-checking access on every event."""
-    return Membership.objects.filter(user_id=user_id, cell_id=cell_id, ended_on__isnull=True).exists()
+    """One indexed query, from the database: an active membership of an active account (for
+    sockets, before they broadcast typing or presence)."""
+    return Membership.objects.filter(
+        user_id=user_id, cell_id=cell_id, ended_on__isnull=True, user__is_active=True
+    ).exists()
 
 
 def forum_active_member_ids(cell_id: int) -> frozenset[int]:
-    """Users who may read the cell's forum now, shared by all sockets of a topic that
-    re-check access for the same event. From the cache under the cell's generation, which
-    every membership saved in or out of the cell replaces (cells.signals): a member who
-    left is refused on the next event, with no query per event while nothing changed."""
+    """Users who may read the cell's forum now (active memberships of active accounts),
+    shared by all sockets of a topic that re-check access for the same event. From the cache
+    under the cell's generation, which every membership saved in or out of the cell, and
+    every change of a member account's active flag, replaces (cells.signals): a member who
+    left or was deactivated is refused on the next event, with no query per event while
+    nothing changed."""
 
     def load() -> frozenset[int]:
-        members = Membership.objects.filter(cell_id=cell_id, ended_on__isnull=True)
+        members = Membership.objects.filter(cell_id=cell_id, ended_on__isnull=True, user__is_active=True)
         return frozenset(members.values_list("user_id", flat=True))
 
     return versioned(f"cells:active:{cell_id}", (f"cell:{cell_id}",), load, ROLES_TIMEOUT)

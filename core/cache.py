@@ -280,7 +280,10 @@ def bump(*names: str) -> None:
 # `changed` is the set of fields written (update_fields, update()'s keywords), None when
 # unknown (a new or deleted row, a full save).
 GenerationsOf = Callable[[dict, frozenset[str] | None], Iterable[str]]
-_tracked: dict[type, tuple[tuple[str, ...], GenerationsOf]] = {}
+# after(rows, changed): what else the owner does on every write path once the generations are
+# bumped (accounts and cells tell open sockets to re-check their access).
+AfterWrite = Callable[[list[dict], frozenset[str] | None], None]
+_tracked: dict[type, tuple[tuple[str, ...], GenerationsOf, AfterWrite | None]] = {}
 
 
 def _row(instance, fields: tuple[str, ...]) -> dict:
@@ -294,22 +297,32 @@ def _row(instance, fields: tuple[str, ...]) -> dict:
 
 
 def _bump_rows(model, rows: Iterable[dict], changed: frozenset[str] | None) -> None:
-    _fields, generations_of = _tracked[model]
+    _fields, generations_of, after = _tracked[model]
+    rows = list(rows)
     names: set[str] = set()
     for row in rows:
         names.update(generations_of(row, changed))
     if names:
         bump(*sorted(names))
+    if after is not None and rows:
+        after(rows, changed)
 
 
-def track(model: type[models.Model], *, fields: tuple[str, ...], generations: GenerationsOf) -> None:
-    """Bump `generations(row, changed)` on every write of `model`'s rows (see above)."""
+def track(
+    model: type[models.Model],
+    *,
+    fields: tuple[str, ...],
+    generations: GenerationsOf,
+    after: AfterWrite | None = None,
+) -> None:
+    """Bump `generations(row, changed)` on every write of `model`'s rows (see above), then
+    call `after(rows, changed)` if given."""
     if not isinstance(model._default_manager.all(), GenerationsQuerySet):
         raise ImproperlyConfigured(
             f"{model.__name__}'s default manager must use core.cache.GenerationsQuerySet: "
             "its bulk writes would not bump its cache generations."
         )
-    _tracked[model] = (tuple(fields), generations)
+    _tracked[model] = (tuple(fields), generations, after)
 
     def saved(sender, instance, update_fields=None, **kwargs) -> None:
         _bump_rows(model, [_row(instance, fields)], frozenset(update_fields) if update_fields else None)
@@ -337,7 +350,7 @@ class GenerationsQuerySet(models.QuerySet):
         model = self.model._meta.concrete_model
         if model not in _tracked:
             return super().update(**kwargs)
-        fields, _generations = _tracked[model]
+        fields, _generations, _after = _tracked[model]
         changed = frozenset(kwargs)
         if not fields:  # the generations do not depend on the row
             count = super().update(**kwargs)

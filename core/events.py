@@ -13,6 +13,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,12 @@ def group_name(kind: str, key: object) -> str:
 
 def user_group(user_id: int) -> str:
     return group_name("user", user_id)
+
+
+def session_group(session_key: str) -> str:
+    """The sockets opened with one login session (closed when it logs out). Named by a keyed
+    hash of the session key, so the key itself never reaches the channel layer."""
+    return group_name("session", salted_hmac("chibo.session-group", session_key).hexdigest()[:32])
 
 
 def forward_message(event: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,19 @@
 """The live topic stream at /ws/forum/topics/<id>/.
 
-Membership is checked on connect and again before every event is passed on, and the socket
-closes when the user's own group hears `access.revoked`. `?after=<post id>` first sends every
-visible post after that id, so a client that was away (or whose events a full channel layer
-dropped) misses nothing: the channel layer is a hint, the database is the truth.
+Membership is checked on connect and again before every event is passed on. The socket
+closes when the user's own group hears `access.revoked` for its cell, when its login session
+logs out, and re-checks its rights on `access.changed` (core.sockets.UserSocket): a member
+who left closes, a secretary demoted to member stops seeing others' hidden posts.
+`?after=<post id>` first sends every visible post after that id, so a client that was away
+(or whose events a full channel layer dropped) misses nothing: the channel layer is a hint,
+the database is the truth.
+
+Presence: one cache entry per topic and viewer (`forum:presence:<topic>:<user>`, with a TTL
+that pings renew), so viewers joining together never overwrite each other; the roster is
+read for the cell's active members in one `get_many`. A socket sends a roster when its user
+joins, leaves or reappears after expiring, never on a mere ping, and honours at most one
+ping per `PING_INTERVAL`. Typing and presence are broadcast only after re-checking that the
+session and the membership still hold.
 """
 
 import asyncio
@@ -14,11 +24,11 @@ from collections import OrderedDict
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
 from cells import permissions
-from core.events import EVENT_VERSION, forward_message, user_group
+from core.events import EVENT_VERSION, forward_message
+from core.sockets import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, UserSocket
 from forum import selectors
 from forum.models import Topic
 from forum.services import post_event, topic_group
@@ -27,11 +37,12 @@ logger = logging.getLogger(__name__)
 
 TYPING_TTL = 6  # seconds a typing indicator lasts without a new keystroke
 PRESENCE_TTL = 90  # seconds a viewer stays listed without a ping
+PING_INTERVAL = 15  # seconds; pings closer together from one socket are ignored (forum.js: 45)
 FORWARDED = ("post.", "reaction", "typing", "presence", "topic.")
 
 
-def _presence_key(topic_id: int) -> str:
-    return f"forum:presence:{topic_id}"
+def _presence_key(topic_id: int, user_id: int) -> str:
+    return f"forum:presence:{topic_id}:{user_id}"
 
 
 # One event reaches every socket of a topic in this process at once. Rather than each socket
@@ -76,13 +87,11 @@ def _event_key(message: dict) -> str:
     return message.get("eid") or json.dumps(message["event"], sort_keys=True, default=str)
 
 
-class TopicConsumer(AsyncJsonWebsocketConsumer):
+class TopicConsumer(UserSocket):
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not user.is_active:
-            await self.close(code=4401)
+        if not await self.authenticate():
+            await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.user = user
         self.topic_id = int(self.scope["url_route"]["kwargs"]["topic_id"])
         access = await self._access()
         if access is None:
@@ -90,16 +99,18 @@ class TopicConsumer(AsyncJsonWebsocketConsumer):
             return
         self.cell_id, self.moderator = access
         self.sent_upto = 0
-        self.groups_joined = [topic_group(self.topic_id), user_group(user.pk)]
+        self.last_ping = time.monotonic()
+        self.groups_joined = [topic_group(self.topic_id)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        # Listed before the handshake completes: whoever connects next sees this viewer.
+        await self._presence_join()
         await self.accept()
         after = self._after()
         if after is not None:
             for post in await self._posts_after(after):
                 await self.send_json({**post_event(post), "version": EVENT_VERSION, "catchup": True})
                 self.sent_upto = post.pk
-        await self._presence(join=True)
 
     async def disconnect(self, code: int) -> None:
         # Leaving must not fail: when hundreds of sockets drop at once a busy Redis may refuse
@@ -107,8 +118,9 @@ class TopicConsumer(AsyncJsonWebsocketConsumer):
         try:
             for group in getattr(self, "groups_joined", []):
                 await self.channel_layer.group_discard(group, self.channel_name)
+            await self.leave_access_groups()
             if hasattr(self, "cell_id"):
-                await self._presence(join=False)
+                await self._presence_leave()
         except Exception:
             logger.warning("forum socket of user %s left uncleanly", getattr(self, "user", None), exc_info=True)
 
@@ -118,37 +130,39 @@ class TopicConsumer(AsyncJsonWebsocketConsumer):
         return int(raw) if raw.isdigit() else None
 
     async def receive_json(self, content, **kwargs) -> None:
-        if not isinstance(content, dict):
-            return
         kind = content.get("type")
-        if kind not in ("typing", "presence.ping"):
-            return
-        if not await self._still_member():
-            await self.close(code=4403)
-            return
         if kind == "typing":
             key = f"forum:typing:{self.topic_id}:{self.user.pk}"
             # One broadcast per TTL/2 per user at most, however fast they type.
-            if await cache.aadd(key, 1, timeout=TYPING_TTL // 2):
+            if await cache.aadd(key, 1, timeout=TYPING_TTL // 2) and await self._may_broadcast():
                 await self._broadcast(
                     {"type": "typing", "user_id": self.user.pk, "name": self.user.full_name, "ttl": TYPING_TTL}
                 )
-        else:
-            await self._presence(join=True)
+        elif kind == "presence.ping":
+            now = time.monotonic()
+            if now - self.last_ping < PING_INTERVAL:
+                return
+            self.last_ping = now
+            if await self._may_broadcast():
+                await self._presence_renew()
 
     async def event_forward(self, message: dict) -> None:
         event = message["event"]
         kind = event.get("type", "")
+        if await self.access_event(event):
+            return
         if kind == "access.revoked":
             if event.get("cell") == self.cell_id:
-                await self.close(code=4403)
+                await self.close(code=CLOSE_FORBIDDEN)
             return
         if not kind.startswith(FORWARDED):
             return
         key = _event_key(message)
         if self.user.pk not in await _active_members(self.cell_id, key):
-            await self.close(code=4403)
+            await self.close(code=CLOSE_FORBIDDEN)
             return
+        if kind == "presence" and event.get("left") == self.user.pk and await self._may_broadcast():
+            await self._presence_renew()  # another socket of this user left; this one stays
         if kind.startswith("post.") and event.get("hidden") and not self._may_see_hidden(event):
             return
         if kind == "post.created" and event.get("id", 0) <= self.sent_upto:
@@ -162,27 +176,55 @@ class TopicConsumer(AsyncJsonWebsocketConsumer):
         payload = {"version": EVENT_VERSION, "topic": self.topic_id, **event}
         await self.channel_layer.group_send(topic_group(self.topic_id), forward_message(payload))
 
-    async def _presence(self, *, join: bool) -> None:
-        """Add or remove this viewer in the topic's roster (one cache entry with a TTL).
+    async def recheck_access(self) -> None:
+        """The user's rights changed (core.sockets): still a member of this cell, and a
+        moderator only if still a leader; otherwise close."""
+        access = await self._access()
+        if access is None or access[0] != self.cell_id:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.moderator = access[1]
 
-        Two sockets joining at the same moment both read the roster before either writes it,
-        and the second write would drop the first viewer. Read back and write again until
-        this viewer's change holds (a cache offers no atomic update of one entry)."""
-        key = _presence_key(self.topic_id)
-        for _attempt in range(5):
-            now = time.time()
-            viewers = await cache.aget(key) or {}
-            viewers = {uid: v for uid, v in viewers.items() if v[1] > now}
-            if join:
-                viewers[self.user.pk] = (self.user.full_name or self.user.username, now + PRESENCE_TTL)
-            else:
-                viewers.pop(self.user.pk, None)
-            await cache.aset(key, viewers, timeout=PRESENCE_TTL)
-            viewers = await cache.aget(key) or {}
-            if (self.user.pk in viewers) == join:
-                break
-        names = sorted(v[0] for v in viewers.values() if v[1] > time.time())
-        await self._broadcast({"type": "presence", "viewers": names})
+    async def _may_broadcast(self) -> bool:
+        """Before typing or presence goes to others: the session and the membership still
+        hold (from the database, not from an event that might have been lost)."""
+        if not await self.session_holds():
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return False
+        if not await self._still_member():
+            await self.close(code=CLOSE_FORBIDDEN)
+            return False
+        return True
+
+    async def _presence_join(self) -> None:
+        await cache.aset(self._presence_key(), self._viewer_name(), timeout=PRESENCE_TTL)
+        await self._broadcast({"type": "presence", "viewers": await self._viewers()})
+
+    async def _presence_renew(self) -> None:
+        """Keep this viewer listed; tell the others only if they had dropped off the list."""
+        if self.closing:
+            return
+        if await cache.aadd(self._presence_key(), self._viewer_name(), timeout=PRESENCE_TTL):
+            await self._broadcast({"type": "presence", "viewers": await self._viewers()})
+        else:
+            await cache.atouch(self._presence_key(), timeout=PRESENCE_TTL)
+
+    async def _presence_leave(self) -> None:
+        # Another socket of the same user on this topic hears `left` and lists them again.
+        await cache.adelete(self._presence_key())
+        await self._broadcast({"type": "presence", "viewers": await self._viewers(), "left": self.user.pk})
+
+    def _presence_key(self) -> str:
+        return _presence_key(self.topic_id, self.user.pk)
+
+    def _viewer_name(self) -> str:
+        return self.user.full_name or self.user.username
+
+    async def _viewers(self) -> list[str]:
+        """Names of the cell's active members with a live presence entry on this topic."""
+        members = await database_sync_to_async(permissions.forum_active_member_ids)(self.cell_id)
+        names = await cache.aget_many([_presence_key(self.topic_id, uid) for uid in members])
+        return sorted(names.values())
 
     @database_sync_to_async
     def _access(self) -> tuple[int, bool] | None:

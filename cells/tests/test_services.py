@@ -70,8 +70,10 @@ def test_it_ends_a_membership_and_tells_the_users_sockets_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         services.membership_end(actor=personas["secretary_a"], membership=membership, reason="Chuyển sinh hoạt")
         assert published == []  # nothing before the commit
+    # The membership's save also asks the user's sockets to re-check (cells.signals).
     assert published == [
-        (user_group(personas["member_a"].pk), {"version": 1, "type": "access.revoked", "cell": org["cell_a"].pk})
+        (user_group(personas["member_a"].pk), {"version": 1, "type": "access.changed"}),
+        (user_group(personas["member_a"].pk), {"version": 1, "type": "access.revoked", "cell": org["cell_a"].pk}),
     ]
     membership.refresh_from_db()
     assert (membership.is_active, membership.end_reason) == (False, "Chuyển sinh hoạt")

@@ -131,15 +131,69 @@ async def test_it_shares_typing_and_presence(personas, general):
 async def test_viewers_joining_at_the_same_moment_are_all_listed(personas, org, general):
     from conftest import make_member
 
-    others = [await sync_to_async(make_member)(f"dong_thoi_{i}", org["cell_a"]) for i in range(4)]
+    others = [await sync_to_async(make_member)(f"dong_thoi_{i}", org["cell_a"]) for i in range(8)]
     users = [personas["member_a"], personas["secretary_a"], *others]
     sockets = [s for s, _ok, _code in await asyncio.gather(*(_connect(u, general.pk) for u in users))]
-    names = {u.full_name or u.username for u in users}
-    presence = await _next(sockets[0], "presence")
-    while set(presence["viewers"]) != names:  # each join reads back until it holds
-        presence = await _next(sockets[0], "presence")
-    for socket in sockets:
+    for socket, user in zip(sockets, users, strict=True):  # each join is done once a roster lists it
+        while user.full_name not in (await _next(socket, "presence"))["viewers"]:
+            pass
+    # A roster that lists one more viewer, who joined after all of them, lists them all.
+    late = await sync_to_async(make_member)("den_sau", org["cell_a"])
+    last, connected, _ = await _connect(late, general.pk)
+    assert connected
+    presence = await _next(last, "presence")
+    while late.full_name not in presence["viewers"]:
+        presence = await _next(last, "presence")
+    assert presence["viewers"] == sorted(u.full_name for u in [*users, late])
+    for socket in [*sockets, last]:
         await socket.disconnect()
+
+
+async def test_a_flood_of_pings_sends_the_others_no_presence_events(personas, general):
+    pinger, _c, _ = await _connect(personas["member_a"], general.pk)
+    watcher, _c, _ = await _connect(personas["secretary_a"], general.pk)
+    await _next(watcher, "presence")  # the watcher's own arrival
+    for _ in range(3000):
+        await pinger.send_json_to({"type": "presence.ping"})
+    await pinger.send_json_to({"type": "typing"})  # handled after every ping
+    kinds = []
+    while not kinds or kinds[-1] != "typing":
+        kinds.append((await watcher.receive_json_from(timeout=10))["type"])
+    assert kinds == ["typing"]
+    await pinger.disconnect()
+    await watcher.disconnect()
+
+
+async def test_a_viewer_whose_entry_expired_is_listed_again_on_the_next_ping(personas, general, monkeypatch):
+    import forum.consumers
+
+    monkeypatch.setattr(forum.consumers, "PING_INTERVAL", 0)
+    pinger, _c, _ = await _connect(personas["member_a"], general.pk)
+    watcher, _c, _ = await _connect(personas["secretary_a"], general.pk)
+    assert (await _next(watcher, "presence"))["viewers"] == ["Lê Thị Bích", "Nguyễn Văn Ấn"]
+    await sync_to_async(forum.consumers.cache.delete)(
+        forum.consumers._presence_key(general.pk, personas["member_a"].pk)
+    )
+    await pinger.send_json_to({"type": "presence.ping"})
+    assert (await _next(watcher, "presence"))["viewers"] == ["Lê Thị Bích", "Nguyễn Văn Ấn"]
+    await pinger.send_json_to({"type": "presence.ping"})  # still listed: nothing to tell
+    await pinger.send_json_to({"type": "typing"})
+    assert (await watcher.receive_json_from(timeout=3))["type"] == "typing"
+    await pinger.disconnect()
+    await watcher.disconnect()
+
+
+async def test_closing_one_of_two_tabs_keeps_the_viewer_listed(personas, general):
+    phone, _c, _ = await _connect(personas["member_a"], general.pk)
+    laptop, _c, _ = await _connect(personas["member_a"], general.pk)
+    watcher, _c, _ = await _connect(personas["secretary_a"], general.pk)
+    assert (await _next(watcher, "presence"))["viewers"] == ["Lê Thị Bích", "Nguyễn Văn Ấn"]
+    await phone.disconnect()
+    assert (await _next(watcher, "presence"))["viewers"] == ["Lê Thị Bích"]  # the phone left...
+    assert (await _next(watcher, "presence"))["viewers"] == ["Lê Thị Bích", "Nguyễn Văn Ấn"]  # ...the laptop stays
+    await laptop.disconnect()
+    assert (await _next(watcher, "presence"))["viewers"] == ["Lê Thị Bích"]
+    await watcher.disconnect()
 
 
 async def test_it_closes_when_the_member_leaves_the_cell(personas, org, general):

@@ -50,7 +50,12 @@ def session(user):
     s[HASH_SESSION_KEY] = user.get_session_auth_hash()
     s.create()
     return s.session_key
-print(json.dumps({"topic": topic.pk, "first": topic.posts.get().pk, "cookies": [session(u) for u in users]}))
+print(json.dumps({
+    "topic": topic.pk,
+    "first": topic.posts.get().pk,
+    "cookies": [session(u) for u in users],
+    "member_elsewhere": session(users[1]),  # the member's second login (another device)
+}))
 """
 
 
@@ -148,8 +153,8 @@ async def _socket_sees(port: int, cookie: str, topic: int, query: str, action, t
     return result, seen
 
 
-@pytest.mark.django_db(transaction=True)
-def test_it_delivers_a_post_made_in_one_process_to_a_socket_of_another(tmp_path):
+def _environment(tmp_path) -> tuple[dict, dict]:
+    """The servers' environment, and the data SETUP made in their database."""
     prefix = f"chibo-mp-{os.getpid()}-{secrets.token_hex(3)}"
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH"}}
     env.update(_database_env(tmp_path))
@@ -165,7 +170,12 @@ def test_it_delivers_a_post_made_in_one_process_to_a_socket_of_another(tmp_path)
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     shell = [sys.executable, "manage.py", "shell", "-c", SETUP]
     made = subprocess.run(shell, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
-    data = json.loads(made.stdout.strip().splitlines()[-1])
+    return env, json.loads(made.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_delivers_a_post_made_in_one_process_to_a_socket_of_another(tmp_path):
+    env, data = _environment(tmp_path)
     topic, (secretary, member) = data["topic"], data["cookies"]
     with _servers(env) as (port_a, port_b):
         post_id, live = asyncio.run(
@@ -176,3 +186,55 @@ def test_it_delivers_a_post_made_in_one_process_to_a_socket_of_another(tmp_path)
         )
     assert post_id in live, f"B's socket never heard of post {post_id} made through A; it saw {live}"
     assert caught_up == [post_id]
+
+
+def _logout(port: int, cookie: str) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(
+        "POST",
+        "/accounts/logout/",
+        headers={"Cookie": f"sessionid={cookie}; csrftoken={CSRF}", "X-CSRFToken": CSRF},
+    )
+    response = conn.getresponse()
+    assert response.status == 302, response.read()[:300]
+
+
+async def _logout_elsewhere(ports: tuple[int, int], data: dict) -> tuple:
+    """The member has two logins with a topic socket each on process B, and logs one out
+    through process A. Returns (close code, seconds to close, post ids the other socket saw)."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    port_a, port_b = ports
+    topic, (secretary, member) = data["topic"], data["cookies"]
+    uri = f"ws://127.0.0.1:{port_b}/ws/forum/topics/{topic}/"
+    origin = f"http://127.0.0.1:{port_b}"
+    async with (
+        connect(uri, additional_headers={"Cookie": f"sessionid={member}"}, origin=origin) as leaving,
+        connect(uri, additional_headers={"Cookie": f"sessionid={data['member_elsewhere']}"}, origin=origin) as staying,
+    ):
+        await asyncio.sleep(0.5)  # joined the groups on the server
+        await asyncio.to_thread(_logout, port_a, member)
+        started = time.monotonic()
+        try:
+            while True:
+                await asyncio.wait_for(leaving.recv(), timeout=5)
+        except ConnectionClosed as closed:
+            code, took = closed.rcvd.code if closed.rcvd else None, time.monotonic() - started
+        post_id = await asyncio.to_thread(_post, port_a, secretary, topic, "van+con+mo")
+        seen = []
+        while post_id not in seen:
+            event = json.loads(await asyncio.wait_for(staying.recv(), timeout=5))
+            if event["type"] == "post.created":
+                seen.append(event["id"])
+    return code, took, seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_logout_through_one_process_closes_that_sessions_socket_on_another(tmp_path):
+    env, data = _environment(tmp_path)
+    with _servers(env) as ports:
+        code, took, seen = asyncio.run(_logout_elsewhere(ports, data))
+    assert code == 4401
+    assert took < 3, f"the socket closed {took:.2f} s after the logout"
+    assert seen  # the member's other login kept its socket
