@@ -194,8 +194,19 @@ async def _scenario(data: dict, port_a: int, port_b: int, kill_a) -> tuple[list[
     return acked, clients, lost
 
 
+COMMITTED = """
+import json
+from forum.models import Post
+print(json.dumps(list(Post.objects.filter(topic_id=%d).values_list("id", flat=True))))
+"""
+
+
 @pytest.mark.django_db(transaction=True)
-def test_every_acknowledged_post_reaches_every_client_when_a_process_is_killed(tmp_path):
+@pytest.mark.parametrize("partitioned", [False, True], ids=["shared-layer", "partitioned-layer"])
+def test_every_committed_post_reaches_every_client_when_a_process_is_killed(tmp_path, partitioned):
+    """With `partitioned`, process A publishes under a channel prefix of its own: none of its
+    events reaches B's sockets, and none of B's reaches A's, so every post made through the
+    other process is a lost event that only the protocol (gap, head check) brings."""
     prefix = f"chibo-kill-{os.getpid()}-{secrets.token_hex(3)}"
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH"}}
     env.update(_database_env(tmp_path))
@@ -212,7 +223,8 @@ def test_every_acknowledged_post_reaches_every_client_when_a_process_is_killed(t
     shell = [sys.executable, "manage.py", "shell", "-c", SETUP]
     made = subprocess.run(shell, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     data = json.loads(made.stdout.strip().splitlines()[-1])
-    process_a, port_a = _start(env, tmp_path, "a")
+    env_a = {**env, "CHANNEL_PREFIX": f"{prefix}-a"} if partitioned else env
+    process_a, port_a = _start(env_a, tmp_path, "a")
     process_b = None
     try:
         process_b, port_b = _start(env, tmp_path, "b")
@@ -234,9 +246,22 @@ def test_every_acknowledged_post_reaches_every_client_when_a_process_is_killed(t
                     stop(process)
     assert process_a.returncode == -signal.SIGKILL
     assert len(acked) >= 24 + 1 and len(acked) == len(set(acked))
+    listed = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", COMMITTED % data["topic"]],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    committed = set(json.loads(listed.stdout.strip().splitlines()[-1]))
+    assert set(acked) <= committed
     for client in clients:
         missing = sorted(set(acked) - client.posts)
         assert not missing, f"a client never got acknowledged posts {missing}"
+        # Stronger: also what A committed without answering (killed before its response).
+        assert committed - client.posts <= {min(committed)}  # only the opening post, seen with the page
     on_a = (clients[0], clients[2])  # (member 0, member 1) x (A, B): the first of each pair was on A
     assert all(c.connects >= 2 for c in on_a)  # A's clients came back through B
-    print(f"{len(acked)} acknowledged, {lost} lost with the process, {sum(c.connects for c in clients)} connects")
+    unanswered = len(committed) - 1 - len(acked)
+    print(f"{len(acked)} acknowledged, {unanswered} committed unanswered, {lost} requests cut by the kill")
