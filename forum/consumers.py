@@ -161,6 +161,7 @@ class TopicConsumer(AsyncJsonWebsocketConsumer):
 
     async def _send_changes(self, after_seq: int) -> None:
         """Send every post changed after `after_seq`, as this reader sees it, then the head."""
+        after_seq = min(after_seq, 2**31 - 1)  # a number no database column overflows on
         messages = await self._changes(after_seq, self._language())
         for message in messages:
             await self.send(text_data=json.dumps(message))

@@ -207,3 +207,18 @@ async def test_a_live_post_is_the_post_the_page_shows_to_each_reader(personas, g
     assert "Báo cáo" in other and "Ẩn</a>" not in other and "Sửa" not in other
     for communicator in sockets:
         await communicator.disconnect()
+
+
+async def test_odd_sync_requests_get_an_answer_or_nothing_never_an_error(personas, general):
+    head = await _head(general)
+    communicator, connected, _ = await _connect(personas["member_a"], general.pk, f"after_seq={10**30}")
+    assert connected
+    follower = Follower(communicator, 0)
+    await follower.until_head()
+    for after in (-1, "3", None, 1.5, True, [1]):
+        await communicator.send_json_to({"type": "sync", "after": after})
+    await follower.sync()  # the only one answered, after the ignored ones
+    await communicator.send_json_to({"type": "sync", "after": 10**30})
+    await follower.until_head()
+    assert follower.known == head
+    await communicator.disconnect()
