@@ -1,6 +1,6 @@
 """Two members on the same themed session, in two browsers: a post appears live in the other
 browser, the typing indicator shows, and posts made while one browser's socket was cut appear
-when it comes back (the page reconnects with ?after=<last id>)."""
+when it comes back (the page reconnects with ?after_seq=<last change it has>)."""
 
 import time
 

@@ -4,9 +4,6 @@ Membership is checked on connect and again before every event is passed on. The 
 closes when the user's own group hears `access.revoked` for its cell, when its login session
 logs out, and re-checks its rights on `access.changed` (core.sockets.UserSocket): a member
 who left closes, a secretary demoted to member stops seeing others' hidden posts.
-`?after=<post id>` first sends every visible post after that id, so a client that was away
-(or whose events a full channel layer dropped) misses nothing: the channel layer is a hint,
-the database is the truth.
 
 Presence: one cache entry per topic and viewer (`forum:presence:<topic>:<user>`, with a TTL
 that pings renew), so viewers joining together never overwrite each other; the roster is
@@ -14,6 +11,20 @@ read for the cell's active members in one `get_many`. A socket sends a roster wh
 joins, leaves or reappears after expiring, never on a mere ping, and honours at most one
 ping per `PING_INTERVAL`. Typing and presence are broadcast only after re-checking that the
 session and the membership still hold.
+
+Nothing is lost: every change to a topic's posts (created, edited, hidden) takes the topic's
+next change number (`seq`, forum.services), and every post event carries it. A client keeps
+the highest number up to which it has every change; when it sees a number skipped, and every
+half minute in any case (the last event may be the lost one), it sends
+`{"type": "sync", "after": <that number>}` and gets every post changed since, then
+`{"type": "head", "seq": <number now covered>, "more": bool}`. Connecting with
+`?after_seq=<number>` does the same first. (`?after=<post id>`, the older catch-up by id, is
+kept for pages loaded before this.) The channel layer is a hint, the database is the truth.
+
+Each post event reaches a reader as the topic page would show that post to them (`article`:
+forum.rendering, with Edit on their own post and Hide for leaders); the post is loaded and
+its shared pieces built once per process for all the topic's sockets (selectors.LivePosts).
+A reader who may not see the post gets `post.hidden` with its id and seq only.
 """
 
 import asyncio
@@ -24,7 +35,9 @@ from collections import OrderedDict
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from cells import permissions
 from core.events import EVENT_VERSION, forward_message
@@ -39,6 +52,8 @@ TYPING_TTL = 6  # seconds a typing indicator lasts without a new keystroke
 PRESENCE_TTL = 90  # seconds a viewer stays listed without a ping
 PING_INTERVAL = 15  # seconds; pings closer together from one socket are ignored (forum.js: 45)
 FORWARDED = ("post.", "reaction", "typing", "presence", "topic.")
+POST_EVENTS = ("post.created", "post.edited", "post.hidden")
+SYNC_INTERVAL = 1.0  # seconds between two syncs a socket may ask for
 
 
 def _presence_key(topic_id: int, user_id: int) -> str:
@@ -83,6 +98,29 @@ async def _active_members(cell_id: int, event_key: str) -> frozenset[int]:
         _member_checks.pop(key, None)
 
 
+# A post event's post, loaded and rendered once per process for every socket of the topic
+# (by the message's id, like the member check above); the last few are kept so that a socket
+# scheduled after the others were served does not load it again.
+_live_posts: OrderedDict[str, asyncio.Future] = OrderedDict()
+_LIVE_KEEP = 64
+
+
+async def _live_post(topic_id: int, post_id: int, event_key: str) -> selectors.LivePosts:
+    future = _live_posts.get(event_key)
+    if future is None:
+        future = _live_posts[event_key] = asyncio.get_running_loop().create_future()
+        while len(_live_posts) > _LIVE_KEEP:
+            _live_posts.popitem(last=False)
+        try:
+            future.set_result(await database_sync_to_async(selectors.LivePosts)(topic_id, [post_id]))
+        except BaseException as exc:
+            _live_posts.pop(event_key, None)
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: the caller gets the exception below
+            raise
+    return await asyncio.shield(future)
+
+
 def _event_key(message: dict) -> str:
     return message.get("eid") or json.dumps(message["event"], sort_keys=True, default=str)
 
@@ -106,11 +144,7 @@ class TopicConsumer(UserSocket):
         # Listed before the handshake completes: whoever connects next sees this viewer.
         await self._presence_join()
         await self.accept()
-        after = self._after()
-        if after is not None:
-            for post in await self._posts_after(after):
-                await self.send_json({**post_event(post), "version": EVENT_VERSION, "catchup": True})
-                self.sent_upto = post.pk
+        await self._catch_up()
 
     async def disconnect(self, code: int) -> None:
         # Leaving must not fail: when hundreds of sockets drop at once a busy Redis may refuse
@@ -124,14 +158,60 @@ class TopicConsumer(UserSocket):
         except Exception:
             logger.warning("forum socket of user %s left uncleanly", getattr(self, "user", None), exc_info=True)
 
+    async def _catch_up(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        raw = (query.get("after_seq") or [""])[0]
+        if raw.isascii() and raw.isdigit():
+            await self._send_changes(int(raw))
+            return
+        after = self._after()
+        if after is not None:
+            for post in await self._posts_after(after):
+                await self.send_json({**post_event(post), "version": EVENT_VERSION, "catchup": True})
+                self.sent_upto = post.pk
+
+    async def _send_changes(self, after_seq: int) -> None:
+        """Send every post changed after `after_seq`, as this reader sees it, then the head."""
+        after_seq = min(after_seq, 2**31 - 1)  # a number no database column overflows on
+        messages = await self._changes(after_seq, self._language())
+        for message in messages:
+            await self.send(text_data=json.dumps(message))
+
+    def _language(self) -> str:
+        """The page's language (accounts.middleware.LanguageMiddleware's rule)."""
+        if not hasattr(self, "language"):
+            supported = {code for code, _name in settings.LANGUAGES}
+            chosen = (self.scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME)
+            own = getattr(self.user, "language", None)
+            self.language = chosen if chosen in supported else own if own in supported else settings.LANGUAGE_CODE
+        return self.language
+
+    def _post_message(self, event: dict, live: selectors.LivePosts) -> dict:
+        """A post event as this reader receives it: with the post's HTML as their page shows
+        it, or only its id and seq when they may not see it."""
+        article = live.article(event["id"], user_id=self.user.pk, moderator=self.moderator)
+        if article is None:
+            return {
+                "version": EVENT_VERSION,
+                "type": "post.hidden",
+                "id": event["id"],
+                "topic": self.topic_id,
+                "seq": event["seq"],
+            }
+        return {**event, "article": article}
+
     def _after(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         raw = (query.get("after") or [""])[0]
-        return int(raw) if raw.isdigit() else None
+        return int(raw) if raw.isascii() and raw.isdigit() else None
 
     async def receive_json(self, content, **kwargs) -> None:
         kind = content.get("type")
-        if kind == "typing":
+        if kind == "sync":
+            # Posts go to this socket only, but only while the session and membership hold.
+            if await self._may_broadcast():
+                await self._sync_request(content)
+        elif kind == "typing":
             key = f"forum:typing:{self.topic_id}:{self.user.pk}"
             # One broadcast per TTL/2 per user at most, however fast they type.
             if await cache.aadd(key, 1, timeout=TYPING_TTL // 2) and await self._may_broadcast():
@@ -163,11 +243,33 @@ class TopicConsumer(UserSocket):
             return
         if kind == "presence" and event.get("left") == self.user.pk and await self._may_broadcast():
             await self._presence_renew()  # another socket of this user left; this one stays
+        if kind in POST_EVENTS and "seq" in event:
+            await self._forward_post(event, key)
+            return
         if kind.startswith("post.") and event.get("hidden") and not self._may_see_hidden(event):
             return
         if kind == "post.created" and event.get("id", 0) <= self.sent_upto:
             return  # already sent by the catch-up
         await self.send(text_data=_encode_once(key, event))
+
+    async def _sync_request(self, content: dict) -> None:
+        after = content.get("after")
+        if type(after) is not int or after < 0:
+            return
+        # At most one answer a second per socket: asking faster only delays one's own answers.
+        wait = getattr(self, "next_sync_at", 0.0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self.next_sync_at = time.monotonic() + SYNC_INTERVAL
+        await self._send_changes(after)
+
+    async def _forward_post(self, event: dict, key: str) -> None:
+        if event["type"] == "post.created" and event["id"] <= self.sent_upto:
+            return  # already sent by the catch-up
+        live = await _live_post(self.topic_id, event["id"], key)
+        with translation.override(self._language()):
+            message = self._post_message(event, live)
+        await self.send(text_data=json.dumps(message))
 
     def _may_see_hidden(self, event: dict) -> bool:
         return self.moderator or event.get("author_id") == self.user.pk
@@ -237,6 +339,22 @@ class TopicConsumer(UserSocket):
     @database_sync_to_async
     def _still_member(self) -> bool:
         return permissions.forum_access_holds(self.user.pk, self.cell_id)
+
+    @database_sync_to_async
+    def _changes(self, after_seq: int, language: str) -> list[dict]:
+        head, ids, more = selectors.changes_after(self.topic_id, after_seq)
+        messages = []
+        if ids:
+            live = selectors.LivePosts(self.topic_id, ids)
+            with translation.override(language):
+                for pk in ids:
+                    post = live.posts[pk]
+                    event = {**post_event(post), "version": EVENT_VERSION, "catchup": True}
+                    messages.append(self._post_message(event, live))
+            if more:
+                head = live.posts[ids[-1]].seq
+        messages.append({"version": EVENT_VERSION, "type": "head", "topic": self.topic_id, "seq": head, "more": more})
+        return messages
 
     @database_sync_to_async
     def _posts_after(self, after: int):

@@ -62,6 +62,10 @@ class Topic(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     concluded_at = models.DateTimeField(null=True, blank=True)
     last_post_at = models.DateTimeField(null=True, blank=True)
+    # The number of the topic's last change to a post: creating, editing or hiding a post
+    # takes the next one, in the change's transaction under the topic's row lock, so the
+    # numbers have no gaps. A client that sees one missing asks for it (forum.consumers).
+    seq = models.PositiveIntegerField(default=0)
 
     objects = GenerationsManager()
 
@@ -116,6 +120,8 @@ class Post(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     hidden_reason = models.CharField(max_length=300, blank=True)
+    # The topic's change number (Topic.seq) of this post's last change: created, edited or hidden.
+    seq = models.PositiveIntegerField(default=0)
 
     objects = GenerationsManager()
 
@@ -123,6 +129,7 @@ class Post(models.Model):
         verbose_name = _("post")
         verbose_name_plural = _("posts")
         ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["topic", "seq"], name="forum_one_post_per_change")]
         indexes = [models.Index(fields=["topic", "id"]), models.Index(fields=["topic", "author"])]
 
     def __str__(self) -> str:

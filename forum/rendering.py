@@ -79,7 +79,7 @@ def build_pieces(
         iso, shown = _when(post.created_at, tz)
         classes = f"post post-{post.kind}" + (" is-hidden" if post.hidden_at else "")
         head = [
-            f'<article class="{classes}" id="p{pk}" data-post-id="{pk}">',
+            f'<article class="{classes}" id="p{pk}" data-post-id="{pk}" data-seq="{post.seq}">',
             f'<header class="post-head"><strong>{author}</strong>',
         ]
         if post.kind == Post.Kind.OPENING:

@@ -2,7 +2,7 @@
 
 import hashlib
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
@@ -15,7 +15,7 @@ from cells import permissions
 from cells.models import Membership, OrgUnit
 from core.cache import versioned
 from forum.models import Flag, ModerationEvent, Post, PostRevision, Reaction, ReadState, Theme, Topic
-from forum.rendering import PostPieces, build_pieces
+from forum.rendering import PostPieces, assemble, build_pieces
 from forum.text import fold
 
 POSTS_PER_PAGE = 50
@@ -35,6 +35,7 @@ PAGE_FIELDS = (
     "edited_at",
     "hidden_at",
     "hidden_reason",
+    "seq",
     "author__full_name",
     "author__username",
     "quoted__body_source",
@@ -153,7 +154,10 @@ def _topic_ids(topic_id: int) -> dict:
 
 def _visible_ids(user_id: int, topic_id: int, moderator: bool) -> tuple[int, ...]:
     """The ids `visible_posts` would give, from the topic's cached ids."""
-    ids = _topic_ids(topic_id)
+    return _visible_among(_topic_ids(topic_id), user_id, moderator)
+
+
+def _visible_among(ids: dict, user_id: int, moderator: bool) -> tuple[int, ...]:
     if moderator:
         return ids["all"]
     if user_id not in ids["hidden_authors"]:
@@ -203,6 +207,61 @@ def topic_page(
         page_number = str(bisect_right(ids, anchor) // POSTS_PER_PAGE + 1)
     page = Paginator(ids, POSTS_PER_PAGE).get_page(page_number)
     return TopicPage(page=page, pieces=_pieces(topic, list(page.object_list), page.number), last_read=last_read)
+
+
+class LivePosts:
+    """Posts of one topic as its page shows them, for the sockets of one process.
+
+    Loaded once (two queries, plus the topic's cached ids) however many sockets of the topic
+    the process holds; `article` then gives each reader the post's HTML exactly as the page
+    would assemble it for them (forum.rendering), building the shared pieces once per page
+    number and language. A reader who may not see a post gets None."""
+
+    def __init__(self, topic_id: int, post_ids: list[int]) -> None:
+        topic = topic_by_id(topic_id)
+        self.accepts_posts = topic.accepts_posts if topic else False
+        self.posts = {
+            post.pk: post
+            for post in Post.objects.filter(pk__in=post_ids, topic_id=topic_id)
+            .select_related("author", "quoted__author")
+            .only(*PAGE_FIELDS)
+        }
+        agreers: dict[int, set[int]] = {}
+        reactions = Reaction.objects.filter(post_id__in=list(self.posts), kind=Reaction.Kind.AGREE)
+        for post_id, user_id in reactions.values_list("post_id", "user_id"):
+            agreers.setdefault(post_id, set()).add(user_id)
+        self.agreers = {pk: frozenset(users) for pk, users in agreers.items()}
+        self.ids = _topic_ids(topic_id)
+        self._pieces: dict[tuple, PostPieces] = {}
+
+    def article(self, post_id: int, *, user_id: int, moderator: bool, csrf_token: str = "") -> str | None:
+        post = self.posts.get(post_id)
+        if post is None or (post.hidden_at and not moderator and post.author_id != user_id):
+            return None
+        visible = _visible_among(self.ids, user_id, moderator)
+        page_number = bisect_left(visible, post_id) // POSTS_PER_PAGE + 1
+        key = (post_id, page_number, translation.get_language())
+        piece = self._pieces.get(key)
+        if piece is None:
+            piece = self._pieces[key] = build_pieces(
+                [post], self.agreers, accepts_posts=self.accepts_posts, page_number=page_number
+            )[0]
+        return str(assemble((piece,), user_id=user_id, moderator=moderator, csrf_token=csrf_token))
+
+
+def changes_after(topic_id: int, after_seq: int) -> tuple[int, list[int], bool]:
+    """(the topic's last change number, the posts changed after `after_seq` in change order,
+    whether more remain): what a client that has every change up to `after_seq` lacks.
+
+    The head is read first: every change up to it has committed (changes are numbered under
+    the topic's row lock), so the posts read next show all of them."""
+    head = Topic.objects.filter(pk=topic_id).values_list("seq", flat=True).first() or 0
+    rows = list(
+        Post.objects.filter(topic_id=topic_id, seq__gt=after_seq)
+        .order_by("seq")
+        .values_list("id", flat=True)[: CATCH_UP_LIMIT + 1]
+    )
+    return head, rows[:CATCH_UP_LIMIT], len(rows) > CATCH_UP_LIMIT
 
 
 def posts_after(user_id: int, topic_id: int, after_id: int, *, moderator: bool) -> list[Post]:

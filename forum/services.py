@@ -33,10 +33,12 @@ def topic_group(topic_id: int) -> str:
 
 def post_event(post: Post, event_type: str = "post.created") -> dict:
     """What sockets are told about a post. Carries `hidden` and `author_id` so a consumer can
-    decide, per socket, whether its user may see it."""
+    decide, per socket, whether its user may see it, and `seq`, the topic's change number,
+    so a client can tell that it missed one (forum.consumers renders the post per reader)."""
     return {
         "type": event_type,
         "id": post.pk,
+        "seq": post.seq,
         "topic": post.topic_id,
         "kind": post.kind,
         "author_id": post.author_id,
@@ -143,10 +145,24 @@ def theme_create(
         )
 
 
+def _next_seq(topic_id: int) -> int:
+    """The topic's next change number, taken inside the change's transaction: the UPDATE
+    holds the topic's row until the commit, so changes are numbered in commit order with
+    no gaps. Callers lock the topic before any of its posts (one lock order, no deadlock)."""
+    Topic.objects.filter(pk=topic_id).update(seq=F("seq") + 1)
+    return Topic.objects.filter(pk=topic_id).values_list("seq", flat=True).get()
+
+
+def _lock_topic(topic_id: int) -> None:
+    """Lock the topic's row before any of its posts': the order every writer keeps."""
+    list(Topic.objects.select_for_update().filter(pk=topic_id).values_list("pk", flat=True))
+
+
 def _create_post(*, actor: User, topic: Topic, body: str, kind: str, quoted: Post | None = None) -> Post:
     body = _clean_body(body)
     if quoted is not None and quoted.topic_id != topic.pk:
         quoted = None
+    seq = _next_seq(topic.pk)
     post = Post.objects.create(
         topic=topic,
         author=actor,
@@ -155,9 +171,11 @@ def _create_post(*, actor: User, topic: Topic, body: str, kind: str, quoted: Pos
         body_html=markdown_to_html(body),
         search_text=fold(body),
         quoted=quoted,
+        seq=seq,
     )
     Topic.objects.filter(pk=topic.pk).update(last_post_at=post.created_at)
     topic.last_post_at = post.created_at
+    topic.seq = seq
     publish_on_commit(topic_group(topic.pk), post_event(post))
     _notify_mentions(actor=actor, topic=topic, post=post)
     return post
@@ -289,6 +307,7 @@ def post_edit(*, actor: User, post: Post, body: str) -> Post:
     """The author rewrites a post; the previous text is kept as a revision."""
     body = _clean_body(body)
     with transaction.atomic():
+        _lock_topic(post.topic_id)
         post = Post.objects.select_for_update(of=("self",)).select_related("topic", "author").get(pk=post.pk)
         _require_open(post.topic)
         if post.author_id != actor.pk:
@@ -305,7 +324,8 @@ def post_edit(*, actor: User, post: Post, body: str) -> Post:
         post.body_html = markdown_to_html(body)
         post.search_text = fold(body)
         post.edited_at = timezone.now()
-        post.save(update_fields=["body_source", "body_html", "search_text", "edited_at"])
+        post.seq = _next_seq(post.topic_id)
+        post.save(update_fields=["body_source", "body_html", "search_text", "edited_at", "seq"])
         publish_on_commit(topic_group(post.topic_id), post_event(post, "post.edited"))
     return post
 
@@ -315,18 +335,17 @@ def post_hide(*, actor: User, post: Post, reason: str) -> Post:
     if not reason:
         raise ValidationError(_("Give a reason for hiding the post."))
     with transaction.atomic():
-        post = Post.objects.select_for_update(of=("self",)).select_related("topic").get(pk=post.pk)
+        _lock_topic(post.topic_id)
+        post = Post.objects.select_for_update(of=("self",)).select_related("topic", "author").get(pk=post.pk)
         if post.is_hidden:
             return post
         post.hidden_at = timezone.now()
         post.hidden_by = actor
         post.hidden_reason = reason[:300]
-        post.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
+        post.seq = _next_seq(post.topic_id)
+        post.save(update_fields=["hidden_at", "hidden_by", "hidden_reason", "seq"])
         _audit(post.topic, actor, ModerationEvent.Action.HIDDEN, reason, post=post)
-        publish_on_commit(
-            topic_group(post.topic_id),
-            {"type": "post.hidden", "id": post.pk, "topic": post.topic_id, "author_id": post.author_id},
-        )
+        publish_on_commit(topic_group(post.topic_id), post_event(post, "post.hidden"))
     return post
 
 

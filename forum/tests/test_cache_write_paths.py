@@ -8,6 +8,7 @@ tests can use the cached reads of accounts, cells, notifications and the forum t
 """
 
 import datetime
+import itertools
 import re
 from types import SimpleNamespace
 
@@ -277,7 +278,11 @@ def test_topic_writes_show_on_the_next_read(db, world, path):
     )
 
 
+_fresh_seq = itertools.count(1000)  # a change number no other post of the topic has (forum_one_post_per_change)
+
+
 def _post(w, **extra):
+    extra.setdefault("seq", next(_fresh_seq))
     return Post(topic=w.session, author=w.member_a, body_source="Hai", body_html="<p>Hai</p>", **extra)
 
 

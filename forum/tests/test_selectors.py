@@ -12,12 +12,21 @@ pytestmark = pytest.mark.django_db
 
 
 def _bulk_posts(topic: Topic, author, n: int) -> None:
+    start = Topic.objects.get(pk=topic.pk).seq
     Post.objects.bulk_create(
         [
-            Post(topic=topic, author=author, body_source=f"ý kiến {i}", body_html=f"<p>ý kiến {i}</p>", search_text="")
+            Post(
+                topic=topic,
+                author=author,
+                body_source=f"ý kiến {i}",
+                body_html=f"<p>ý kiến {i}</p>",
+                search_text="",
+                seq=start + 1 + i,
+            )
             for i in range(n)
         ]
     )
+    Topic.objects.filter(pk=topic.pk).update(seq=start + n)
 
 
 def test_it_shows_themes_of_every_committee_above_the_cell(personas, org, theme):

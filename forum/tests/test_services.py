@@ -189,3 +189,27 @@ def test_it_counts_the_members_at_the_time(personas, org, session):
     minutes = Minutes.objects.get(topic=session)
     # member_a left before the conclusion: neither participant nor absentee.
     assert (minutes.participants, minutes.absentees) == (1, 0)
+
+
+def test_change_numbers_have_no_gaps_and_existing_posts_get_them_on_migration(personas, general):
+    import importlib
+
+    from django.apps import apps
+
+    first = general.posts.get()
+    second = services.post_create(actor=personas["secretary_a"], topic=general, body="hai")
+    services.post_edit(actor=personas["member_a"], post=first, body="một, đã sửa")
+    services.post_hide(actor=personas["secretary_a"], post=second, reason="x")
+    services.post_edit(actor=personas["member_a"], post=first, body="một, đã sửa")  # unchanged: no number
+    assert Topic.objects.get(pk=general.pk).seq == 4
+    assert dict(Post.objects.filter(topic=general).values_list("id", "seq")) == {first.pk: 3, second.pk: 4}
+
+    # Posts written before the numbers existed get 1, 2, ... in id order.
+    from django.db.models import F
+
+    Post.objects.filter(topic=general).update(seq=F("id") + 1000)  # any numbers: they are redrawn
+    Topic.objects.filter(pk=general.pk).update(seq=0)
+    migration = importlib.import_module("forum.migrations.0003_post_seq")
+    migration.number_existing_posts(apps, None)
+    assert Topic.objects.get(pk=general.pk).seq == 2
+    assert dict(Post.objects.filter(topic=general).values_list("id", "seq")) == {first.pk: 1, second.pk: 2}

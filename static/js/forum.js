@@ -1,4 +1,5 @@
-// Forum topic page: background posting, live posts, typing and presence, catch-up on reconnect.
+// Forum topic page: background posting, live posts (rendered by the server per reader), typing and
+// presence; a gap in the topic's change numbers or the half-minute head check fetches what was missed.
 // Progressive enhancement only: without this file the page works by plain form POSTs.
 (function () {
   "use strict";
@@ -8,7 +9,6 @@
     if (!list) return;
     var topicId = list.getAttribute("data-forum-topic");
     var me = parseInt(list.getAttribute("data-user-id"), 10);
-    var moderator = list.hasAttribute("data-moderator");
     var live = list.hasAttribute("data-live");
     var lastId = parseInt(list.getAttribute("data-last-id"), 10) || 0;
     var form = document.querySelector("[data-reply-form]");
@@ -30,48 +30,99 @@
       return node;
     }
 
-    function timeText(iso) {
-      var d = new Date(iso);
-      function two(n) { return (n < 10 ? "0" : "") + n; }
-      return two(d.getHours()) + ":" + two(d.getMinutes()) + " " + two(d.getDate()) + "/" + two(d.getMonth() + 1) + "/" + d.getFullYear();
+    // Every change to the topic's posts has a number (the topic's `seq`), with no gaps.
+    // `known`: we have every change up to it. A number seen beyond it waits in `ahead`; if
+    // the gap is still there a moment later (events from two server processes can cross)
+    // we ask for what we lack, and every half minute we ask anyway, because the lost event
+    // may be the last one. The answer ends with the head, up to which we then have it all.
+    var known = parseInt(list.getAttribute("data-seq"), 10) || 0;
+    var ahead = {};
+    var versions = {}; // post id -> change number of what we show (or removed)
+    var gapTimer = null;
+    var pageLastId = lastId;
+
+    function advance() {
+      while (ahead[known + 1]) { delete ahead[known + 1]; known += 1; }
+      for (var k in ahead) if (ahead.hasOwnProperty(k) && +k <= known) delete ahead[k];
+    }
+    function hasGap() {
+      for (var k in ahead) if (ahead.hasOwnProperty(k)) return true;
+      return false;
+    }
+    function sync() { send({ type: "sync", after: known }); }
+    function noteSeq(seq) {
+      if (!seq) return;
+      if (seq > known) ahead[seq] = true;
+      advance();
+      if (hasGap() && !gapTimer) {
+        gapTimer = window.setTimeout(function () { gapTimer = null; if (hasGap()) sync(); }, 1000);
+      }
     }
 
-    function renderPost(ev) {
-      var article = el("article", "post post-" + ev.kind + (ev.hidden ? " is-hidden" : ""));
-      article.id = "p" + ev.id;
-      article.setAttribute("data-post-id", ev.id);
-      var head = el("header", "post-head");
-      head.appendChild(el("strong", "", ev.author));
-      var time = el("time", "post-time", ev.time || timeText(ev.created_at));
-      time.setAttribute("datetime", ev.created_at);
-      head.appendChild(document.createTextNode(" "));
-      head.appendChild(time);
-      article.appendChild(head);
-      var content = el("div", "post-body");
-      content.innerHTML = ev.html; // cleaned once on the server (core.markup) before it was stored
-      article.appendChild(content);
-      var foot = el("footer", "post-actions");
-      var count = el("span", "", String(ev.agree_count || 0));
-      count.setAttribute("data-agree-count", "");
-      foot.appendChild(document.createTextNode("👍 " + label("agree") + " "));
-      foot.appendChild(count);
-      article.appendChild(foot);
-      return article;
+    function shownVersion(id) {
+      if (versions.hasOwnProperty(id)) return versions[id];
+      var node = document.getElementById("p" + id);
+      return node ? parseInt(node.getAttribute("data-seq"), 10) || 0 : 0;
+    }
+
+    // The server renders the post as this reader's page would (forum.rendering): the stored
+    // HTML was cleaned once when written (core.markup), every other value is escaped.
+    function parseArticle(html) {
+      var holder = document.createElement("template");
+      holder.innerHTML = html;
+      var node = holder.content.firstElementChild;
+      var token = document.querySelector("input[name=csrfmiddlewaretoken]");
+      var inputs = node.querySelectorAll("input[name=csrfmiddlewaretoken]");
+      for (var i = 0; i < inputs.length; i++) inputs[i].value = token ? token.value : "";
+      return node;
+    }
+
+    // In id order among this page's posts; a post of an earlier page is not ours to show.
+    function place(node, id) {
+      var posts = list.querySelectorAll("[data-post-id]");
+      if (posts.length && id < parseInt(posts[0].getAttribute("data-post-id"), 10)) return false;
+      for (var i = 0; i < posts.length; i++) {
+        if (parseInt(posts[i].getAttribute("data-post-id"), 10) > id) { list.insertBefore(node, posts[i]); return true; }
+      }
+      var empty = list.querySelector(":scope > p");
+      if (empty) empty.remove();
+      list.appendChild(node);
+      return true;
+    }
+
+    function onPost(ev) {
+      var id = ev.id;
+      var existing = document.getElementById("p" + id);
+      if (ev.type === "post.created" && id > lastId) lastId = id;
+      if (ev.article) {
+        var node = parseArticle(ev.article);
+        var version = parseInt(node.getAttribute("data-seq"), 10) || ev.seq || 0;
+        if (version > shownVersion(id)) {
+          if (existing) {
+            existing.parentNode.replaceChild(node, existing);
+            versions[id] = version;
+          } else if (!live) {
+            if (ev.type === "post.created" && id > pageLastId) showNotice();
+          } else if (place(node, id)) {
+            versions[id] = version;
+            clearTyping(ev.author_id);
+          }
+        }
+      } else if (ev.type === "post.hidden") {
+        if (existing) existing.remove(); // a hidden post this reader may not see
+        versions[id] = Math.max(shownVersion(id), ev.seq || 0);
+      }
+      noteSeq(ev.seq);
     }
 
     function onEvent(ev) {
       var existing = ev.id ? document.getElementById("p" + ev.id) : null;
-      if (ev.type === "post.created") {
-        if (ev.id > lastId) lastId = ev.id;
-        if (existing) return;
-        if (!live) { showNotice(); return; }
-        list.appendChild(renderPost(ev));
-        clearTyping(ev.author_id);
-      } else if (ev.type === "post.edited" && existing) {
-        existing.querySelector(".post-body").innerHTML = ev.html;
-      } else if (ev.type === "post.hidden" && existing) {
-        if (moderator || ev.author_id === me) existing.classList.add("is-hidden");
-        else existing.remove();
+      if (ev.type === "post.created" || ev.type === "post.edited" || ev.type === "post.hidden") {
+        onPost(ev);
+      } else if (ev.type === "head") {
+        if (ev.seq > known) known = ev.seq;
+        advance();
+        if (ev.more) sync();
       } else if (ev.type === "reaction" && existing) {
         var c = existing.querySelector("[data-agree-count]");
         if (c) c.textContent = String(ev.count);
@@ -110,8 +161,8 @@
     function connect() {
       if (!("WebSocket" in window)) return;
       var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-      // Every (re)connect asks for what came after the last post we have: nothing is lost.
-      socket = new WebSocket(scheme + window.location.host + "/ws/forum/topics/" + topicId + "/?after=" + lastId);
+      // Every (re)connect asks for every change after the last one we have: nothing is lost.
+      socket = new WebSocket(scheme + window.location.host + "/ws/forum/topics/" + topicId + "/?after_seq=" + known);
       socket.onopen = function () { attempt = 0; };
       socket.onmessage = function (e) {
         var data;
@@ -127,6 +178,7 @@
     }
     connect();
     window.setInterval(function () { send({ type: "presence.ping" }); }, 45000);
+    window.setInterval(sync, 30000); // the head check: the last change's event may be the lost one
 
     if (body) {
       var lastTyping = 0;
