@@ -23,12 +23,19 @@ class Theme(models.Model):
     window_end = models.DateField(_("hold until"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's idempotency key (core.idempotency): the same submission makes one theme.
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("theme")
         verbose_name_plural = _("themes")
         ordering = ["-year", "order", "id"]
         indexes = [models.Index(fields=["committee", "year"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "client_key"], condition=~Q(client_key=""), name="forum_theme_once_per_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -111,12 +118,20 @@ class Post(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     hidden_reason = models.CharField(max_length=300, blank=True)
+    # The form's idempotency key (core.idempotency): a reply, a new topic's first post, an
+    # opening paper or a conclusion sent twice is stored once, and the repeat finds it.
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("post")
         verbose_name_plural = _("posts")
         ordering = ["id"]
         indexes = [models.Index(fields=["topic", "id"]), models.Index(fields=["topic", "author"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_key"], condition=~Q(client_key=""), name="forum_post_once_per_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.author}"
@@ -231,9 +246,16 @@ class ModerationEvent(models.Model):
     action = models.CharField(max_length=16, choices=Action.choices)
     detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's idempotency key (core.idempotency): a reminder round or a reopening sent twice counts once.
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor", "client_key"], condition=~Q(client_key=""), name="forum_moderation_once_per_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.topic}"
