@@ -98,11 +98,24 @@ def _clean_title(title: str, limit: int = MAX_TITLE_CHARS) -> str:
 # --- Rate limit -----------------------------------------------------------------------------
 
 
-def post_rate_check(*, user: User) -> int:
+def post_rate_check(*, user: User, client_key: str = "") -> int:
     """Count one post attempt; return 0 when allowed, else the seconds to wait.
 
-    A fixed window in the cache (atomic `incr` on Redis), so it holds across processes."""
+    A fixed window in the cache (atomic `incr` on Redis), so it holds across processes. Copies
+    of one submission (its idempotency key, core.idempotency: a double tap, a retry) count
+    once and get the first copy's answer; a copy arriving while the first is being counted is
+    let through to the service, which stores the submission at most once anyway."""
     limit, window = getattr(settings, "FORUM_POST_RATE", (6, 60))
+    seen = f"forum:rate:key:{user.pk}:{client_key}"
+    if client_key and not cache.add(seen, 0, timeout=window + 1):
+        return cache.get(seen) or 0
+    wait = _post_rate_count(user, limit, window)
+    if client_key and wait:
+        cache.set(seen, wait, timeout=window + 1)
+    return wait
+
+
+def _post_rate_count(user: User, limit: int, window: int) -> int:
     now = time.time()
     slot = int(now // window)
     key = f"forum:rate:{user.pk}:{slot}"

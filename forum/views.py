@@ -47,8 +47,8 @@ def _own_cell(request: HttpRequest) -> OrgUnit:
     return roles.membership.cell
 
 
-def _rate_limited(request: HttpRequest) -> str | None:
-    wait = services.post_rate_check(user=request.user)
+def _rate_limited(request: HttpRequest, client_key: str = "") -> str | None:
+    wait = services.post_rate_check(user=request.user, client_key=client_key)
     if wait:
         return _("You are posting too fast. Please try again in %(n)s seconds.") % {"n": wait}
     return None
@@ -188,7 +188,7 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The same reply sent again (a retry, a double tap, forum.js's fallback after a failed
     # fetch) gets the first one's answer; never a second post, never the rate limit.
     post = services.post_by_key(author=request.user, client_key=key)
-    error = None if post else _rate_limited(request)
+    error = None if post else _rate_limited(request, key)
     status = 429 if error else 400
     if not error:
         try:
@@ -213,10 +213,11 @@ def topic_new(request: HttpRequest) -> HttpResponse:
     cell = _own_cell(request)
     form = TopicForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        repeat = services.post_by_key(author=request.user, client_key=posted_key(request))
+        key = posted_key(request)
+        repeat = services.post_by_key(author=request.user, client_key=key)
         if repeat is not None:  # this very topic, sent again
             return redirect("forum:topic", pk=repeat.topic_id)
-        error = _rate_limited(request)
+        error = _rate_limited(request, key)
         if error:
             form.add_error(None, error)
         else:
@@ -226,7 +227,7 @@ def topic_new(request: HttpRequest) -> HttpResponse:
                     cell=cell,
                     title=form.cleaned_data["title"],
                     body=form.cleaned_data["body"],
-                    client_key=posted_key(request),
+                    client_key=key,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)

@@ -192,3 +192,16 @@ def test_a_double_tap_on_agree_stays_agreed(personas, general):
         client.post(_url("post_agree", post.pk), {"agree": "0"})
     post.refresh_from_db()
     assert post.agree_count == 0 and not Reaction.objects.filter(post=post).exists()
+
+
+@pytest.mark.django_db
+def test_copies_of_one_submission_count_once_against_the_rate_limit(personas, settings):
+    settings.FORUM_POST_RATE = (2, 60)
+    member = personas["member_a"]
+    first, second, third = ("a" * 40, "b" * 40, "c" * 40)
+    assert [services.post_rate_check(user=member, client_key=first) for _ in range(5)] == [0] * 5
+    assert services.post_rate_check(user=member, client_key=second) == 0
+    refused = services.post_rate_check(user=member, client_key=third)
+    assert refused > 0
+    assert services.post_rate_check(user=member, client_key=third) == refused  # the same answer again
+    assert services.post_rate_check(user=member) > 0  # and no way around it without a key
