@@ -53,10 +53,12 @@ class _Browserless:
 
 
 def _form_fields(html: str) -> dict:
-    return {
-        "csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1),
-        "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1),
-    }
+    """The hidden fields of the page's form, sent as a browser would (the key, when it has one)."""
+    fields = {"csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)}
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', html)
+    if key:
+        fields["idempotency_key"] = key.group(1)
+    return fields
 
 
 @pytest.mark.multiprocess
