@@ -103,15 +103,15 @@ def post_rate_check(*, user: User, client_key: str = "") -> int:
 
     A fixed window in the cache (atomic `incr` on Redis), so it holds across processes. Copies
     of one submission (its idempotency key, core.idempotency: a double tap, a retry) count
-    once and get the first copy's answer; a copy arriving while the first is being counted is
-    let through to the service, which stores the submission at most once anyway."""
+    once: a copy of a submission that was let through is let through again (the service
+    stores it at most once); a refused one is counted afresh when it comes again."""
     limit, window = getattr(settings, "FORUM_POST_RATE", (6, 60))
-    seen = f"forum:rate:key:{user.pk}:{client_key}"
-    if client_key and not cache.add(seen, 0, timeout=window + 1):
-        return cache.get(seen) or 0
+    let_through = f"forum:rate:key:{user.pk}:{client_key}"
+    if client_key and not cache.add(let_through, True, timeout=window + 1):
+        return 0
     wait = _post_rate_count(user, limit, window)
     if client_key and wait:
-        cache.set(seen, wait, timeout=window + 1)
+        cache.delete(let_through)
     return wait
 
 

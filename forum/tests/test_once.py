@@ -201,7 +201,6 @@ def test_copies_of_one_submission_count_once_against_the_rate_limit(personas, se
     first, second, third = ("a" * 40, "b" * 40, "c" * 40)
     assert [services.post_rate_check(user=member, client_key=first) for _ in range(5)] == [0] * 5
     assert services.post_rate_check(user=member, client_key=second) == 0
-    refused = services.post_rate_check(user=member, client_key=third)
-    assert refused > 0
-    assert services.post_rate_check(user=member, client_key=third) == refused  # the same answer again
+    assert services.post_rate_check(user=member, client_key=third) > 0
+    assert services.post_rate_check(user=member, client_key=third) > 0  # refused again, not let through
     assert services.post_rate_check(user=member) > 0  # and no way around it without a key
