@@ -252,6 +252,8 @@ def session_open(
     try:
         with transaction.atomic():
             if Topic.objects.select_for_update().filter(cell=cell, theme=theme).exists():
+                if done := post_by_key(author=actor, client_key=client_key):
+                    return done.topic  # opened by a copy of this request a moment ago
                 raise ValidationError(already)
             topic = Topic.objects.create(
                 cell=cell, kind=Topic.Kind.SESSION, theme=theme, title=theme.title, author=actor, meeting_at=meeting_at

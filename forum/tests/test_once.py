@@ -61,6 +61,22 @@ def test_five_identical_concurrent_new_topics_store_one_topic(personas, org):
     assert {r["Location"] for r in responses} == {_url("topic", topics.get().pk)}
 
 
+@concurrent
+@pytest.mark.django_db(transaction=True)
+def test_five_identical_concurrent_session_opens_and_flags_make_one_each(personas, theme, general):
+    opening = {"opening": "Đề dẫn gửi một lần", "idempotency_key": new_key()}
+    responses = post_at_once(personas["secretary_a"], _url("session_open", theme.pk), opening, times=5)
+    session = Topic.objects.get(theme=theme)
+    assert {r.status_code for r in responses} == {302}  # no IntegrityError, no "already opened"
+    assert {r["Location"] for r in responses} == {_url("topic", session.pk)}
+    assert session.posts.count() == 1
+    post = general.posts.get()
+    flag = {"reason": "Lạc đề", "idempotency_key": new_key()}
+    responses = post_at_once(personas["secretary_a"], _url("post_flag", post.pk), flag, times=5)
+    assert {r.status_code for r in responses} == {302}
+    assert post.flags.count() == 1
+
+
 @pytest.mark.django_db
 def test_the_topic_page_gives_each_rendering_its_own_key(personas, general):
     client = _client(personas["member_a"])
