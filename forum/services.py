@@ -21,6 +21,7 @@ from core.cache import bump
 from core.events import group_name, publish_on_commit
 from core.markup import markdown_to_html, normalize
 from forum.models import Flag, Minutes, ModerationEvent, Post, PostRevision, Reaction, ReadState, Theme, Topic
+from forum.selectors import post_by_key
 from forum.text import fold, mentioned_usernames
 from notifications.services import notification_send
 
@@ -135,12 +136,6 @@ def _post_rate_count(user: User, limit: int, window: int) -> int:
 # unique per author. A service first looks for that row (a repeat: return it, change nothing),
 # and if two identical requests race past the look-up, the constraint keeps one and the other
 # returns it. The look-ups are by author, so another user's key never finds anyone else's row.
-
-
-def post_by_key(*, author: User, client_key: str) -> Post | None:
-    if not client_key:
-        return None
-    return Post.objects.filter(author=author, client_key=client_key).select_related("topic").first()
 
 
 def _moderation_by_key(*, actor: User, client_key: str) -> ModerationEvent | None:

@@ -187,7 +187,7 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
     key = posted_key(request)
     # The same reply sent again (a retry, a double tap, forum.js's fallback after a failed
     # fetch) gets the first one's answer; never a second post, never the rate limit.
-    post = services.post_by_key(author=request.user, client_key=key)
+    post = selectors.post_by_key(author=request.user, client_key=key)
     error = None if post else _rate_limited(request, key)
     status = 429 if error else 400
     if not error:
@@ -214,7 +214,7 @@ def topic_new(request: HttpRequest) -> HttpResponse:
     form = TopicForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         key = posted_key(request)
-        repeat = services.post_by_key(author=request.user, client_key=key)
+        repeat = selectors.post_by_key(author=request.user, client_key=key)
         if repeat is not None:  # this very topic, sent again
             return redirect("forum:topic", pk=repeat.topic_id)
         error = _rate_limited(request, key)
