@@ -114,3 +114,22 @@ def test_the_quiz_page_carries_a_fresh_key(personas, org):
     attempt = services.attempt_start(user=personas["member_a"], module=module)
     pages = [client.get(reverse("courses:attempt", args=[attempt.pk])).content.decode() for _ in range(2)]
     assert all('name="idempotency_key"' in page for page in pages) and pages[0] != pages[1]
+
+
+@pytest.mark.django_db
+def test_a_retried_passing_submit_certifies_once(personas, org):
+    from courses.models import Certificate
+
+    module = build_module(org["committee"])
+    user = personas["member_a"]
+    for lesson in module.lessons.all():
+        services.lesson_mark_read(user=user, lesson=lesson)
+    client = _client(user)
+    start = client.post(reverse("courses:quiz_start", args=[module.pk]), {"idempotency_key": new_key()})
+    attempt = Attempt.objects.get(user=user)
+    data = _form(right_answers(attempt), idempotency_key=new_key())
+    first = client.post(start["Location"], data, follow=True)
+    again = client.post(start["Location"], data, follow=True)
+    assert first.redirect_chain == again.redirect_chain and _messages(again) == _messages(first)
+    assert Certificate.objects.filter(user=user, module=module).count() == 1
+    assert ModuleProgress.objects.get(user=user, module=module).attempts == 1
