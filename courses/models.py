@@ -223,11 +223,19 @@ class Attempt(models.Model):
     correct = models.PositiveSmallIntegerField(null=True, blank=True)
     score = models.PositiveSmallIntegerField(null=True, blank=True)  # percent
     passed = models.BooleanField(null=True)
+    # Idempotency keys (core.idempotency) of the form that started this attempt and of the
+    # submission that graded it: the same Start or Submit sent again finds this attempt (never
+    # a second one) and is answered as the first was.
+    start_key = models.CharField(max_length=40, blank=True, default="", editable=False)
+    submit_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["module_id", "user_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["user", "module", "number"], name="courses_attempt_number_unique"),
+            models.UniqueConstraint(
+                fields=["user", "start_key"], condition=~Q(start_key=""), name="courses_attempt_started_once_per_key"
+            ),
             # At most one open attempt per member and module, even when two starts race.
             models.UniqueConstraint(
                 fields=["user", "module"], condition=Q(submitted_at__isnull=True), name="courses_one_open_attempt"
@@ -323,10 +331,17 @@ class CourseReminder(models.Model):
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recipients = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's idempotency key (core.idempotency): the same click sent again is this round.
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["cell", "module", "-created_at"], name="courses_reminder_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sent_by", "client_key"], condition=~Q(client_key=""), name="courses_reminder_once_per_key"
+            ),
+        ]
         verbose_name = _("course reminder")
         verbose_name_plural = _("course reminders")
 

@@ -232,12 +232,20 @@ class QuizRefused(ValidationError):
     pass
 
 
-def attempt_start(*, user, module: Module, rng: random.Random | None = None) -> Attempt:
+def attempt_start(*, user, module: Module, rng: random.Random | None = None, client_key: str = "") -> Attempt:
     """The member's open attempt, or a new one with questions drawn at random.
 
-    Refused when the module's attempts are used up or the member has already passed.
+    Refused when the module's attempts are used up or the member has already passed. The same
+    Start sent again (`client_key`, core.idempotency) returns the attempt it started, even one
+    submitted meanwhile: a late retry never uses up another attempt.
     """
+
+    def started() -> Attempt | None:
+        return Attempt.objects.filter(user=user, start_key=client_key).first() if client_key else None
+
     with transaction.atomic():
+        if attempt := started():
+            return attempt
         open_attempt = Attempt.objects.filter(user=user, module=module, submitted_at__isnull=True).first()
         if open_attempt is not None:
             return open_attempt
@@ -253,10 +261,12 @@ def attempt_start(*, user, module: Module, rng: random.Random | None = None) -> 
         drawn = (rng or random.SystemRandom()).sample(pool, min(module.questions_per_attempt, len(pool)))
         try:
             with transaction.atomic():
-                return Attempt.objects.create(user=user, module=module, number=done + 1, question_ids=drawn)
+                return Attempt.objects.create(
+                    user=user, module=module, number=done + 1, question_ids=drawn, start_key=client_key
+                )
         except IntegrityError:
             # A second click started one at the same moment: use that one.
-            return Attempt.objects.get(user=user, module=module, submitted_at__isnull=True)
+            return started() or Attempt.objects.get(user=user, module=module, submitted_at__isnull=True)
 
 
 class AnswerRefused(ValidationError):
@@ -289,16 +299,21 @@ def _clean_answers(attempt: Attempt, answers: dict[int, list[int]]) -> tuple[dic
     return stored, correct
 
 
-def attempt_submit(*, user, attempt: Attempt, answers: dict[int, list[int]]) -> tuple[Attempt, bool]:
-    """Grade an open attempt on the server. Returns (attempt, graded_now).
+def attempt_submit(
+    *, user, attempt: Attempt, answers: dict[int, list[int]], client_key: str = ""
+) -> tuple[Attempt, bool]:
+    """Grade an open attempt on the server. Returns (attempt, graded_by_this_submission).
 
-    A second submission of the same attempt (double click, back button) changes nothing and
-    returns graded_now False: the conditional UPDATE lets exactly one submission through.
+    A second submission of the same attempt (double click, back button, another tab) changes
+    nothing: the conditional UPDATE lets exactly one submission through, and the attempt counts
+    once. The one that got through is recognised by its idempotency key (`client_key`,
+    core.idempotency): sent again, it is answered as it was the first time (True); any other
+    submission gets False (the view says the attempt had already been submitted).
     """
     if attempt.user_id != user.pk:
         raise AnswerRefused(_("This is not your attempt."), code="foreign_attempt")
     if attempt.is_graded:
-        return attempt, False
+        return attempt, bool(client_key) and attempt.submit_key == client_key
     stored, correct = _clean_answers(attempt, answers)
     total = len(attempt.question_ids) or 1
     score = round(100 * correct / total)
@@ -307,11 +322,11 @@ def attempt_submit(*, user, attempt: Attempt, answers: dict[int, list[int]]) -> 
     now = timezone.now()
     with transaction.atomic():
         updated = Attempt.objects.filter(pk=attempt.pk, submitted_at__isnull=True).update(
-            answers=stored, correct=correct, score=score, passed=passed, submitted_at=now
+            answers=stored, correct=correct, score=score, passed=passed, submitted_at=now, submit_key=client_key
         )
         attempt.refresh_from_db()
         if not updated:
-            return attempt, False
+            return attempt, bool(client_key) and attempt.submit_key == client_key
         progress = _locked_progress(user, module)  # read after the lock: sees a lesson read just committed
         ModuleProgress.objects.filter(pk=progress.pk).update(attempts=F("attempts") + 1)
         progress.refresh_from_db()
@@ -520,7 +535,7 @@ def reminders_next_at(*, cell: OrgUnit, module: Module) -> datetime.datetime | N
     return last + REMIND_EVERY
 
 
-def reminders_send(*, actor, cell: OrgUnit, module: Module) -> int:
+def reminders_send(*, actor, cell: OrgUnit, module: Module, client_key: str = "") -> int:
     """Remind every active member of the cell who has not completed the module, never the
     leader who sends it. Once an hour per cell and module (RemindTooSoon otherwise)."""
     if not permissions.can_view_cell_progress(actor, cell):
@@ -543,6 +558,8 @@ def reminders_send(*, actor, cell: OrgUnit, module: Module) -> int:
 
     with transaction.atomic():
         OrgUnit.objects.select_for_update().filter(pk=cell.pk).first()  # one round at a time per cell
+        if client_key and (done := CourseReminder.objects.filter(sent_by=actor, client_key=client_key).first()):
+            return done.recipients  # this very click, sent again
         next_at = reminders_next_at(cell=cell, module=module)
         if next_at is not None:
             raise RemindTooSoon(
@@ -550,7 +567,9 @@ def reminders_send(*, actor, cell: OrgUnit, module: Module) -> int:
                 % {"time": formats.time_format(timezone.localtime(next_at), "H:i")},
                 next_at,
             )
-        CourseReminder.objects.create(cell=cell, module=module, sent_by=actor, recipients=len(members))
+        CourseReminder.objects.create(
+            cell=cell, module=module, sent_by=actor, recipients=len(members), client_key=client_key
+        )
         for user in members:
             _notify(user, kind="courses.reminder", message=message, url=url, email=True)
     return len(members)

@@ -13,6 +13,7 @@ from cells import permissions
 from cells.models import OrgUnit
 from core.csvutil import csv_response
 from core.filenames import content_disposition, safe_filename
+from core.idempotency import posted_key
 from courses import pdf, selectors, services
 from courses.forms import ReissueForm, RevokeForm
 from courses.models import Certificate
@@ -110,7 +111,7 @@ def quiz_start(request: HttpRequest, pk: int) -> HttpResponse:
     module = selectors.get_module_or_404(request.user, pk, roles)
     permissions.require(permissions.can_study_module(request.user, module, roles))
     try:
-        attempt = services.attempt_start(user=request.user, module=module)
+        attempt = services.attempt_start(user=request.user, module=module, client_key=posted_key(request))
     except services.QuizRefused as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("courses:module", pk=module.pk)
@@ -159,7 +160,9 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 item.chosen = set(answers.get(item.question.pk, []))
         else:
             try:
-                attempt, graded_now = services.attempt_submit(user=request.user, attempt=attempt, answers=answers)
+                attempt, graded_now = services.attempt_submit(
+                    user=request.user, attempt=attempt, answers=answers, client_key=posted_key(request)
+                )
             except services.AnswerRefused as exc:
                 messages.error(request, " ".join(exc.messages))
                 return redirect("courses:attempt", pk=attempt.pk)
@@ -397,7 +400,7 @@ def cell_remind(request: HttpRequest, pk: int, module_pk: int) -> HttpResponse:
         raise Http404
     try:
         # One round per cell and module per hour: a double click must not spam members.
-        count = services.reminders_send(actor=request.user, cell=cell, module=module)
+        count = services.reminders_send(actor=request.user, cell=cell, module=module, client_key=posted_key(request))
     except services.RemindTooSoon as exc:
         messages.error(request, exc.messages[0])
     else:

@@ -24,6 +24,8 @@ class Theme(models.Model):
     window_end = models.DateField(_("hold until"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's idempotency key (core.idempotency): the same submission makes one theme.
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     objects = GenerationsManager()
 
@@ -32,6 +34,11 @@ class Theme(models.Model):
         verbose_name_plural = _("themes")
         ordering = ["-year", "order", "id"]
         indexes = [models.Index(fields=["committee", "year"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "client_key"], condition=~Q(client_key=""), name="forum_theme_once_per_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -122,6 +129,9 @@ class Post(models.Model):
     hidden_reason = models.CharField(max_length=300, blank=True)
     # The topic's change number (Topic.seq) of this post's last change: created, edited or hidden.
     seq = models.PositiveIntegerField(default=0)
+    # The form's idempotency key (core.idempotency): a reply, a new topic's first post, an
+    # opening paper or a conclusion sent twice is stored once, and the repeat finds it.
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     objects = GenerationsManager()
 
@@ -129,8 +139,13 @@ class Post(models.Model):
         verbose_name = _("post")
         verbose_name_plural = _("posts")
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["topic", "seq"], name="forum_one_post_per_change")]
         indexes = [models.Index(fields=["topic", "id"]), models.Index(fields=["topic", "author"])]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "seq"], name="forum_one_post_per_change"),
+            models.UniqueConstraint(
+                fields=["author", "client_key"], condition=~Q(client_key=""), name="forum_post_once_per_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.author}"
@@ -250,9 +265,16 @@ class ModerationEvent(models.Model):
     action = models.CharField(max_length=16, choices=Action.choices)
     detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's idempotency key (core.idempotency): a reminder round or a reopening sent twice counts once.
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor", "client_key"], condition=~Q(client_key=""), name="forum_moderation_once_per_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.topic}"

@@ -124,8 +124,11 @@ def build_pieces(
                 edited=edited,
                 edited_for_moderator=edited_for_moderator,
                 body="".join(body),
-                agree_on=f'<button type="submit" class="link-button is-agreed" aria-pressed="true">{agree}',
-                agree_off=f'<button type="submit" class="link-button" aria-pressed="false">{agree}',
+                # The button names the state it asks for, so a repeat of the POST does not undo it.
+                agree_on=f'<button type="submit" name="agree" value="0" class="link-button is-agreed" '
+                f'aria-pressed="true">{agree}',
+                agree_off=f'<button type="submit" name="agree" value="1" class="link-button" '
+                f'aria-pressed="false">{agree}',
                 tail_own=quote + (f' <a href="{base}{pk}/edit/">{labels["edit"]}</a>' if accepts_posts else ""),
                 tail_other=quote + f' <a href="{base}{pk}/flag/">{labels["report"]}</a>',
                 hide="" if post.hidden_at else f' <a href="{base}{pk}/hide/">{labels["hide"]}</a>',

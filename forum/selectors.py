@@ -50,6 +50,14 @@ def themes_for_cell(cell: OrgUnit) -> QuerySet[Theme]:
     return Theme.objects.filter(committee__path__in=permissions.ancestor_paths(cell.path)[:-1])
 
 
+def post_by_key(*, author, client_key: str) -> Post | None:
+    """The post a submission with this idempotency key (core.idempotency) stored, if any:
+    the author's own only, so another user's key never finds it."""
+    if not client_key:
+        return None
+    return Post.objects.filter(author=author, client_key=client_key).select_related("topic").first()
+
+
 def visible_posts(user_id: int, topic_id: int, moderator: bool) -> QuerySet[Post]:
     """Posts of a topic this user sees: hidden ones only for their author and the leaders.
     (`_visible_ids` applies the same rule to the topic's cached ids.)"""

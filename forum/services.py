@@ -9,7 +9,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from cells.models import Membership, OrgUnit
 from core.events import group_name, publish_on_commit
 from core.markup import markdown_to_html, normalize
 from forum.models import Flag, Minutes, ModerationEvent, Post, PostRevision, Reaction, ReadState, Theme, Topic
+from forum.selectors import post_by_key
 from forum.text import fold, mentioned_usernames
 from notifications.services import notification_send
 
@@ -53,8 +54,12 @@ def post_event(post: Post, event_type: str = "post.created") -> dict:
     }
 
 
-def _audit(topic: Topic, actor: User, action: str, detail: str = "", post: Post | None = None) -> None:
-    ModerationEvent.objects.create(topic=topic, post=post, actor=actor, action=action, detail=detail[:500])
+def _audit(
+    topic: Topic, actor: User, action: str, detail: str = "", post: Post | None = None, client_key: str = ""
+) -> None:
+    ModerationEvent.objects.create(
+        topic=topic, post=post, actor=actor, action=action, detail=detail[:500], client_key=client_key
+    )
 
 
 def _topic_event(topic: Topic) -> None:
@@ -95,11 +100,24 @@ def _clean_title(title: str, limit: int = MAX_TITLE_CHARS) -> str:
 # --- Rate limit -----------------------------------------------------------------------------
 
 
-def post_rate_check(*, user: User) -> int:
+def post_rate_check(*, user: User, client_key: str = "") -> int:
     """Count one post attempt; return 0 when allowed, else the seconds to wait.
 
-    A fixed window in the cache (atomic `incr` on Redis), so it holds across processes."""
+    A fixed window in the cache (atomic `incr` on Redis), so it holds across processes. Copies
+    of one submission (its idempotency key, core.idempotency: a double tap, a retry) count
+    once: a copy of a submission that was let through is let through again (the service
+    stores it at most once); a refused one is counted afresh when it comes again."""
     limit, window = getattr(settings, "FORUM_POST_RATE", (6, 60))
+    let_through = f"forum:rate:key:{user.pk}:{client_key}"
+    if client_key and not cache.add(let_through, True, timeout=window + 1):
+        return 0
+    wait = _post_rate_count(user, limit, window)
+    if client_key and wait:
+        cache.delete(let_through)
+    return wait
+
+
+def _post_rate_count(user: User, limit: int, window: int) -> int:
     now = time.time()
     slot = int(now // window)
     key = f"forum:rate:{user.pk}:{slot}"
@@ -112,6 +130,19 @@ def post_rate_check(*, user: User) -> int:
     if count > limit:
         return max(1, int((slot + 1) * window - now + 0.999))
     return 0
+
+
+# --- One submission, once ---------------------------------------------------------------------
+# A form's idempotency key (core.idempotency) is stored on the row the submission creates,
+# unique per author. A service first looks for that row (a repeat: return it, change nothing),
+# and if two identical requests race past the look-up, the constraint keeps one and the other
+# returns it. The look-ups are by author, so another user's key never finds anyone else's row.
+
+
+def _moderation_by_key(*, actor: User, client_key: str) -> ModerationEvent | None:
+    if not client_key:
+        return None
+    return ModerationEvent.objects.filter(actor=actor, client_key=client_key).first()
 
 
 # --- Themes and sessions --------------------------------------------------------------------
@@ -127,22 +158,35 @@ def theme_create(
     order: int = 1,
     window_start: datetime.date | None = None,
     window_end: datetime.date | None = None,
+    client_key: str = "",
 ) -> Theme:
     if committee.is_cell:
         raise ValidationError(_("Themes are set by a committee, not by a cell."))
     if window_start and window_end and window_end < window_start:
         raise ValidationError(_("The window must end after it starts."))
-    with transaction.atomic():
-        return Theme.objects.create(
-            committee=committee,
-            year=year,
-            title=_clean_title(title, limit=400),
-            description=normalize(description).strip(),
-            order=order,
-            window_start=window_start,
-            window_end=window_end,
-            created_by=actor,
-        )
+
+    def done() -> Theme | None:
+        return Theme.objects.filter(created_by=actor, client_key=client_key).first() if client_key else None
+
+    if theme := done():
+        return theme
+    try:
+        with transaction.atomic():
+            return Theme.objects.create(
+                committee=committee,
+                year=year,
+                title=_clean_title(title, limit=400),
+                description=normalize(description).strip(),
+                order=order,
+                window_start=window_start,
+                window_end=window_end,
+                created_by=actor,
+                client_key=client_key,
+            )
+    except IntegrityError:  # the same submission, racing: the constraint kept the other
+        if theme := done():
+            return theme
+        raise
 
 
 def _next_seq(topic_id: int) -> int:
@@ -158,7 +202,9 @@ def _lock_topic(topic_id: int) -> None:
     list(Topic.objects.select_for_update().filter(pk=topic_id).values_list("pk", flat=True))
 
 
-def _create_post(*, actor: User, topic: Topic, body: str, kind: str, quoted: Post | None = None) -> Post:
+def _create_post(
+    *, actor: User, topic: Topic, body: str, kind: str, quoted: Post | None = None, client_key: str = ""
+) -> Post:
     body = _clean_body(body)
     if quoted is not None and quoted.topic_id != topic.pk:
         quoted = None
@@ -172,6 +218,7 @@ def _create_post(*, actor: User, topic: Topic, body: str, kind: str, quoted: Pos
         search_text=fold(body),
         quoted=quoted,
         seq=seq,
+        client_key=client_key,
     )
     Topic.objects.filter(pk=topic.pk).update(last_post_at=post.created_at)
     topic.last_post_at = post.created_at
@@ -199,24 +246,40 @@ def _notify_mentions(*, actor: User, topic: Topic, post: Post) -> None:
 
 
 def session_open(
-    *, actor: User, cell: OrgUnit, theme: Theme, opening: str, meeting_at: datetime.datetime | None = None
+    *,
+    actor: User,
+    cell: OrgUnit,
+    theme: Theme,
+    opening: str,
+    meeting_at: datetime.datetime | None = None,
+    client_key: str = "",
 ) -> Topic:
     """Open the cell's themed session; the opening paper is its first post."""
     if not cell.is_cell or not cell.path.startswith(theme.committee.path):
         raise ValidationError(_("This theme was not set for this cell."))
-    with transaction.atomic():
-        if Topic.objects.select_for_update().filter(cell=cell, theme=theme).exists():
-            raise ValidationError(_("This theme's session has already been opened in this cell."))
-        topic = Topic.objects.create(
-            cell=cell, kind=Topic.Kind.SESSION, theme=theme, title=theme.title, author=actor, meeting_at=meeting_at
-        )
-        _create_post(actor=actor, topic=topic, body=opening, kind=Post.Kind.OPENING)
-        _audit(topic, actor, ModerationEvent.Action.OPENED)
-        _topic_event(topic)
+    if done := post_by_key(author=actor, client_key=client_key):
+        return done.topic
+    already = _("This theme's session has already been opened in this cell.")
+    try:
+        with transaction.atomic():
+            if Topic.objects.select_for_update().filter(cell=cell, theme=theme).exists():
+                if done := post_by_key(author=actor, client_key=client_key):
+                    return done.topic  # opened by a copy of this request a moment ago
+                raise ValidationError(already)
+            topic = Topic.objects.create(
+                cell=cell, kind=Topic.Kind.SESSION, theme=theme, title=theme.title, author=actor, meeting_at=meeting_at
+            )
+            _create_post(actor=actor, topic=topic, body=opening, kind=Post.Kind.OPENING, client_key=client_key)
+            _audit(topic, actor, ModerationEvent.Action.OPENED)
+            _topic_event(topic)
+    except IntegrityError:  # opened at the same moment (PostgreSQL locks no row that is not there yet)
+        if done := post_by_key(author=actor, client_key=client_key):
+            return done.topic
+        raise ValidationError(already) from None
     return topic
 
 
-def session_conclude(*, actor: User, topic: Topic, conclusion: str) -> Topic:
+def session_conclude(*, actor: User, topic: Topic, conclusion: str, client_key: str = "") -> Topic:
     """Write the conclusion, lock posting and record the attendance. The minutes' PDF is made
     on each download (forum.minutes), never stored."""
     from forum.selectors import session_participation
@@ -225,9 +288,11 @@ def session_conclude(*, actor: User, topic: Topic, conclusion: str) -> Topic:
         raise ValidationError(_("Only a themed session is concluded."))
     with transaction.atomic():
         topic = Topic.objects.select_for_update(of=("self",)).select_related("cell", "theme").get(pk=topic.pk)
+        if post_by_key(author=actor, client_key=client_key):
+            return topic  # this very conclusion, sent again
         if topic.is_concluded:
             raise ValidationError(_("This session has already been concluded."))
-        _create_post(actor=actor, topic=topic, body=conclusion, kind=Post.Kind.CONCLUSION)
+        _create_post(actor=actor, topic=topic, body=conclusion, kind=Post.Kind.CONCLUSION, client_key=client_key)
         topic.state = Topic.State.CONCLUDED
         topic.concluded_at = timezone.now()
         topic.save(update_fields=["state", "concluded_at"])
@@ -241,18 +306,20 @@ def session_conclude(*, actor: User, topic: Topic, conclusion: str) -> Topic:
     return topic
 
 
-def session_reopen(*, actor: User, topic: Topic, reason: str) -> Topic:
+def session_reopen(*, actor: User, topic: Topic, reason: str, client_key: str = "") -> Topic:
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError(_("Say why the session is reopened."))
     with transaction.atomic():
         topic = Topic.objects.select_for_update().get(pk=topic.pk)
+        if _moderation_by_key(actor=actor, client_key=client_key):
+            return topic  # this very reopening, sent again
         if not topic.is_concluded:
             raise ValidationError(_("This session is not concluded."))
         topic.state = Topic.State.OPEN
         topic.concluded_at = None
         topic.save(update_fields=["state", "concluded_at"])
-        _audit(topic, actor, ModerationEvent.Action.REOPENED, reason)
+        _audit(topic, actor, ModerationEvent.Action.REOPENED, reason, client_key=client_key)
         _topic_event(topic)
     return topic
 
@@ -260,11 +327,18 @@ def session_reopen(*, actor: User, topic: Topic, reason: str) -> Topic:
 # --- General topics -------------------------------------------------------------------------
 
 
-def topic_create(*, actor: User, cell: OrgUnit, title: str, body: str) -> Topic:
+def topic_create(*, actor: User, cell: OrgUnit, title: str, body: str, client_key: str = "") -> Topic:
     title = _clean_title(title)
-    with transaction.atomic():
-        topic = Topic.objects.create(cell=cell, kind=Topic.Kind.GENERAL, title=title, author=actor)
-        _create_post(actor=actor, topic=topic, body=body, kind=Post.Kind.REPLY)
+    if done := post_by_key(author=actor, client_key=client_key):
+        return done.topic
+    try:
+        with transaction.atomic():
+            topic = Topic.objects.create(cell=cell, kind=Topic.Kind.GENERAL, title=title, author=actor)
+            _create_post(actor=actor, topic=topic, body=body, kind=Post.Kind.REPLY, client_key=client_key)
+    except IntegrityError:  # the same submission, racing: the constraint kept the other's topic
+        if done := post_by_key(author=actor, client_key=client_key):
+            return done.topic
+        raise
     return topic
 
 
@@ -296,11 +370,22 @@ def _require_open(topic: Topic) -> None:
         raise ValidationError(_("This topic is locked: no more posts can be added."), code="locked")
 
 
-def post_create(*, actor: User, topic: Topic, body: str, quoted: Post | None = None) -> Post:
-    with transaction.atomic():
-        topic = Topic.objects.select_for_update().get(pk=topic.pk)
-        _require_open(topic)
-        return _create_post(actor=actor, topic=topic, body=body, kind=Post.Kind.REPLY, quoted=quoted)
+def post_create(*, actor: User, topic: Topic, body: str, quoted: Post | None = None, client_key: str = "") -> Post:
+    """A reply. Sent again with the same key (core.idempotency), it returns the post stored
+    the first time, even if the topic was locked meanwhile."""
+    try:
+        with transaction.atomic():
+            topic = Topic.objects.select_for_update().get(pk=topic.pk)  # one reply at a time per topic
+            if done := post_by_key(author=actor, client_key=client_key):
+                return done
+            _require_open(topic)
+            return _create_post(
+                actor=actor, topic=topic, body=body, kind=Post.Kind.REPLY, quoted=quoted, client_key=client_key
+            )
+    except IntegrityError:
+        if done := post_by_key(author=actor, client_key=client_key):
+            return done
+        raise
 
 
 def post_edit(*, actor: User, post: Post, body: str) -> Post:
@@ -351,7 +436,20 @@ def post_hide(*, actor: User, post: Post, reason: str) -> Post:
 
 def reaction_toggle(*, actor: User, post: Post) -> bool:
     """Agree with a post, or take the agreement back. Returns whether the user now agrees."""
+    return reaction_set(actor=actor, post=post, agree=None)
+
+
+def reaction_set(*, actor: User, post: Post, agree: bool | None) -> bool:
+    """Agree with a post (True) or take the agreement back (False); None toggles. The form
+    says which, so a double tap or a retry leaves the state it asked for instead of undoing it.
+    Returns whether the user now agrees."""
     with transaction.atomic():
+        Post.objects.select_for_update().filter(pk=post.pk).values_list("pk", flat=True).first()  # one at a time
+        exists = Reaction.objects.filter(post=post, user=actor, kind=Reaction.Kind.AGREE).exists()
+        if agree is None:
+            agree = not exists
+        if agree == exists:
+            return agree
         deleted, _rows = Reaction.objects.filter(post=post, user=actor, kind=Reaction.Kind.AGREE).delete()
         if deleted:
             Post.objects.filter(pk=post.pk).update(agree_count=F("agree_count") - 1)
@@ -372,6 +470,13 @@ def flag_create(*, actor: User, post: Post, reason: str) -> Flag:
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError(_("Say what is wrong with the post."))
+    try:
+        return _flag_create(actor=actor, post=post, reason=reason)
+    except IntegrityError:  # reported twice at the same moment: one open flag per user is a constraint
+        return Flag.objects.get(post=post, user=actor, resolved_at__isnull=True)
+
+
+def _flag_create(*, actor: User, post: Post, reason: str) -> Flag:
     with transaction.atomic():
         existing = Flag.objects.filter(post=post, user=actor, resolved_at__isnull=True).first()
         if existing:
@@ -422,11 +527,23 @@ def read_state_mark(*, user: User, topic: Topic, post_id: int, last_read: int | 
     # Both writes bump `read:<user>:<topic>` (forum.signals).
 
 
-def participation_remind(*, actor: User, topic: Topic) -> int:
-    """Remind every current member who has not posted in the session; returns how many."""
+def participation_remind(*, actor: User, topic: Topic, client_key: str = "") -> int:
+    """Remind every current member who has not posted in the session; returns how many.
+    The same request sent again (its key) reminds nobody twice and returns the same count."""
+    try:
+        return _participation_remind(actor=actor, topic=topic, client_key=client_key)
+    except IntegrityError:  # the same request, racing: the other one's round stands
+        if done := _moderation_by_key(actor=actor, client_key=client_key):
+            return int(done.detail or 0)
+        raise
+
+
+def _participation_remind(*, actor: User, topic: Topic, client_key: str) -> int:
     from forum.selectors import session_participation
 
     with transaction.atomic():
+        if done := _moderation_by_key(actor=actor, client_key=client_key):
+            return int(done.detail or 0)
         _posted, missing = session_participation(topic)
         url = reverse("forum:topic", args=[topic.pk])
         for membership in missing:
@@ -437,5 +554,5 @@ def participation_remind(*, actor: User, topic: Topic) -> int:
                 url=url,
                 email=True,
             )
-        _audit(topic, actor, ModerationEvent.Action.REMINDED, str(len(missing)))
+        _audit(topic, actor, ModerationEvent.Action.REMINDED, str(len(missing)), client_key=client_key)
     return len(missing)

@@ -24,6 +24,7 @@ from core.csvutil import csv_response
 from core.filenames import content_disposition
 from core.header import site_header
 from core.holes import fill, hole
+from core.idempotency import new_key, posted_key
 from core.links import reverse_cached
 from forum import selectors, services
 from forum.forms import ConcludeForm, EditForm, OpenSessionForm, ReasonForm, ReplyForm, ThemeForm, TopicForm
@@ -47,8 +48,8 @@ def _own_cell(request: HttpRequest) -> OrgUnit:
     return roles.membership.cell
 
 
-def _rate_limited(request: HttpRequest) -> str | None:
-    wait = services.post_rate_check(user=request.user)
+def _rate_limited(request: HttpRequest, client_key: str = "") -> str | None:
+    wait = services.post_rate_check(user=request.user, client_key=client_key)
     if wait:
         return _("You are posting too fast. Please try again in %(n)s seconds.") % {"n": wait}
     return None
@@ -117,6 +118,7 @@ def _topic_context(request: HttpRequest, topic: Topic, reply_form: ReplyForm | N
         "posts_html": assemble(view.pieces, user_id=request.user.pk, moderator=moderator, csrf_token=csrf_token),
         "moderator": moderator,
         "form": reply_form,
+        "reply_key": new_key(),  # the reply form's idempotency key, new for each rendering
         "last_id": view.last_id,
         "moderation_log": selectors.moderation_log(topic) if moderator else [],
         "is_last_page": not view.page.has_next(),
@@ -129,9 +131,9 @@ def _topic_response(request: HttpRequest, topic: Topic, context: dict, *, shared
     For a member who is not a leader, with no form errors and no messages waiting, all of
     the page but the header and the posts is the same for every reader of that page of the
     topic: it is rendered once per topic version and kept in the cache with holes for the
-    header (cached per user), the CSRF token, the reader's id and the posts (assembled for
-    the reader), which are filled per request (core.holes). Leaders, errors and messages
-    get the page rendered in full."""
+    header (cached per user), the CSRF token, the reader's id, the reply form's idempotency
+    key and the posts (assembled for the reader), which are filled per request (core.holes).
+    Leaders, errors and messages get the page rendered in full."""
     form = context["form"]
     if not shared or context["moderator"] or form.is_bound or form.initial or len(get_messages(request)):
         return render(request, "forum/topic.html", context)
@@ -150,7 +152,12 @@ def _topic_response(request: HttpRequest, topic: Topic, context: dict, *, shared
     )
 
     def build() -> str:
-        holes = {"page_skeleton": True, "csrf_token": hole("csrf"), "user_id": hole("user_id")}
+        holes = {
+            "page_skeleton": True,
+            "csrf_token": hole("csrf"),
+            "user_id": hole("user_id"),
+            "reply_key": hole("reply_key"),
+        }
         return render_to_string("forum/topic.html", {**context, **holes, "posts_html": hole("posts")}, request)
 
     skeleton = versioned(key, (f"topic:{topic.pk}", "org"), build, selectors.PAGE_TIMEOUT)
@@ -159,6 +166,7 @@ def _topic_response(request: HttpRequest, topic: Topic, context: dict, *, shared
         "header": site_header(request, token),
         "csrf": escape(token),
         "user_id": str(request.user.pk),
+        "reply_key": context["reply_key"],
         "posts": context["posts_html"],
     }
     return HttpResponse(fill(skeleton, values))
@@ -177,17 +185,22 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
     body = form.cleaned_data.get("body") or ""
     quote_id = form.cleaned_data.get("quote")
     quoted = Post.objects.filter(pk=quote_id, topic=topic).first() if quote_id else None
-    error = _rate_limited(request)
+    key = posted_key(request)
+    # The same reply sent again (a retry, a double tap, forum.js's fallback after a failed
+    # fetch) gets the first one's answer; never a second post, never the rate limit.
+    post = selectors.post_by_key(author=request.user, client_key=key)
+    error = None if post else _rate_limited(request, key)
     status = 429 if error else 400
     if not error:
         try:
-            post = services.post_create(actor=request.user, topic=topic, body=body, quoted=quoted)
+            if post is None:
+                post = services.post_create(actor=request.user, topic=topic, body=body, quoted=quoted, client_key=key)
         except ValidationError as exc:
             error = " ".join(_errors(exc))
         else:
             if _wants_json(request):
                 return JsonResponse({"ok": True, "id": post.pk})
-            return redirect(reverse("forum:topic", args=[topic.pk]) + f"?post={post.pk}#p{post.pk}")
+            return redirect(_post_url(post))
     if _wants_json(request):
         return JsonResponse({"ok": False, "errors": [error]}, status=status)
     form.add_error("body", error)
@@ -201,13 +214,21 @@ def topic_new(request: HttpRequest) -> HttpResponse:
     cell = _own_cell(request)
     form = TopicForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        error = _rate_limited(request)
+        key = posted_key(request)
+        repeat = selectors.post_by_key(author=request.user, client_key=key)
+        if repeat is not None:  # this very topic, sent again
+            return redirect("forum:topic", pk=repeat.topic_id)
+        error = _rate_limited(request, key)
         if error:
             form.add_error(None, error)
         else:
             try:
                 topic = services.topic_create(
-                    actor=request.user, cell=cell, title=form.cleaned_data["title"], body=form.cleaned_data["body"]
+                    actor=request.user,
+                    cell=cell,
+                    title=form.cleaned_data["title"],
+                    body=form.cleaned_data["body"],
+                    client_key=key,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -243,6 +264,7 @@ def session_open(request: HttpRequest, pk: int) -> HttpResponse:
                 theme=theme,
                 opening=form.cleaned_data["opening"],
                 meeting_at=form.cleaned_data["meeting_at"],
+                client_key=posted_key(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -260,7 +282,12 @@ def session_conclude(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConcludeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_conclude(actor=request.user, topic=topic, conclusion=form.cleaned_data["conclusion"])
+            services.session_conclude(
+                actor=request.user,
+                topic=topic,
+                conclusion=form.cleaned_data["conclusion"],
+                client_key=posted_key(request),
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -277,7 +304,9 @@ def session_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationError(_("Say why the session is reopened."))
-        services.session_reopen(actor=request.user, topic=topic, reason=form.cleaned_data["reason"])
+        services.session_reopen(
+            actor=request.user, topic=topic, reason=form.cleaned_data["reason"], client_key=posted_key(request)
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(_errors(exc)))
     else:
@@ -337,7 +366,9 @@ def post_hide(request: HttpRequest, pk: int) -> HttpResponse:
 def post_agree(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     post = permissions.get_post_or_404(request.user, pk, roles)
-    agrees = services.reaction_toggle(actor=request.user, post=post)
+    # The button says what it asks for ("1" agree, "0" take back), so a repeat does not undo it.
+    wanted = {"1": True, "0": False}.get(request.POST.get("agree", ""))
+    agrees = services.reaction_set(actor=request.user, post=post, agree=wanted)
     if _wants_json(request):
         return JsonResponse({"ok": True, "agrees": agrees})
     return redirect(_post_url(post))
@@ -400,7 +431,7 @@ def participation(request: HttpRequest, pk: int) -> HttpResponse:
     if not topic.is_session:
         raise Http404
     if request.method == "POST":
-        count = services.participation_remind(actor=request.user, topic=topic)
+        count = services.participation_remind(actor=request.user, topic=topic, client_key=posted_key(request))
         messages.success(request, _("A reminder was sent to %(n)s members.") % {"n": count})
         return redirect("forum:participation", pk=topic.pk)
     posted, missing = selectors.session_participation(topic)
@@ -481,7 +512,7 @@ def themes(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         permissions.require(permissions.can_author_themes(request.user, data["committee"], roles))
         try:
-            services.theme_create(actor=request.user, **data)
+            services.theme_create(actor=request.user, client_key=posted_key(request), **data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

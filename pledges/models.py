@@ -7,6 +7,7 @@ compare-and-set, so a save from an older page (a second tab) is refused, never m
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cells.models import OrgUnit
@@ -47,12 +48,19 @@ class PledgeTemplate(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's idempotency key (core.idempotency): the same submission creates it once.
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("pledge template")
         verbose_name_plural = _("pledge templates")
         ordering = ["-year", "unit__path"]
-        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="pledges_one_template_per_unit_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year"], name="pledges_one_template_per_unit_year"),
+            models.UniqueConstraint(
+                fields=["created_by", "client_key"], condition=~Q(client_key=""), name="pledges_template_once_per_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title_with_year
@@ -109,6 +117,9 @@ class Pledge(models.Model):
     # the previous one was still in flight, through the version check (see services._check_version).
     save_token = models.CharField(max_length=64, blank=True, editable=False)
     save_seq = models.PositiveIntegerField(default=0, editable=False)
+    # The idempotency key (core.idempotency) of the form POST that saved the latest version,
+    # blank after any other change: that very POST sent again is answered, not refused as stale.
+    save_key = models.CharField(max_length=40, blank=True, default="", editable=False)
     # Word-shingle hashes of all answers, kept for the near-identical check (no text re-read).
     fingerprint = models.JSONField(default=list, blank=True)
     proposed_rating = models.CharField(_("proposed rating"), max_length=16, choices=Rating.choices, blank=True)
@@ -178,11 +189,19 @@ class PledgeEvent(models.Model):
     # [{"section": id, "title": ..., "text": ..., "html": ...}] for comments on particular sections.
     section_comments = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The idempotency key (core.idempotency) of the form POST that made this transition: the
+    # same POST sent again finds it and changes nothing.
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("pledge event")
         verbose_name_plural = _("pledge events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor", "client_key"], condition=~Q(client_key=""), name="pledges_event_once_per_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.pledge}"
@@ -197,10 +216,17 @@ class PledgeReminder(models.Model):
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recipients = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's idempotency key (core.idempotency): the same click sent again is this round.
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["cell", "year", "-created_at"], name="pledges_reminder_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sent_by", "client_key"], condition=~Q(client_key=""), name="pledges_reminder_once_per_key"
+            ),
+        ]
         verbose_name = _("pledge reminder")
         verbose_name_plural = _("pledge reminders")
 

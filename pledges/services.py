@@ -62,11 +62,18 @@ def template_create(
     review_opens_on: datetime.date | None = None,
     review_closes_on: datetime.date | None = None,
     sections: list[dict] | None = None,
+    client_key: str = "",
 ) -> PledgeTemplate:
     if not permissions.can_manage_pledge_templates(actor, unit):
         raise PermissionDenied
     if sections is None:
         sections = [{"title": t, "required": True, "min_length": 50} for t in DEFAULT_SECTIONS]
+
+    def done() -> PledgeTemplate | None:  # this very form, sent again
+        return PledgeTemplate.objects.filter(created_by=actor, client_key=client_key).first() if client_key else None
+
+    if template := done():
+        return template
     duplicate = _("This committee already has a template for that year.")
     if PledgeTemplate.objects.filter(unit=unit, year=year).exists():
         raise PledgeRefused(duplicate)
@@ -83,9 +90,12 @@ def template_create(
                 review_opens_on=review_opens_on,
                 review_closes_on=review_closes_on,
                 created_by=actor,
+                client_key=client_key,
             )
             _write_sections(template, sections)
     except IntegrityError:  # another officer created it a moment ago: the constraint kept theirs
+        if template := done():
+            return template
         raise PledgeRefused(duplicate) from None
     return template
 
@@ -155,7 +165,14 @@ def _locked(pledge: Pledge) -> Pledge:
     return Pledge.objects.select_for_update(of=("self",)).select_related("member", "cell", "template").get(pk=pledge.pk)
 
 
-def _event(pledge: Pledge, actor, action: str, comment: str = "", section_comments: list | None = None) -> PledgeEvent:
+def _event(
+    pledge: Pledge,
+    actor,
+    action: str,
+    comment: str = "",
+    section_comments: list | None = None,
+    client_key: str = "",
+) -> PledgeEvent:
     return PledgeEvent.objects.create(
         pledge=pledge,
         actor=actor,
@@ -163,7 +180,24 @@ def _event(pledge: Pledge, actor, action: str, comment: str = "", section_commen
         comment=normalize(comment),
         comment_html=markdown_to_html(comment) if comment.strip() else "",
         section_comments=section_comments or [],
+        client_key=client_key,
     )
+
+
+# A form POST sent again (a double tap, a retry) carries the same idempotency key
+# (core.idempotency). A transition records the key on its event, a save on the pledge until
+# the next change; the services look for it with the pledge locked, so two copies of one POST
+# never both get past the check, and the repeat changes nothing (no second event, no false
+# "changed in another tab"): its view answers as the first one's did.
+
+
+def _transition_done(actor, client_key: str) -> bool:
+    return bool(client_key) and PledgeEvent.objects.filter(actor=actor, client_key=client_key).exists()
+
+
+def _save_done(pledge: Pledge, actor, client_key: str) -> bool:
+    """The save is done, or the whole POST is (saved and then submitted)."""
+    return bool(client_key) and (pledge.save_key == client_key or _transition_done(actor, client_key))
 
 
 def _bump(pledge: Pledge, **fields) -> None:
@@ -171,6 +205,7 @@ def _bump(pledge: Pledge, **fields) -> None:
     # Only a save names the page that made it; any other change (a transition) clears it.
     fields.setdefault("save_token", "")
     fields.setdefault("save_seq", 0)
+    fields.setdefault("save_key", "")
     for name, value in fields.items():
         setattr(pledge, name, value)
     pledge.save(update_fields=[*fields, "updated_at"])
@@ -229,13 +264,17 @@ def pledge_save_draft(
     expected_version: int,
     client_token: str = "",
     client_seq: int = 0,
+    client_key: str = "",
 ) -> Pledge:
     """Save the member's answers. Refused unless the pledge is a draft or returned, and
-    unless the page was based on the stored version (no silent overwrite)."""
+    unless the page was based on the stored version (no silent overwrite). The same form POST
+    sent again (`client_key`) changes nothing."""
     if not permissions.can_edit_pledge(actor, pledge):
         raise PermissionDenied
     with transaction.atomic():
         pledge = _locked(pledge)
+        if _save_done(pledge, actor, client_key):
+            return pledge
         if not pledge.is_editable:
             raise PledgeRefused(
                 _("This pledge is %(status)s and can no longer be changed.")
@@ -253,6 +292,7 @@ def pledge_save_draft(
             fingerprint=similarity.fingerprint("\n".join(r.text for r in rows)),
             save_token=client_token,
             save_seq=client_seq,
+            save_key=client_key,
         )
     return pledge
 
@@ -273,11 +313,13 @@ def pledge_missing(pledge: Pledge, field: str = "text", check_length: bool = Tru
     return errors
 
 
-def pledge_submit(*, pledge: Pledge, actor, expected_version: int) -> Pledge:
+def pledge_submit(*, pledge: Pledge, actor, expected_version: int, client_key: str = "") -> Pledge:
     if not permissions.can_edit_pledge(actor, pledge):
         raise PermissionDenied
     with transaction.atomic():
         pledge = _locked(pledge)
+        if _transition_done(actor, client_key):
+            return pledge
         if not pledge.is_editable:
             raise PledgeRefused(_("Only a draft or a returned pledge can be submitted."))
         _check_version(pledge, expected_version)
@@ -286,7 +328,7 @@ def pledge_submit(*, pledge: Pledge, actor, expected_version: int) -> Pledge:
             raise PledgeIncomplete(_("Some sections need more work before you can submit."), errors)
         action = A.RESUBMITTED if pledge.status == S.RETURNED else A.SUBMITTED
         _bump(pledge, status=S.SUBMITTED, submitted_at=timezone.now())
-        _event(pledge, actor, action)
+        _event(pledge, actor, action, client_key=client_key)
         _notify_leaders(pledge, "pledge.submitted", gettext_noop("%(name)s submitted the %(year)d pledge for review."))
     return pledge
 
@@ -296,14 +338,16 @@ def _require_review(actor, pledge: Pledge) -> None:
         raise PermissionDenied
 
 
-def pledge_approve(*, pledge: Pledge, actor, comment: str = "") -> Pledge:
+def pledge_approve(*, pledge: Pledge, actor, comment: str = "", client_key: str = "") -> Pledge:
     _require_review(actor, pledge)
     with transaction.atomic():
         pledge = _locked(pledge)
+        if _transition_done(actor, client_key):
+            return pledge
         if pledge.status != S.SUBMITTED:
             raise PledgeRefused(_("Only a submitted pledge can be approved."))
         _bump(pledge, status=S.APPROVED, approved_at=timezone.now())
-        _event(pledge, actor, A.APPROVED, comment)
+        _event(pledge, actor, A.APPROVED, comment, client_key=client_key)
         _notify(
             pledge.member,
             "pledge.approved",
@@ -314,7 +358,14 @@ def pledge_approve(*, pledge: Pledge, actor, comment: str = "") -> Pledge:
     return pledge
 
 
-def pledge_return(*, pledge: Pledge, actor, comment: str, section_comments: dict[int, str] | None = None) -> Pledge:
+def pledge_return(
+    *,
+    pledge: Pledge,
+    actor,
+    comment: str,
+    section_comments: dict[int, str] | None = None,
+    client_key: str = "",
+) -> Pledge:
     _require_review(actor, pledge)
     section_comments = {k: v for k, v in (section_comments or {}).items() if v and v.strip()}
     if not comment.strip() and not section_comments:
@@ -322,6 +373,8 @@ def pledge_return(*, pledge: Pledge, actor, comment: str, section_comments: dict
         raise PledgeIncomplete(message, {"comment": message})
     with transaction.atomic():
         pledge = _locked(pledge)
+        if _transition_done(actor, client_key):
+            return pledge
         if pledge.status != S.SUBMITTED:
             raise PledgeRefused(_("Only a submitted pledge can be returned."))
         titles = dict(pledge.template.sections.values_list("pk", "title"))
@@ -331,7 +384,7 @@ def pledge_return(*, pledge: Pledge, actor, comment: str, section_comments: dict
             if pk in titles
         ]
         _bump(pledge, status=S.RETURNED)
-        _event(pledge, actor, A.RETURNED, comment, notes)
+        _event(pledge, actor, A.RETURNED, comment, notes, client_key=client_key)
         _notify(
             pledge.member,
             "pledge.returned",
@@ -342,17 +395,19 @@ def pledge_return(*, pledge: Pledge, actor, comment: str, section_comments: dict
     return pledge
 
 
-def pledge_reopen(*, pledge: Pledge, actor, reason: str) -> Pledge:
+def pledge_reopen(*, pledge: Pledge, actor, reason: str, client_key: str = "") -> Pledge:
     if not permissions.can_reopen_pledge(actor, pledge):
         raise PermissionDenied
     if not reason.strip():
         raise PledgeRefused(_("Give the reason for reopening."))
     with transaction.atomic():
         pledge = _locked(pledge)
+        if _transition_done(actor, client_key):
+            return pledge
         if pledge.status != S.APPROVED:
             raise PledgeRefused(_("Only an approved pledge can be reopened."))
         _bump(pledge, status=S.RETURNED, approved_at=None)
-        _event(pledge, actor, A.REOPENED, reason)
+        _event(pledge, actor, A.REOPENED, reason, client_key=client_key)
         _notify(
             pledge.member,
             "pledge.reopened",
@@ -387,6 +442,7 @@ def pledge_review_save_draft(
     expected_version: int,
     client_token: str = "",
     client_seq: int = 0,
+    client_key: str = "",
 ) -> Pledge:
     """Save the member's year-end self-review (per section) while the pledge is approved."""
     if not permissions.can_edit_pledge(actor, pledge):
@@ -395,6 +451,8 @@ def pledge_review_save_draft(
         raise PledgeRefused(_("Choose one of the four ratings."))
     with transaction.atomic():
         pledge = _locked(pledge)
+        if _save_done(pledge, actor, client_key):
+            return pledge
         if pledge.status != S.APPROVED:
             raise PledgeRefused(_("The year-end review is written after the pledge is approved, and only once."))
         _review_open(pledge)
@@ -405,15 +463,19 @@ def pledge_review_save_draft(
                 row.review_text = normalize(reviews[row.section_id])
                 row.review_html = markdown_to_html(row.review_text)
         PledgeAnswer.objects.bulk_update(rows, ["review_text", "review_html"])
-        _bump(pledge, proposed_rating=proposed_rating, save_token=client_token, save_seq=client_seq)
+        _bump(
+            pledge, proposed_rating=proposed_rating, save_token=client_token, save_seq=client_seq, save_key=client_key
+        )
     return pledge
 
 
-def pledge_review_submit(*, pledge: Pledge, actor, expected_version: int) -> Pledge:
+def pledge_review_submit(*, pledge: Pledge, actor, expected_version: int, client_key: str = "") -> Pledge:
     if not permissions.can_edit_pledge(actor, pledge):
         raise PermissionDenied
     with transaction.atomic():
         pledge = _locked(pledge)
+        if _transition_done(actor, client_key):
+            return pledge
         if pledge.status != S.APPROVED:
             raise PledgeRefused(_("The year-end review is written after the pledge is approved, and only once."))
         _review_open(pledge)
@@ -426,20 +488,22 @@ def pledge_review_submit(*, pledge: Pledge, actor, expected_version: int) -> Ple
         if errors:
             raise PledgeIncomplete(_("Some parts of the self-review are missing."), errors)
         _bump(pledge, status=S.REVIEWED)
-        _event(pledge, actor, A.REVIEWED)
+        _event(pledge, actor, A.REVIEWED, client_key=client_key)
         _notify_leaders(
             pledge, "pledge.reviewed", gettext_noop("%(name)s submitted the %(year)d year-end self-review.")
         )
     return pledge
 
 
-def pledge_rate(*, pledge: Pledge, actor, rating: str, comment: str = "") -> Pledge:
+def pledge_rate(*, pledge: Pledge, actor, rating: str, comment: str = "", client_key: str = "") -> Pledge:
     """The cell's rating; the year is then closed for this member."""
     _require_review(actor, pledge)
     if rating not in Rating.values:
         raise PledgeRefused(_("Choose one of the four ratings."))
     with transaction.atomic():
         pledge = _locked(pledge)
+        if _transition_done(actor, client_key):
+            return pledge
         expected = S.REVIEWED if pledge.template.has_year_end_review else S.APPROVED
         if pledge.status != expected:
             raise PledgeRefused(_("The rating is recorded after the member's year-end self-review."))
@@ -451,7 +515,7 @@ def pledge_rate(*, pledge: Pledge, actor, rating: str, comment: str = "") -> Ple
             rating_comment_html=markdown_to_html(comment),
             rated_at=timezone.now(),
         )
-        _event(pledge, actor, A.RATED, comment)
+        _event(pledge, actor, A.RATED, comment, client_key=client_key)
         _notify(
             pledge.member,
             "pledge.rated",
@@ -500,7 +564,7 @@ def pledges_remind_next_at(*, cell: OrgUnit, year: int) -> datetime.datetime | N
     return last + REMIND_EVERY
 
 
-def pledges_remind(*, actor, cell: OrgUnit, template: PledgeTemplate, behind: list) -> int:
+def pledges_remind(*, actor, cell: OrgUnit, template: PledgeTemplate, behind: list, client_key: str = "") -> int:
     """Remind the members in `behind` (users) of the pledge due date, never the leader who
     sends it. Once an hour per cell and year (RemindTooSoon otherwise). Returns how many."""
     if not permissions.can_remind_pledges(actor, cell):
@@ -508,6 +572,8 @@ def pledges_remind(*, actor, cell: OrgUnit, template: PledgeTemplate, behind: li
     recipients = [user for user in behind if user.pk != actor.pk]
     with transaction.atomic():
         OrgUnit.objects.select_for_update().filter(pk=cell.pk).first()  # one round at a time per cell
+        if client_key and (done := PledgeReminder.objects.filter(sent_by=actor, client_key=client_key).first()):
+            return done.recipients  # this very click, sent again
         next_at = pledges_remind_next_at(cell=cell, year=template.year)
         if next_at is not None:
             raise RemindTooSoon(
@@ -515,7 +581,9 @@ def pledges_remind(*, actor, cell: OrgUnit, template: PledgeTemplate, behind: li
                 % {"time": formats.time_format(timezone.localtime(next_at), "H:i")},
                 next_at,
             )
-        PledgeReminder.objects.create(cell=cell, year=template.year, sent_by=actor, recipients=len(recipients))
+        PledgeReminder.objects.create(
+            cell=cell, year=template.year, sent_by=actor, recipients=len(recipients), client_key=client_key
+        )
         for user in recipients:
             _notify(
                 user,

@@ -18,6 +18,7 @@ from cells import permissions
 from cells.models import OrgUnit
 from core.csvutil import csv_response
 from core.filenames import content_disposition, fold_ascii, zip_entry_name
+from core.idempotency import posted_key
 from pledges import selectors, services
 from pledges.forms import (
     AnswersForm,
@@ -267,6 +268,12 @@ class _QueryDict(dict):
         return [self[key]] if key in self else (default or [])
 
 
+def _form_key(request: HttpRequest, restored: bool) -> str:
+    """The form POST's idempotency key (core.idempotency): a Save or Submit sent again is
+    answered as the first was. Autosaves have their own in-flight rule (below), a restore none."""
+    return "" if restored or _is_autosave(request) else posted_key(request)
+
+
 def _client_page(request: HttpRequest, restored: bool) -> dict:
     """The autosaving page's random token and save counter (static/js/pledges.js), which let
     its own in-flight save through the version check; nothing from a plain form or a restore."""
@@ -311,12 +318,14 @@ def _save_post(request: HttpRequest, pledge: Pledge, restored: bool = False) -> 
         }
         return _render_detail(request, pledge, status=400, texts=form.raw_texts(), errors=errors, error=message)
     texts = form.texts()
+    key = _form_key(request, restored)
     try:
         pledge = services.pledge_save_draft(
             pledge=pledge,
             actor=request.user,
             answers=texts,
             expected_version=form.cleaned_data["version"],
+            client_key=key,
             **_client_page(request, restored),
         )
     except services.StaleVersion as exc:
@@ -335,7 +344,9 @@ def _save_post(request: HttpRequest, pledge: Pledge, restored: bool = False) -> 
         return _autosaved(pledge)
     if request.POST.get("action") == "submit":
         try:
-            pledge = services.pledge_submit(pledge=pledge, actor=request.user, expected_version=pledge.version)
+            pledge = services.pledge_submit(
+                pledge=pledge, actor=request.user, expected_version=pledge.version, client_key=key
+            )
         except services.PledgeRefused as exc:
             return _render_detail(request, pledge, status=400, errors=exc.errors, error=exc.message)
         messages.success(request, _("Your pledge was submitted to the cell for review."))
@@ -373,6 +384,7 @@ def _self_review_post(request: HttpRequest, pledge: Pledge, restored: bool = Fal
         )
     reviews = form.texts()
     rating = form.cleaned_data.get("proposed_rating") or ""
+    key = _form_key(request, restored)
     try:
         pledge = services.pledge_review_save_draft(
             pledge=pledge,
@@ -380,6 +392,7 @@ def _self_review_post(request: HttpRequest, pledge: Pledge, restored: bool = Fal
             reviews=reviews,
             proposed_rating=rating,
             expected_version=form.cleaned_data["version"],
+            client_key=key,
             **_client_page(request, restored),
         )
         if not restored:
@@ -387,7 +400,9 @@ def _self_review_post(request: HttpRequest, pledge: Pledge, restored: bool = Fal
         if autosave:
             return _autosaved(pledge)
         if request.POST.get("action") == "submit":
-            pledge = services.pledge_review_submit(pledge=pledge, actor=request.user, expected_version=pledge.version)
+            pledge = services.pledge_review_submit(
+                pledge=pledge, actor=request.user, expected_version=pledge.version, client_key=key
+            )
             messages.success(request, _("Your year-end self-review was sent to the cell."))
         else:
             messages.success(request, _("Draft saved."))
@@ -434,11 +449,17 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_detail(request, pledge, status=400, decide_errors=errors, **typed)
     try:
         if request.POST.get("action") == "approve":
-            services.pledge_approve(pledge=pledge, actor=request.user, comment=form.cleaned_data["comment"])
+            services.pledge_approve(
+                pledge=pledge, actor=request.user, comment=form.cleaned_data["comment"], client_key=posted_key(request)
+            )
             messages.success(request, _("The pledge was approved."))
         else:
             services.pledge_return(
-                pledge=pledge, actor=request.user, comment=form.cleaned_data["comment"], section_comments=form.notes()
+                pledge=pledge,
+                actor=request.user,
+                comment=form.cleaned_data["comment"],
+                section_comments=form.notes(),
+                client_key=posted_key(request),
             )
             messages.success(request, _("The pledge was returned to the member with your comments."))
     except services.PledgeIncomplete as exc:  # a plain validation error: 400, shown at the box
@@ -463,7 +484,9 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise services.PledgeRefused(_("Give the reason for reopening."))
-        services.pledge_reopen(pledge=pledge, actor=request.user, reason=form.cleaned_data["reason"])
+        services.pledge_reopen(
+            pledge=pledge, actor=request.user, reason=form.cleaned_data["reason"], client_key=posted_key(request)
+        )
     except services.PledgeRefused as exc:
         reason = request.POST.get("reason", "")
         return _render_detail(
@@ -484,7 +507,11 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_valid():
             raise services.PledgeRefused(_("Choose one of the four ratings."))
         services.pledge_rate(
-            pledge=pledge, actor=request.user, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
+            pledge=pledge,
+            actor=request.user,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+            client_key=posted_key(request),
         )
     except services.PledgeRefused as exc:
         comment = request.POST.get("comment", "")
@@ -612,7 +639,9 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
     behind = [r.membership.user for r in selectors.cell_tracking(cell, template, year) if r.state in selectors.BEHIND]
     try:
         # One round per cell and year per hour: a double click must not spam members.
-        count = services.pledges_remind(actor=request.user, cell=cell, template=template, behind=behind)
+        count = services.pledges_remind(
+            actor=request.user, cell=cell, template=template, behind=behind, client_key=posted_key(request)
+        )
     except services.RemindTooSoon as exc:
         messages.error(request, exc.message)
     else:
@@ -746,7 +775,12 @@ def template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     raise services.PledgeRefused(_("A template needs at least one section."))
                 if template is None:
                     template = services.template_create(
-                        actor=request.user, unit=data["unit"], year=data["year"], sections=rows, **fields
+                        actor=request.user,
+                        unit=data["unit"],
+                        year=data["year"],
+                        sections=rows,
+                        client_key=posted_key(request),
+                        **fields,
                     )
                 else:
                     services.template_update(actor=request.user, template=template, sections=rows, **fields)

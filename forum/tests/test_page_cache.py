@@ -161,15 +161,23 @@ def test_the_page_from_the_shared_skeleton_is_the_page_rendered_in_full(personas
     services.post_hide(actor=secretary, post=own, reason="Thử")
     path = f"/forum/topics/{general.pk}/?page=2"
 
+    keys = []
+    key_field = re.compile(r'name="idempotency_key" value="([A-Za-z0-9_-]+)"')
+
     def html(shared: bool) -> str:
         request = _request(member, path)
         response = views._topic_response(request, general, views._topic_context(request, general), shared=shared)
-        # each response masks the CSRF secret anew; everything else must match byte for byte
-        return re.sub(r'value="[A-Za-z0-9]{64}"', 'value="csrf"', response.content.decode())
+        # each response masks the CSRF secret anew and gives the reply form a new idempotency
+        # key; everything else must match byte for byte
+        text = response.content.decode()
+        keys.extend(key_field.findall(text))
+        text = key_field.sub('name="idempotency_key" value="key"', text)
+        return re.sub(r'value="[A-Za-z0-9]{64}"', 'value="csrf"', text)
 
     full = html(shared=False)
     assert html(shared=True) == full  # built and filled
     assert html(shared=True) == full  # from the cache and filled
+    assert len(keys) == 3 and len(set(keys)) == 3  # one key per rendering, never shared from the cache
     assert "Của tôi, sẽ bị ẩn" in full and "Ý kiến đã sửa" in full and 'aria-pressed="true"' in full
     assert f'data-user-id="{member.pk}"' in full and ("large-text" in full) == large_text
     assert "hole" not in full.replace("whole", "")

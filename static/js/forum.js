@@ -198,6 +198,19 @@
       body.focus();
     });
 
+    // The reply's idempotency key (core.idempotency): resent unchanged by a retry or the
+    // fallback below, replaced once the server has stored the reply.
+    function newKey() {
+      var input = form.querySelector("[data-idempotency-key]");
+      if (!input) return;
+      var bytes = new Uint8Array(18);
+      if (window.crypto && window.crypto.getRandomValues) window.crypto.getRandomValues(bytes);
+      else for (var i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+      var text = "";
+      for (var j = 0; j < bytes.length; j++) text += (bytes[j] < 16 ? "0" : "") + bytes[j].toString(16);
+      input.value = text;
+    }
+
     if (form && window.fetch && window.FormData) {
       form.addEventListener("submit", function (e) {
         e.preventDefault();
@@ -209,6 +222,7 @@
         }).then(function (r) { return r.json(); }).then(function (data) {
           errors.textContent = "";
           if (data.ok) {
+            newKey(); // the next reply is a new submission; this one is stored
             body.value = "";
             form.querySelector("input[name=quote]").value = "";
             var note = form.querySelector("[data-quote-note]");
@@ -218,7 +232,9 @@
             (data.errors || []).forEach(function (msg) { errors.appendChild(el("li", "", msg)); });
           }
         }).catch(function () {
-          form.submit(); // no answer in the background: fall back to the ordinary POST
+          // No answer in the background: fall back to the ordinary POST. It carries the same
+          // idempotency key, so if the fetch did reach the server, the post is not stored twice.
+          form.submit();
         }).then(function () { button.disabled = false; });
       });
     }

@@ -236,12 +236,29 @@
     offerRestore();
     form.addEventListener("input", changed);
     form.addEventListener("change", changed);
+    function hidden(name, value) {
+      var input = form.querySelector("input[type=hidden][name=" + name + "]");
+      if (!input) {
+        input = document.createElement("input");
+        input.type = "hidden";
+        input.name = name;
+        form.appendChild(input);
+      }
+      input.value = value;
+    }
+
     form.addEventListener("submit", function () {
       // The ordinary POST carries the text now; a late autosave must not race it.
       stopped = true;
       window.clearTimeout(timer);
       var csrf = form.querySelector("input[name=csrfmiddlewaretoken]");
       if (csrf) csrf.value = csrfToken(form);
+      // An autosave of this page may still be in flight: its token and a newer counter let
+      // this POST through the version check instead of a false "changed in another tab".
+      // (The form's idempotency key is left as rendered: the same POST sent again is answered.)
+      seq += 1;
+      hidden("client_token", token);
+      hidden("client_seq", String(seq));
     });
     function leaving() {
       // The newest text goes now, even with a save in flight (the server knows this page's
