@@ -228,6 +228,9 @@
             var note = form.querySelector("[data-quote-note]");
             if (note) note.hidden = true;
             if (!live) window.location.href = "?post=" + data.id + "#p" + data.id;
+            // The author's own post arrives by its event; if that event was lost, ask now
+            // rather than at the next half-minute head check.
+            else window.setTimeout(function () { if (!document.getElementById("p" + data.id)) sync(); }, 1000);
           } else {
             (data.errors || []).forEach(function (msg) { errors.appendChild(el("li", "", msg)); });
           }
