@@ -92,3 +92,56 @@ def cell_counts(cell: OrgUnit) -> dict[str, int]:
 def unit_ancestors(unit: OrgUnit) -> list[OrgUnit]:
     """Breadcrumbs: one query on the path prefixes, no walk."""
     return list(OrgUnit.objects.filter(path__in=ancestor_paths(unit.path)[:-1]).order_by("path"))
+
+
+# --- Roll-ups by child (read by the reports app) ---------------------------------------------
+# A committee's report has one row per direct child. Every figure is one GROUP BY on the first
+# `len(unit.path) + steplen` characters of a cell's path: the child the row belongs to.
+
+
+def child_prefix_length(unit: OrgUnit) -> int:
+    return len(unit.path) + OrgUnit.steplen
+
+
+def children_of(unit: OrgUnit) -> list[OrgUnit]:
+    """The unit's direct children (committees and cells), in tree order. One query."""
+    return list(OrgUnit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1).order_by("path"))
+
+
+def cells_by_child(unit: OrgUnit, within: dict[str, str] | None = None) -> dict[str, dict[str, int]]:
+    """{child path: {"cells": n, key: cells under `within[key]` (a path prefix)}}. One query."""
+    from django.db.models.functions import Substr
+
+    extra = {key: Count("id", filter=Q(path__startswith=prefix)) for key, prefix in (within or {}).items()}
+    rows = (
+        OrgUnit.objects.filter(path__startswith=unit.path, kind=OrgUnit.Kind.CELL)
+        .annotate(child=Substr("path", 1, child_prefix_length(unit)))
+        .order_by()
+        .values("child")
+        .annotate(cells=Count("id"), **extra)
+    )
+    return {row.pop("child"): row for row in rows}
+
+
+def members_by_child(unit: OrgUnit, within: dict[str, str] | None = None) -> dict[str, dict[str, int]]:
+    """{child path: {"members": active members, key: those in cells under `within[key]`}}. One query."""
+    from django.db.models.functions import Substr
+
+    extra = {key: Count("id", filter=Q(cell__path__startswith=prefix)) for key, prefix in (within or {}).items()}
+    rows = (
+        Membership.objects.filter(ended_on__isnull=True, cell__path__startswith=unit.path)
+        .annotate(child=Substr("cell__path", 1, child_prefix_length(unit)))
+        .order_by()
+        .values("child")
+        .annotate(members=Count("id"), **extra)
+    )
+    return {row.pop("child"): row for row in rows}
+
+
+def cell_former_members(cell: OrgUnit, since) -> list[Membership]:
+    """Memberships of the cell that ended (or moved away) on or after `since`. One query."""
+    return list(
+        Membership.objects.filter(cell=cell, ended_on__isnull=False, ended_on__gte=since)
+        .select_related("user")
+        .order_by("user__sort_name")
+    )

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "courses",
     "pledges",
     "forum",
+    "reports",
 ]
 
 MIDDLEWARE = [
