@@ -33,6 +33,15 @@ def year_bounds() -> tuple[int, int]:
     return YEAR_MIN, timezone.localdate().year + 1
 
 
+def parse_year(raw: str) -> int | None:
+    """The year typed, if it is plain ASCII digits within the bounds; None otherwise."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4):
+        return None
+    low, high = year_bounds()
+    return int(raw) if low <= int(raw) <= high else None
+
+
 def years_for(unit: OrgUnit) -> list[int]:
     """Years with a theme, a module or a pledge form reaching the unit, newest first."""
     years = (

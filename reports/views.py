@@ -32,9 +32,10 @@ def _year(request: HttpRequest, unit: OrgUnit, report: bool = True) -> tuple[int
     years = selectors.years_for(unit)
     raw = request.GET.get("year", "").strip()
     if raw:
+        year = selectors.parse_year(raw)
+        if year is not None:
+            return year, years
         low, high = selectors.year_bounds()
-        if raw.isdigit() and low <= int(raw) <= high:
-            return int(raw), years
         if report:
             messages.error(
                 request,
@@ -124,9 +125,7 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
     unit = permissions.get_report_unit_or_404(request.user, pk, roles)
     permissions.require(permissions.can_remind_from_report(request.user, unit, roles))
     year, _years = _year(request, unit, report=False)
-    raw_year = request.POST.get("year", "")
-    if raw_year.isdigit() and selectors.year_bounds()[0] <= int(raw_year) <= selectors.year_bounds()[1]:
-        year = int(raw_year)
+    year = selectors.parse_year(request.POST.get("year", "")) or year
     overview = selectors.cell_overview(unit, year)
     try:
         count = remind_missing(actor=request.user, overview=overview, item=request.POST.get("item", ""))
