@@ -99,6 +99,14 @@ def unit_ancestors(unit: OrgUnit) -> list[OrgUnit]:
 # `len(unit.path) + steplen` characters of a cell's path: the child the row belongs to.
 
 
+def in_subtree(path: str, field: str = "path") -> Q:
+    """Rows whose `field` (a unit's path) starts with `path`, written so the path index is used:
+    Django's startswith is a LIKE with ESCAPE, which SQLite never answers from an index, so a
+    range on the same column (every path is digits and capitals, all <= "Z") comes with it."""
+    top = path + "Z" * (OrgUnit._meta.get_field("path").max_length - len(path))
+    return Q(**{f"{field}__gte": path, f"{field}__lte": top, f"{field}__startswith": path})
+
+
 def child_prefix_length(unit: OrgUnit) -> int:
     return len(unit.path) + OrgUnit.steplen
 
@@ -114,7 +122,7 @@ def cells_by_child(unit: OrgUnit, within: dict[str, str] | None = None) -> dict[
 
     extra = {key: Count("id", filter=Q(path__startswith=prefix)) for key, prefix in (within or {}).items()}
     rows = (
-        OrgUnit.objects.filter(path__startswith=unit.path, kind=OrgUnit.Kind.CELL)
+        OrgUnit.objects.filter(in_subtree(unit.path), kind=OrgUnit.Kind.CELL)
         .annotate(child=Substr("path", 1, child_prefix_length(unit)))
         .order_by()
         .values("child")
@@ -129,7 +137,7 @@ def members_by_child(unit: OrgUnit, within: dict[str, str] | None = None) -> dic
 
     extra = {key: Count("id", filter=Q(cell__path__startswith=prefix)) for key, prefix in (within or {}).items()}
     rows = (
-        Membership.objects.filter(ended_on__isnull=True, cell__path__startswith=unit.path)
+        Membership.objects.filter(in_subtree(unit.path, "cell__path"), ended_on__isnull=True)
         .annotate(child=Substr("cell__path", 1, child_prefix_length(unit)))
         .order_by()
         .values("child")

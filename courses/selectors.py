@@ -320,6 +320,8 @@ def completions_by_child(unit: OrgUnit, modules: list[Module], prefix_length: in
     from django.db.models import Q
     from django.db.models.functions import Substr
 
+    from cells.selectors import in_subtree
+
     if not modules:
         return {}
     in_audience = Q(pk__in=[])
@@ -328,9 +330,9 @@ def completions_by_child(unit: OrgUnit, modules: list[Module], prefix_length: in
     rows = (
         ModuleProgress.objects.filter(
             in_audience,
+            in_subtree(unit.path, "user__memberships__cell__path"),
             completed_at__isnull=False,
             user__memberships__ended_on__isnull=True,
-            user__memberships__cell__path__startswith=unit.path,
         )
         .annotate(child=Substr("user__memberships__cell__path", 1, prefix_length))
         .order_by()

@@ -362,8 +362,10 @@ def sessions_by_child(unit: OrgUnit, themes: list[Theme], prefix_length: int) ->
     for cells under `unit`. One query."""
     from django.db.models.functions import Substr
 
+    from cells.selectors import in_subtree
+
     rows = (
-        Topic.objects.filter(kind=Topic.Kind.SESSION, theme__in=themes, cell__path__startswith=unit.path)
+        Topic.objects.filter(in_subtree(unit.path, "cell__path"), kind=Topic.Kind.SESSION, theme__in=themes)
         .annotate(child=Substr("cell__path", 1, prefix_length))
         .order_by()
         .values("child", "theme_id")

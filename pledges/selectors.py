@@ -222,14 +222,15 @@ def pledges_by_child(unit: OrgUnit, year: int, prefix_length: int) -> dict[str, 
     from django.db.models import F
     from django.db.models.functions import Substr
 
+    from cells.selectors import in_subtree
     from pledges.models import Rating
 
     done = [S.APPROVED, S.REVIEWED, S.RATED]
     per_rating = {f"rating_{value}": Count("id", filter=Q(rating=value)) for value in Rating.values}
     rows = (
         Pledge.objects.filter(
+            in_subtree(unit.path, "cell__path"),
             year=year,
-            cell__path__startswith=unit.path,
             member__memberships__ended_on__isnull=True,
             member__memberships__cell_id=F("cell_id"),
         )

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cells import selectors as cells_selectors
 from cells.models import Membership, OrgUnit
+from core.cache import versioned
 from courses import selectors as courses_selectors
 from forum import selectors as forum_selectors
 from forum.models import Theme, Topic
@@ -257,6 +258,7 @@ class CommitteeReport:
     modules: list
     rows: list[ChildRow]
     total: ChildRow
+    computed_at: datetime.datetime = field(default_factory=timezone.now)
 
 
 def committee_report(unit: OrgUnit, year: int) -> CommitteeReport:
@@ -310,6 +312,17 @@ def committee_report(unit: OrgUnit, year: int) -> CommitteeReport:
     return CommitteeReport(unit, year, themes, modules, rows, total)
 
 
+# A committee's figures are recounted at most this often (seconds): the page says when they
+# were counted. A change to the tree (a unit or theme: the "org" generation) shows at once.
+REPORT_FRESHNESS = 300
+
+
+def committee_report_cached(unit: OrgUnit, year: int) -> CommitteeReport:
+    return versioned(
+        f"reports:committee:{unit.pk}:{year}", ("org",), lambda: committee_report(unit, year), REPORT_FRESHNESS
+    )
+
+
 def headline(unit: OrgUnit, year: int) -> ChildRow:
     """The totals of the unit's report: the officer's home page figures."""
-    return committee_report(unit, year).total
+    return committee_report_cached(unit, year).total

@@ -93,7 +93,7 @@ def unit_report(request: HttpRequest, pk: int) -> HttpResponse:
             need_choices=_need_choices(overview),
         )
         return render(request, "reports/cell.html", context)
-    context["report"] = selectors.committee_report(unit, year)
+    context["report"] = selectors.committee_report_cached(unit, year)
     return render(request, "reports/committee.html", context)
 
 
@@ -115,7 +115,7 @@ def unit_csv(request: HttpRequest, pk: int) -> HttpResponse:
     year, _years = _year(request, unit, report=False)
     if unit.is_cell:
         return exports.cell_csv(selectors.cell_overview(unit, year))
-    return exports.committee_csv(selectors.committee_report(unit, year))
+    return exports.committee_csv(selectors.committee_report_cached(unit, year))
 
 
 @login_required

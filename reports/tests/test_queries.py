@@ -59,3 +59,18 @@ def test_cell_page_queries_do_not_grow_with_members(client_as, personas, org, wo
     large = (_queries(client, url), _queries(client, csv_url))
     assert small == large, (small, large)
     assert small[0] <= 25
+
+
+def test_a_committee_report_is_recounted_at_most_every_few_minutes(client_as, personas, org, world):
+    client = client_as(personas["officer"])
+    url = reverse("reports:unit", args=[org["committee"].pk]) + "?year=2020"
+    cold = _queries(client, url)
+    with CaptureQueriesContext(connection) as warm:
+        first = client.get(url)
+    assert len(warm) < cold - 4  # the aggregates come from the cache
+    make_member("late_joiner", org["cell_b"])
+    assert client.get(url).context["report"].total.members == first.context["report"].total.members
+    OrgUnit.objects.add_child(OrgUnit.objects.get(pk=org["committee"].pk), {"name": "Chi bộ mới", "kind": "cell"})
+    report = client.get(url).context["report"]  # a change to the tree shows at once, with fresh counts
+    assert "Chi bộ mới" in [row.unit.name for row in report.rows]
+    assert report.total.members == first.context["report"].total.members + 1
