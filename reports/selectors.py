@@ -11,7 +11,9 @@ query per figure group, whatever the number of children or of units below them.
 import datetime
 from dataclasses import dataclass, field
 
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from cells import selectors as cells_selectors
 from cells.models import Membership, OrgUnit
@@ -321,6 +323,18 @@ def committee_report_cached(unit: OrgUnit, year: int) -> CommitteeReport:
     return versioned(
         f"reports:committee:{unit.pk}:{year}", ("org",), lambda: committee_report(unit, year), REPORT_FRESHNESS
     )
+
+
+def committee_table_html(unit: OrgUnit, year: int, language: str) -> SafeString:
+    """The committee's table as HTML, the same for every officer who may open the unit: kept
+    as long as the figures it shows (rendering 50 rows of bars costs more than counting)."""
+
+    def build() -> SafeString:
+        report = committee_report_cached(unit, year)
+        return mark_safe(render_to_string("reports/_committee_table.html", {"report": report, "year": year}))
+
+    key = f"reports:committee-html:{unit.pk}:{year}:{language}"
+    return versioned(key, ("org",), build, REPORT_FRESHNESS)
 
 
 def headline(unit: OrgUnit, year: int) -> ChildRow:

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -93,7 +94,7 @@ def unit_report(request: HttpRequest, pk: int) -> HttpResponse:
             need_choices=_need_choices(overview),
         )
         return render(request, "reports/cell.html", context)
-    context["report"] = selectors.committee_report_cached(unit, year)
+    context["table_html"] = selectors.committee_table_html(unit, year, translation.get_language())
     return render(request, "reports/committee.html", context)
 
 
