@@ -7,6 +7,7 @@ audit rows: this is load, not history), in one transaction; the cache generation
 at the end so running pages see the new units. Not idempotent: each run adds N more cells.
 """
 
+import datetime
 import random
 import time
 
@@ -19,7 +20,7 @@ from accounts.collation import sort_key
 from accounts.models import User
 from cells.models import Membership, OrgUnit
 from core.cache import bump
-from courses.models import Module, ModuleProgress
+from courses.models import Lesson, Module, ModuleProgress
 from forum.models import Post, Theme, Topic
 from pledges.models import Pledge, PledgeTemplate, Rating
 
@@ -53,7 +54,7 @@ class Command(BaseCommand):
             committees = self._committees(province, options["committees"] or max(10, n_cells // 100), run)
             cells = self._cells(committees, n_cells)
             users = self._members(cells, per_cell, run)
-            self._study(users, rng)
+            self._study(self._module(province), users, rng)
             self._pledges(users, rng)
             self._sessions(cells, users, rng)
         bump("org", "people")
@@ -125,10 +126,30 @@ class Command(BaseCommand):
         Membership.objects.bulk_create(memberships, batch_size=BATCH)
         return out
 
-    def _study(self, users, rng: random.Random) -> None:
+    def _module(self, province: OrgUnit) -> Module:
+        """A province-wide study module of 2020 (the demo's reaches one bloc only), made once."""
+        title = "Học tập chuyên đề toàn tỉnh năm 2020"
+        module = Module.objects.filter(audience=province, year=2020, title=title).first()
+        if module is None:
+            module = Module.objects.create(
+                year=2020,
+                directive="Chỉ thị 05-CT/TW",
+                title=title,
+                audience=province,
+                place="Quảng Trị",
+                publish_from=timezone.now() - datetime.timedelta(days=1),
+                due_on=datetime.date(2020, 12, 31),
+            )
+            Lesson.objects.bulk_create(
+                Lesson(module=module, position=n, title=f"Bài {n}", body="Nội dung.", body_html="<p>Nội dung.</p>")
+                for n in range(1, 5)
+            )
+        return module
+
+    def _study(self, module: Module, users, rng: random.Random) -> None:
         now = timezone.now()
         rows = []
-        for module in Module.objects.filter(year=2020):
+        if module:
             lessons = module.lessons.count()
             for uid, _cell, _i in users:
                 r = rng.random()
