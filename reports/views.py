@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 from cells import permissions
 from cells import selectors as cells_selectors
 from cells.models import OrgUnit
-from reports import exports, selectors
+from core.filenames import content_disposition, fold_ascii
+from reports import exports, pdf, selectors
 from reports.services import RemindRefused, remind_missing
 
 SORTS = ("name", "missing")
@@ -117,6 +118,19 @@ def unit_csv(request: HttpRequest, pk: int) -> HttpResponse:
     if unit.is_cell:
         return exports.cell_csv(selectors.cell_overview(unit, year))
     return exports.committee_csv(selectors.committee_report_cached(unit, year))
+
+
+@login_required
+def unit_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The cell's overview, printable for the cell meeting (cells only)."""
+    roles = permissions.roles_for_request(request)
+    unit = permissions.get_report_unit_or_404(request.user, pk, roles)
+    if not unit.is_cell:
+        raise Http404
+    year, _years = _year(request, unit, report=False)
+    response = HttpResponse(pdf.cell_overview_pdf(selectors.cell_overview(unit, year)), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition(f"tong-quan-{fold_ascii(unit.name) or unit.pk}-{year}.pdf")
+    return response
 
 
 @login_required

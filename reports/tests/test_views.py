@@ -201,3 +201,17 @@ def test_default_year_prefers_this_year_then_the_latest_past_one():
     assert selectors.default_year([]) == this_year
     assert selectors.default_year([2021, 2020]) == 2021
     assert selectors.default_year([this_year + 1, this_year]) == this_year
+
+
+def test_cell_pdf_for_the_meeting(client_as, personas, org, world):
+    url = reverse("reports:unit_pdf", args=[org["cell_a"].pk]) + "?year=2020"
+    response = client_as(personas["secretary_a"]).get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and "attachment" in response["Content-Disposition"]
+    assert client_as(personas["officer"]).get(url).status_code == 200
+    assert client_as(personas["member_a"]).get(url).status_code == 403
+    for who in ("member_b", "outsider"):
+        assert client_as(personas[who]).get(url).status_code == 404
+    assert "/accounts/login/" in client_as(None).get(url)["Location"]
+    committee = reverse("reports:unit_pdf", args=[org["committee"].pk])
+    assert client_as(personas["officer"]).get(committee).status_code == 404  # the cell's overview only
