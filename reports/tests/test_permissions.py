@@ -69,3 +69,15 @@ def test_remind_is_for_the_cells_leaders(client_as, personas, org):
     assert client_as(personas["secretary_a"]).get(url).status_code == 405
     committee = reverse("reports:remind", args=[org["committee"].pk])
     assert client_as(personas["officer"]).post(committee, {"item": "pledge"}).status_code == 403
+
+
+def test_a_deputy_works_like_the_secretary(client_as, org):
+    from conftest import make_member
+
+    deputy = make_member("deputy_a", org["cell_a"], role="deputy")
+    client = client_as(deputy)
+    assert client.get("/reports/")["Location"] == f"/reports/units/{org['cell_a'].pk}/"
+    for url in _urls(org["cell_a"]):
+        assert client.get(url).status_code == 200
+    for url in _urls(org["cell_b"]) + _urls(org["committee"]):
+        assert client.get(url).status_code == 404
