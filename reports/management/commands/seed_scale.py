@@ -13,7 +13,7 @@ import time
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.collation import sort_key
@@ -57,6 +57,8 @@ class Command(BaseCommand):
             self._study(self._module(province), users, rng)
             self._pledges(users, rng)
             self._sessions(cells, users, rng)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # planner statistics, as a live database has them
         bump("org", "people")
         self.stdout.write(
             f"seed_scale: {len(committees)} committees, {len(cells)} cells, {len(users)} members "
