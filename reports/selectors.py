@@ -25,6 +25,9 @@ from pledges import selectors as pledges_selectors
 from pledges.models import Rating
 
 YEAR_MIN = 2000
+# A committee's figures are recounted at most this often (seconds): the page says when they
+# were counted. A change to the tree (a unit or theme: the "org" generation) shows at once.
+REPORT_FRESHNESS = 300
 
 # Attendance of one member at one themed session. ABSENT (with a reason) is the seam for the
 # attendance the forum does not record yet: today a member took part when they posted.
@@ -46,13 +49,18 @@ def parse_year(raw: str) -> int | None:
 
 
 def years_for(unit: OrgUnit) -> list[int]:
-    """Years with a theme, a module or a pledge form reaching the unit, newest first."""
-    years = (
-        forum_selectors.theme_years_for_unit(unit)
-        | courses_selectors.module_years_for_unit(unit)
-        | pledges_selectors.pledge_years_for_unit(unit)
-    )
-    return sorted(years, reverse=True)
+    """Years with a theme, a module or a pledge form reaching the unit, newest first (for the
+    year selector: kept as long as a committee's figures; any year can still be asked for)."""
+
+    def load() -> list[int]:
+        years = (
+            forum_selectors.theme_years_for_unit(unit)
+            | courses_selectors.module_years_for_unit(unit)
+            | pledges_selectors.pledge_years_for_unit(unit)
+        )
+        return sorted(years, reverse=True)
+
+    return versioned(f"reports:years:{unit.pk}", ("org",), load, REPORT_FRESHNESS)
 
 
 def default_year(years: list[int]) -> int:
@@ -144,8 +152,7 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
     template = pledges_selectors.template_for_cell(cell, year)
     pledge_rows = {row.membership.user_id: row for row in pledges_selectors.cell_tracking(cell, template, year)}
 
-    members = list(Membership.objects.filter(cell=cell, ended_on__isnull=True).select_related("user"))
-    members.sort(key=lambda m: m.user.sort_name)
+    members = [row.membership for row in progress_rows]  # the active members, by name
     overview = CellOverview(cell, year, theme_columns, module_columns, [], [], template)
     for membership in members:
         uid = membership.user_id
@@ -312,11 +319,6 @@ def committee_report(unit: OrgUnit, year: int) -> CommitteeReport:
         sum((r.pledges for r in rows), PledgeFigure()),
     )
     return CommitteeReport(unit, year, themes, modules, rows, total)
-
-
-# A committee's figures are recounted at most this often (seconds): the page says when they
-# were counted. A change to the tree (a unit or theme: the "org" generation) shows at once.
-REPORT_FRESHNESS = 300
 
 
 def committee_report_cached(unit: OrgUnit, year: int) -> CommitteeReport:
