@@ -12,6 +12,7 @@ Goal from issue 10: province page <= 100 ms and <= 60 KB gzipped; 50-member cell
 
 import gzip
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -109,7 +110,10 @@ def main(sizes: list[int]) -> None:
         manage("seed_scale", "--cells", str(cells - 1), "--members-per-cell", "20")
         manage("seed_scale", "--cells", "1", "--members-per-cell", "50", "--committees", "1")
         print(f"=== {cells} cells (seeded in {time.monotonic() - start:.0f} s)", flush=True)
-        subprocess.run([sys.executable, __file__, "--measure"], cwd=ROOT, env=env, check=True)
+        try:
+            subprocess.run([sys.executable, __file__, "--measure"], cwd=ROOT, env=env, check=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
