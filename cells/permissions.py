@@ -447,3 +447,51 @@ def get_post_or_404(user, pk: int, roles: Roles | None = None):
     if post.is_hidden and post.author_id != user.pk and not can_moderate_forum(user, post.topic.cell, roles):
         raise Http404
     return post
+
+
+# --- Reports --------------------------------------------------------------------------------
+# A cell's overview (members x themes, modules, pledge): its secretary and deputy, officers
+# above it, site admins. A committee's report (one row per child, counts only): officers over
+# it, site admins. Neither ever shows discussion content. Reminders from the overview: the
+# cell's leaders, through each feature's own reminder service and its throttle.
+
+
+def can_view_cell_report(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    r = _roles(user, roles)
+    return r.is_superuser or is_cell_leader(user, cell, r) or r.oversees(cell)
+
+
+def can_view_committee_report(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
+    r = _roles(user, roles)
+    return not unit.is_cell and (r.is_superuser or r.oversees(unit))
+
+
+def can_view_report(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
+    if unit.is_cell:
+        return can_view_cell_report(user, unit, roles)
+    return can_view_committee_report(user, unit, roles)
+
+
+def can_remind_from_report(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    return cell.is_cell and is_cell_leader(user, cell, roles)
+
+
+def report_start_unit(user, roles: Roles | None = None) -> OrgUnit | None:
+    """Where /reports/ opens: an officer's top node (the highest they oversee), a leader's
+    cell, the root for a site admin; None for everyone else."""
+    r = _roles(user, roles)
+    if r.officer_paths:
+        return OrgUnit.objects.filter(path=min(r.officer_paths, key=len)).first()
+    if r.membership is not None and r.membership.is_leader:
+        return r.membership.cell
+    if r.is_superuser:
+        return OrgUnit.objects.filter(depth=1).order_by("path").first()
+    return None
+
+
+def get_report_unit_or_404(user, pk: int, roles: Roles | None = None) -> OrgUnit:
+    """The unit if the user may see its report: 404 when it is unknown or out of reach,
+    403 when the user sees the unit but not its report (a plain member on their cell)."""
+    unit = get_unit_or_404(user, pk, roles)
+    require(can_view_report(user, unit, roles))
+    return unit

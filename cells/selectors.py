@@ -98,3 +98,64 @@ def cell_counts(cell: OrgUnit) -> dict[str, int]:
 def unit_ancestors(unit: OrgUnit) -> list[OrgUnit]:
     """Breadcrumbs: one query on the path prefixes, no walk."""
     return list(OrgUnit.objects.filter(path__in=ancestor_paths(unit.path)[:-1]).order_by("path"))
+
+
+# --- Roll-ups by child (read by the reports app) ---------------------------------------------
+# A committee's report has one row per direct child. Every figure is one GROUP BY on the first
+# `len(unit.path) + steplen` characters of a cell's path: the child the row belongs to.
+
+
+def in_subtree(path: str, field: str = "path") -> Q:
+    """Rows whose `field` (a unit's path) starts with `path`, written so the path index is used:
+    Django's startswith is a LIKE with ESCAPE, which SQLite never answers from an index, so a
+    range on the same column (every path is digits and capitals, all <= "Z") comes with it."""
+    top = path + "Z" * (OrgUnit._meta.get_field("path").max_length - len(path))
+    return Q(**{f"{field}__gte": path, f"{field}__lte": top, f"{field}__startswith": path})
+
+
+def child_prefix_length(unit: OrgUnit) -> int:
+    return len(unit.path) + OrgUnit.steplen
+
+
+def children_of(unit: OrgUnit) -> list[OrgUnit]:
+    """The unit's direct children (committees and cells), in tree order. One query."""
+    return list(OrgUnit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1).order_by("path"))
+
+
+def cells_by_child(unit: OrgUnit, within: dict[str, str] | None = None) -> dict[str, dict[str, int]]:
+    """{child path: {"cells": n, key: cells under `within[key]` (a path prefix)}}. One query."""
+    from django.db.models.functions import Substr
+
+    extra = {key: Count("id", filter=Q(path__startswith=prefix)) for key, prefix in (within or {}).items()}
+    rows = (
+        OrgUnit.objects.filter(in_subtree(unit.path), kind=OrgUnit.Kind.CELL)
+        .annotate(child=Substr("path", 1, child_prefix_length(unit)))
+        .order_by()
+        .values("child")
+        .annotate(cells=Count("id"), **extra)
+    )
+    return {row.pop("child"): row for row in rows}
+
+
+def members_by_child(unit: OrgUnit, within: dict[str, str] | None = None) -> dict[str, dict[str, int]]:
+    """{child path: {"members": active members, key: those in cells under `within[key]`}}. One query."""
+    from django.db.models.functions import Substr
+
+    extra = {key: Count("id", filter=Q(cell__path__startswith=prefix)) for key, prefix in (within or {}).items()}
+    rows = (
+        Membership.objects.filter(in_subtree(unit.path, "cell__path"), ended_on__isnull=True)
+        .annotate(child=Substr("cell__path", 1, child_prefix_length(unit)))
+        .order_by()
+        .values("child")
+        .annotate(members=Count("id"), **extra)
+    )
+    return {row.pop("child"): row for row in rows}
+
+
+def cell_former_members(cell: OrgUnit, since) -> list[Membership]:
+    """Memberships of the cell that ended (or moved away) on or after `since`. One query."""
+    return list(
+        Membership.objects.filter(cell=cell, ended_on__isnull=False, ended_on__gte=since)
+        .select_related("user")
+        .order_by("user__sort_name")
+    )

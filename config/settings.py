@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "courses",
     "pledges",
     "forum",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -24,5 +24,6 @@ urlpatterns = [
     path("certificates/verify/<str:code>/", certificate_verify, name="certificate_verify"),
     path("pledges/", include("pledges.urls")),
     path("forum/", include("forum.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

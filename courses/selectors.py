@@ -287,3 +287,56 @@ def units_for_progress(user, roles: Roles) -> QuerySet[OrgUnit]:
     if roles.is_superuser:
         return OrgUnit.objects.filter(depth=1)
     return OrgUnit.objects.filter(path__in=roles.officer_paths)
+
+
+# --- For the reports app ---------------------------------------------------------------------
+
+
+def modules_for_subtree(unit: OrgUnit, year: int) -> list[Module]:
+    """Published modules of the year studied in the unit or anything under it. One query."""
+    from django.db.models import Q
+
+    return list(
+        Module.objects.filter(year=year, **_started())
+        .filter(Q(audience__path__in=permissions.ancestor_paths(unit.path)) | Q(audience__path__startswith=unit.path))
+        .select_related("audience")
+        .annotate(lesson_count=Count("lessons"))
+        .order_by("audience__path", "title", "id")
+    )
+
+
+def module_years_for_unit(unit: OrgUnit) -> set[int]:
+    from django.db.models import Q
+
+    qs = Module.objects.filter(**_started()).filter(
+        Q(audience__path__in=permissions.ancestor_paths(unit.path)) | Q(audience__path__startswith=unit.path)
+    )
+    return set(qs.values_list("year", flat=True).distinct())
+
+
+def completions_by_child(unit: OrgUnit, modules: list[Module], prefix_length: int) -> dict[tuple[str, int], int]:
+    """{(child path, module id): active members of cells under `unit`, inside the module's
+    audience, who completed it}. One query."""
+    from django.db.models import Q
+    from django.db.models.functions import Substr
+
+    from cells.selectors import in_subtree
+
+    if not modules:
+        return {}
+    in_audience = Q(pk__in=[])
+    for module in modules:
+        in_audience |= Q(module_id=module.pk, user__memberships__cell__path__startswith=module.audience.path)
+    rows = (
+        ModuleProgress.objects.filter(
+            in_audience,
+            in_subtree(unit.path, "user__memberships__cell__path"),
+            completed_at__isnull=False,
+            user__memberships__ended_on__isnull=True,
+        )
+        .annotate(child=Substr("user__memberships__cell__path", 1, prefix_length))
+        .order_by()
+        .values("child", "module_id")
+        .annotate(n=Count("id"))
+    )
+    return {(row["child"], row["module_id"]): row["n"] for row in rows}

@@ -382,3 +382,72 @@ def _sessions_for(cells: list[OrgUnit], themes: list[Theme]) -> dict:
 
 def themes_authored(user, roles: permissions.Roles) -> QuerySet[Theme]:
     return Theme.objects.filter(committee__in=permissions.units_overseen(user, roles)).select_related("committee")
+
+
+# --- For the reports app: states and participation, never content -----------------------------
+
+
+def themes_for_unit(unit: OrgUnit, year: int) -> list[Theme]:
+    """Themes of the year that reach the unit or anything under it: set at or above it, or by
+    a committee inside its subtree. One query."""
+    return list(
+        Theme.objects.filter(year=year)
+        .filter(Q(committee__path__in=permissions.ancestor_paths(unit.path)) | Q(committee__path__startswith=unit.path))
+        .select_related("committee")
+        .order_by("committee__path", "order", "id")
+    )
+
+
+def theme_years_for_unit(unit: OrgUnit) -> set[int]:
+    qs = Theme.objects.filter(
+        Q(committee__path__in=permissions.ancestor_paths(unit.path)) | Q(committee__path__startswith=unit.path)
+    )
+    return set(qs.values_list("year", flat=True).distinct())
+
+
+def cell_sessions(cell: OrgUnit, themes: list[Theme]) -> dict[int, Topic]:
+    """{theme id: the cell's session for it}. One query."""
+    qs = Topic.objects.filter(cell=cell, kind=Topic.Kind.SESSION, theme__in=themes).order_by()
+    return {t.theme_id: t for t in qs}
+
+
+def session_author_ids(topic_ids: list[int]) -> dict[int, set[int]]:
+    """{topic id: ids of users who posted in it}: who took part. One query.
+
+    Participation is what the forum tracks today (a post in the session). When attendance
+    with reasons is recorded, the reports read it here, beside this."""
+    out: dict[int, set[int]] = {pk: set() for pk in topic_ids}
+    rows = Post.objects.filter(topic_id__in=topic_ids).order_by().values_list("topic_id", "author_id").distinct()
+    for topic_id, author_id in rows:
+        out[topic_id].add(author_id)
+    return out
+
+
+def sessions_by_child(unit: OrgUnit, themes: list[Theme], prefix_length: int) -> dict[tuple[str, int], dict]:
+    """{(child path, theme id): {"held": concluded sessions, "open": sessions under discussion}}
+    for cells under `unit`. One query."""
+    from django.db.models.functions import Substr
+
+    from cells.selectors import in_subtree
+
+    rows = (
+        Topic.objects.filter(in_subtree(unit.path, "cell__path"), kind=Topic.Kind.SESSION, theme__in=themes)
+        .annotate(child=Substr("cell__path", 1, prefix_length))
+        .order_by()
+        .values("child", "theme_id")
+        .annotate(
+            held=Count("id", filter=Q(state=Topic.State.CONCLUDED)),
+            open=Count("id", filter=Q(state=Topic.State.OPEN)),
+        )
+    )
+    return {(row["child"], row["theme_id"]): row for row in rows}
+
+
+def participation_reminded_at(topic: Topic):
+    """When leaders last reminded the session's members to take part (the audit row), or None."""
+    return (
+        ModerationEvent.objects.filter(topic=topic, action=ModerationEvent.Action.REMINDED)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )

@@ -1,0 +1,57 @@
+"""One-click reminders from a cell's overview, through each feature's own reminder service.
+
+The reports app writes nothing of its own: courses and pledges throttle their reminders to
+one round an hour per cell (their RemindTooSoon); the forum's participation reminder has no
+throttle of its own, so the same hour is applied here from its audit rows.
+"""
+
+import datetime
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from courses import services as courses_services
+from forum import selectors as forum_selectors
+from forum import services as forum_services
+from pledges import services as pledges_services
+
+FORUM_REMIND_EVERY = datetime.timedelta(hours=1)
+
+
+class RemindRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def remind_missing(*, actor, overview, item: str) -> int:
+    """Remind every member of the overview's cell still missing `item` ("theme:<id>",
+    "module:<id>" or "pledge"); returns how many were reminded."""
+    for column in overview.themes:
+        if column.key == item:
+            return _remind_theme(actor, column)
+    for column in overview.modules:
+        if column.key == item:
+            return courses_services.reminders_send(actor=actor, cell=overview.cell, module=column.module)
+    if item == "pledge" and overview.pledge_template is not None:
+        behind = [line.membership.user for line in overview.lines if "pledge" in line.missing]
+        try:
+            return pledges_services.pledges_remind(
+                actor=actor, cell=overview.cell, template=overview.pledge_template, behind=behind
+            )
+        except pledges_services.RemindTooSoon as exc:
+            raise RemindRefused(exc.message) from None
+    raise RemindRefused(_("There is nothing to remind about for that item."))
+
+
+def _remind_theme(actor, column) -> int:
+    session = column.session
+    if session is None or session.is_concluded:
+        raise RemindRefused(_("Members can be reminded only while the session is under discussion."))
+    last = forum_selectors.participation_reminded_at(session)
+    if last is not None and timezone.now() < last + FORUM_REMIND_EVERY:
+        raise RemindRefused(
+            _("Reminders were already sent in the last hour; they can be sent again after %(time)s.")
+            % {"time": formats.time_format(timezone.localtime(last + FORUM_REMIND_EVERY), "H:i")}
+        )
+    return forum_services.participation_remind(actor=actor, topic=session)

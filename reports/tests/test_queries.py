@@ -1,0 +1,82 @@
+"""Query counts of the report pages stay flat: the same at two sizes (cold cache)."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cells.models import OrgUnit
+from conftest import make_member
+from courses.tests.conftest import build_module, complete
+from forum import services as forum_services
+from reports import selectors
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, url: str) -> int:
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def _grow(org, world, personas, cells: int, members_per_cell: int) -> None:
+    """Add cells (each with members, a session with posts, a completed module) under the committee."""
+    for c in range(cells):
+        parent = OrgUnit.objects.get(pk=org["committee"].pk)
+        cell = OrgUnit.objects.add_child(parent, {"name": f"Chi bộ thêm {cells}-{c}", "kind": "cell"})
+        secretary = make_member(f"s{cells}-{c}", cell, role="secretary")
+        session = forum_services.session_open(actor=secretary, cell=cell, theme=world["theme"], opening="Đề dẫn")
+        for n in range(members_per_cell):
+            user = make_member(f"u{cells}-{c}-{n}", cell)
+            forum_services.post_create(actor=user, topic=session, body="Ý kiến")
+            if n % 2:
+                complete(user, world["module"])
+
+
+def test_committee_page_queries_do_not_grow_with_the_subtree(client_as, personas, org, world):
+    client = client_as(personas["officer"])
+    build_module(org["committee"], title="Chuyên đề thứ hai")
+    urls = [reverse("reports:unit", args=[org["committee"].pk]) + "?year=2020", "/"]
+    small = [_queries(client, url) for url in urls]
+    _grow(org, world, personas, cells=4, members_per_cell=3)
+    large = [_queries(client, url) for url in urls]
+    assert small == large, (small, large)
+    assert small[0] <= 20
+
+
+def test_cell_page_queries_do_not_grow_with_members(client_as, personas, org, world):
+    client = client_as(personas["secretary_a"])
+    url = reverse("reports:unit", args=[org["cell_a"].pk]) + "?year=2020"
+    csv_url = reverse("reports:unit_csv", args=[org["cell_a"].pk]) + "?year=2020"
+    small = (_queries(client, url), _queries(client, csv_url))
+    for n in range(12):
+        user = make_member(f"extra{n}", org["cell_a"])
+        forum_services.post_create(actor=user, topic=world["session"], body="Ý kiến")
+        if n % 3 == 0:
+            complete(user, world["module"])
+    large = (_queries(client, url), _queries(client, csv_url))
+    assert small == large, (small, large)
+    assert small[0] <= 25
+
+
+def _table(response) -> str:
+    html = response.content.decode()
+    return html[html.index('<div class="table-scroll">') : html.index("</table>")]
+
+
+def test_a_committee_report_is_recounted_at_most_every_few_minutes(client_as, personas, org, world):
+    client = client_as(personas["officer"])
+    url = reverse("reports:unit", args=[org["committee"].pk]) + "?year=2020"
+    cold = _queries(client, url)
+    with CaptureQueriesContext(connection) as warm:
+        first = _table(client.get(url))
+    assert len(warm) < cold - 4  # the figures and their table come from the cache
+    make_member("late_joiner", org["cell_b"])
+    assert _table(client.get(url)) == first  # within the stated freshness
+    OrgUnit.objects.add_child(OrgUnit.objects.get(pk=org["committee"].pk), {"name": "Chi bộ mới", "kind": "cell"})
+    html = client.get(url).content.decode()  # a change to the tree shows at once, with fresh counts
+    assert "Chi bộ mới" in html
+    assert selectors.committee_report_cached(org["committee"], 2020).total.members == 4

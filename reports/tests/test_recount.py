@@ -1,0 +1,221 @@
+"""Random sequences of the services' operations; every report equals a recount from raw rows.
+
+The reports aggregate in SQL by path prefix; the recount below walks the raw rows in Python,
+the slow obvious way, and must give the same figures for every committee and every cell.
+"""
+
+import contextlib
+import datetime
+import random
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from cells import services as cells_services
+from cells.models import Membership, OrgUnit
+from conftest import make_member, make_user
+from courses.models import ModuleProgress
+from courses.tests.conftest import build_module, complete
+from forum import services as forum_services
+from forum.models import Post, Topic
+from pledges import services as pledge_services
+from pledges.models import Pledge, Rating
+from pledges.tests.conftest import fill
+from reports import selectors
+
+pytestmark = pytest.mark.django_db
+
+DONE = {"approved", "reviewed", "rated"}
+
+
+def _setup(org):
+    admin = make_user("admin", is_superuser=True, is_staff=True)
+    cells = [org["cell_a"], org["cell_b"], org["cell_c"]]
+    for index, cell in enumerate(cells):
+        for n in range(4):
+            make_member(f"m{index}{n}", cell, role="secretary" if n == 0 else "member")
+    themes = [
+        forum_services.theme_create(
+            actor=admin,
+            committee=org["province"],
+            year=2020,
+            title="Chủ đề tỉnh",
+            description="",
+            order=1,
+            window_start=datetime.date(2020, 1, 1),
+            window_end=datetime.date(2020, 6, 30),
+        ),
+        forum_services.theme_create(
+            actor=admin,
+            committee=org["committee"],
+            year=2020,
+            title="Chủ đề khối",
+            description="",
+            order=2,
+            window_start=None,
+            window_end=None,
+        ),
+    ]
+    modules = [
+        build_module(org["province"], lessons=1, questions=1),
+        build_module(org["other_committee"], lessons=1, questions=1),
+    ]
+    template = pledge_services.template_create(
+        actor=admin,
+        unit=org["province"],
+        year=2020,
+        title="Cam kết",
+        due_on=datetime.date(2020, 3, 31),
+        has_year_end_review=False,
+        sections=[{"title": "Tư tưởng", "required": True, "min_length": 0}],
+    )
+    return admin, cells, themes, modules, template
+
+
+OPERATIONS = [
+    *("open", "open", "post", "post", "conclude", "conclude", "reopen", "study", "pledge", "pledge"),
+    *("approve", "approve", "rate", "rate", "move", "end"),
+]
+
+
+def _leader(cell):
+    m = Membership.objects.filter(cell=cell, ended_on__isnull=True, role="secretary").select_related("user").first()
+    return m.user if m else None
+
+
+def _random_step(rng, admin, cells, themes, modules, template) -> None:
+    members = list(Membership.objects.filter(ended_on__isnull=True).select_related("user", "cell"))
+    m = rng.choice(members)
+    op = rng.choice(OPERATIONS)
+    theme = rng.choice(themes)
+    topic = Topic.objects.filter(cell=m.cell, theme=theme).first()
+    pledge = Pledge.objects.filter(member=m.user, year=2020).first()
+    leader = _leader(m.cell)
+    if op == "open" and topic is None and m.cell.path.startswith(theme.committee.path):
+        forum_services.session_open(actor=m.user, cell=m.cell, theme=theme, opening="Đề dẫn")
+    elif op == "post" and topic is not None and topic.accepts_posts:
+        forum_services.post_create(actor=m.user, topic=topic, body="Ý kiến")
+    elif op == "conclude" and topic is not None and not topic.is_concluded:
+        forum_services.session_conclude(actor=m.user, topic=topic, conclusion="Kết luận")
+    elif op == "reopen" and topic is not None and topic.is_concluded:
+        forum_services.session_reopen(actor=m.user, topic=topic, reason="Bổ sung")
+    elif op == "study":
+        module = rng.choice(modules)
+        if m.cell.path.startswith(module.audience.path):
+            complete(m.user, module)
+    elif op == "pledge" and pledge is None:
+        pledge = pledge_services.pledge_start(member=m.user, template=template, cell=m.cell)
+        pledge = pledge_services.pledge_save_draft(
+            pledge=pledge, actor=m.user, answers=fill(pledge, ["Kiên định"]), expected_version=pledge.version
+        )
+        if rng.random() < 0.8:
+            pledge_services.pledge_submit(pledge=pledge, actor=m.user, expected_version=pledge.version)
+    elif op == "approve" and pledge is not None and pledge.status == "submitted" and leader and leader != m.user:
+        pledge_services.pledge_approve(pledge=pledge, actor=leader)
+    elif op == "rate" and pledge is not None and pledge.status == "approved" and leader and leader != m.user:
+        pledge_services.pledge_rate(pledge=pledge, actor=leader, rating=rng.choice(Rating.values))
+    elif op == "move" and m.role == "member":
+        target = rng.choice([c for c in cells if c.pk != m.cell_id])
+        cells_services.membership_move(actor=admin, membership=m, to_cell=target)
+    elif op == "end" and m.role == "member" and rng.random() < 0.3:
+        cells_services.membership_end(actor=admin, membership=m, reason="Chuyển sinh hoạt")
+
+
+def _recount_committee(unit: OrgUnit, year: int) -> list[tuple]:
+    today = datetime.date.today()
+    all_cells = list(OrgUnit.objects.filter(kind="cell"))
+    active = list(Membership.objects.filter(ended_on__isnull=True).select_related("cell"))
+    topics = list(Topic.objects.filter(kind="session").select_related("cell"))
+    done = {(p.user_id, p.module_id) for p in ModuleProgress.objects.filter(completed_at__isnull=False)}
+    pledges = list(Pledge.objects.filter(year=year))
+    report = selectors.committee_report(unit, year)
+    out = []
+    for child in OrgUnit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1).order_by("path"):
+        cells = [c for c in all_cells if c.path.startswith(child.path)]
+        members = [m for m in active if m.cell.path.startswith(child.path)]
+        themes = []
+        for theme in report.themes:
+            reached = [c for c in cells if c.path.startswith(theme.committee.path)]
+            held = [t for t in topics if t.theme_id == theme.pk and t.cell in reached and t.state == "concluded"]
+            late = theme.window_end is not None and theme.window_end < today
+            themes.append((len(held), len(reached), len(reached) - len(held) if late else 0))
+        modules = []
+        for module in report.modules:
+            studying = [m for m in members if m.cell.path.startswith(module.audience.path)]
+            modules.append((sum((m.user_id, module.pk) in done for m in studying), len(studying)))
+        current = {(m.user_id, m.cell_id) for m in members}
+        mine = [p for p in pledges if (p.member_id, p.cell_id) in current]
+        pledge_figures = (
+            sum(p.submitted_at is not None for p in mine),
+            sum(p.status in DONE for p in mine),
+            sum(p.status == "rated" for p in mine),
+            tuple(sum(p.rating == r for p in mine) for r in Rating.values),
+        )
+        out.append((child.pk, len(cells), len(members), themes, modules, pledge_figures))
+    return out
+
+
+def _reported(unit: OrgUnit, year: int) -> list[tuple]:
+    report = selectors.committee_report(unit, year)
+    return [
+        (
+            row.unit.pk,
+            row.cells,
+            row.members,
+            [(f.held.part, f.held.whole, f.past_deadline) for f in row.themes],
+            [(s.part, s.whole) for s in row.modules],
+            (
+                row.pledges.submitted,
+                row.pledges.approved,
+                row.pledges.rated,
+                tuple(row.pledges.ratings[r] for r in Rating.values),
+            ),
+        )
+        for row in report.rows
+    ]
+
+
+def _check_cell(cell: OrgUnit) -> None:
+    overview = selectors.cell_overview(cell, 2020)
+    members = Membership.objects.filter(cell=cell, ended_on__isnull=True)
+    assert sorted(line.membership.pk for line in overview.lines) == sorted(m.pk for m in members)
+    for line in overview.lines:
+        uid = line.membership.user_id
+        for column, value in zip(overview.themes, line.themes, strict=True):
+            posted = Post.objects.filter(topic__cell=cell, topic__theme=column.theme, author_id=uid).exists()
+            assert value == (selectors.TOOK_PART if posted else selectors.NOTHING_YET)
+        for column, item in zip(overview.modules, line.modules, strict=True):
+            assert (
+                item.completed
+                == ModuleProgress.objects.filter(user_id=uid, module=column.module, completed_at__isnull=False).exists()
+            )
+        pledge = Pledge.objects.filter(member_id=uid, year=2020).first()
+        assert line.pledge_state == (pledge.status if pledge else "not_started")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_reports_equal_a_recount_after_random_operations(org, seed):
+    rng = random.Random(seed)
+    admin, cells, themes, modules, template = _setup(org)
+    for step in range(150):
+        # A refused operation changes nothing, which the recount also sees.
+        with contextlib.suppress(ValidationError, PermissionDenied, pledge_services.PledgeRefused):
+            _random_step(rng, admin, cells, themes, modules, template)
+        if step % 50 == 49:
+            for unit in OrgUnit.objects.filter(kind="committee"):
+                assert _reported(unit, 2020) == _recount_committee(unit, 2020), (seed, step, unit.name)
+            for cell in cells:
+                _check_cell(cell)
+    # Something happened in every figure group (the test would prove little otherwise).
+    assert Topic.objects.exists() and ModuleProgress.objects.exists() and Pledge.objects.exists()
+
+
+def test_a_module_completed_before_a_move_counts_only_inside_its_audience(org):
+    admin, _cells, _themes, modules, _template = _setup(org)
+    mover = Membership.objects.get(user__username="m21")  # a member of cell C
+    complete(mover.user, modules[1])  # the module of C's committee
+    cells_services.membership_move(actor=admin, membership=mover, to_cell=org["cell_a"])
+    for unit in OrgUnit.objects.filter(kind="committee"):
+        assert _reported(unit, 2020) == _recount_committee(unit, 2020), unit.name
+    province = {row.unit.pk: row for row in selectors.committee_report(org["province"], 2020).rows}
+    assert (province[org["committee"].pk].modules[1].part, province[org["committee"].pk].modules[1].whole) == (0, 0)

@@ -1,0 +1,217 @@
+"""What the overview and the committee report show, their filters, exports and reminders."""
+
+import datetime
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from cells import services as cells_services
+from cells.models import Membership
+from conftest import make_member
+from notifications.models import Notification
+from reports import selectors
+
+pytestmark = pytest.mark.django_db
+
+
+def _cell_url(org, **params) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return reverse("reports:unit", args=[org["cell_a"].pk]) + (f"?{query}" if query else "")
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_cell_overview_rows_columns_and_counts(client_as, personas, org, world):
+    leaver = make_member("leaver", org["cell_a"], full_name="Đỗ Văn Rời")
+    cells_services.membership_end(actor=None, membership=Membership.objects.get(user=leaver), reason="Chuyển công tác")
+    response = client_as(personas["secretary_a"]).get(_cell_url(org, year=2020))
+    assert response.status_code == 200
+    overview = response.context["overview"]
+    lines = {line.membership.user.username: line for line in overview.lines}
+    assert set(lines) == {"member_a", "secretary_a"}  # active members only
+    assert lines["member_a"].themes == [selectors.TOOK_PART]
+    assert lines["secretary_a"].themes == [selectors.TOOK_PART]  # the opening paper is a post
+    assert overview.themes[0].state == selectors.OPEN and overview.themes[0].took_part == 2
+    assert lines["member_a"].modules[0].completed and not lines["secretary_a"].modules[0].completed
+    assert overview.modules[0].completed == 1 and overview.modules[0].certificates == 1
+    assert lines["member_a"].pledge_state == "submitted" and lines["secretary_a"].pledge_state == "not_started"
+    assert overview.pledges_handed_in == 1
+    assert lines["member_a"].missing == set()
+    assert lines["secretary_a"].missing == {overview.modules[0].key, "pledge"}
+    assert [m.user.username for m in overview.former] == ["leaver"]  # shown apart
+    html = response.content.decode()
+    assert "Đỗ Văn Rời" in html and "Nguyễn Văn Ấn" in html
+
+
+def test_filter_who_still_needs_and_sort(client_as, personas, org, world):
+    client = client_as(personas["secretary_a"])
+    response = client.get(_cell_url(org, year=2020, need=f"module:{world['module'].pk}"))
+    assert [line.membership.user.username for line in response.context["lines"]] == ["secretary_a"]
+    response = client.get(_cell_url(org, year=2020, need="pledge", sort="missing"))
+    assert [line.membership.user.username for line in response.context["lines"]] == ["secretary_a"]
+    response = client.get(_cell_url(org, year=2020, sort="missing"))
+    assert [line.membership.user.username for line in response.context["lines"]] == ["secretary_a", "member_a"]
+
+
+@pytest.mark.parametrize("bad", ["module:abc", "theme:999999", "pledge;drop", "x" * 500, "module:"])
+def test_a_malformed_filter_is_ignored_with_a_message(client_as, personas, org, world, bad):
+    response = client_as(personas["secretary_a"]).get(_cell_url(org, year=2020, need=bad, sort=bad))
+    assert response.status_code == 200
+    assert len(response.context["lines"]) == 2
+    assert len(_messages(response)) == 2  # one for the filter, one for the sort
+
+
+@pytest.mark.parametrize("bad", ["abc", "1800", "99999", "-1", "2020.5", "٢٠٢٠"])
+def test_a_year_out_of_range_gets_a_clear_message(client_as, personas, org, world, bad):
+    for who, unit in (("secretary_a", "cell_a"), ("officer", "committee")):
+        response = client_as(personas[who]).get(reverse("reports:unit", args=[org[unit].pk]) + f"?year={bad}")
+        assert response.status_code == 200
+        assert response.context["year"] == 2020  # the latest year with data
+        assert len(_messages(response)) == 1
+        assert (
+            client_as(personas[who]).get(reverse("reports:unit_csv", args=[org[unit].pk]) + f"?year={bad}").status_code
+            == 200
+        )
+
+
+def test_an_officer_sees_states_never_discussion_content(client_as, personas, org, world):
+    client = client_as(personas["officer"])
+    for url in (
+        reverse("reports:unit", args=[org["committee"].pk]) + "?year=2020",
+        reverse("reports:unit_csv", args=[org["committee"].pk]) + "?year=2020",
+        _cell_url(org, year=2020),
+        reverse("reports:unit_csv", args=[org["cell_a"].pk]) + "?year=2020",
+    ):
+        body = client.get(url).content.decode("utf-8-sig")
+        assert "BÍ-MẬT" not in body, url
+    assert "BÍ-MẬT" not in client_as(personas["secretary_a"]).get(_cell_url(org, year=2020)).content.decode()
+
+
+def test_committee_report_one_row_per_child_with_totals(client_as, personas, org, world):
+    make_member("member_b2", org["cell_b"])
+    response = client_as(personas["officer"]).get(reverse("reports:unit", args=[org["committee"].pk]) + "?year=2020")
+    report = response.context["report"]
+    assert [row.unit.name for row in report.rows] == ["Chi bộ A", "Chi bộ B"]
+    a, b = report.rows
+    assert (a.cells, a.members, b.members) == (1, 2, 2)
+    assert (a.themes[0].held.part, a.themes[0].held.whole, a.themes[0].open) == (0, 1, 1)
+    assert a.themes[0].past_deadline == 1 and b.themes[0].past_deadline == 1  # window ended 30/06/2020
+    assert (a.modules[0].part, a.modules[0].whole) == (1, 2)
+    assert (a.pledges.submitted, a.pledges.approved, b.pledges.submitted) == (1, 0, 0)
+    assert (report.total.members, report.total.modules[0].part, report.total.themes[0].past_deadline) == (4, 1, 2)
+    html = response.content.decode()
+    assert reverse("reports:unit", args=[org["cell_a"].pk]) in html  # drill-down
+    assert '<svg class="bar"' in html and "50% (1/2)" in html  # the bar and its text
+
+
+def test_breadcrumbs_stop_at_the_officers_node(client_as, personas, org, world):
+    response = client_as(personas["officer"]).get(_cell_url(org))
+    assert [a.pk for a in response.context["ancestors"]] == [org["committee"].pk]
+    response = client_as(personas["secretary_a"]).get(_cell_url(org))
+    assert response.context["ancestors"] == []
+
+
+def test_cell_csv_is_excel_safe(client_as, personas, org, world):
+    make_member("hostile", org["cell_a"], full_name='=HYPERLINK("http://x")')
+    response = client_as(personas["secretary_a"]).get(
+        reverse("reports:unit_csv", args=[org["cell_a"].pk]) + "?year=2020"
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.startswith("\ufeff".encode())
+    text = response.content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
+    assert "Nguyễn Văn Ấn" in text and world["module"].title in text
+
+
+def test_committee_csv_has_a_row_per_child_and_a_total(client_as, personas, org, world):
+    response = client_as(personas["officer"]).get(
+        reverse("reports:unit_csv", args=[org["committee"].pk]) + "?year=2020"
+    )
+    lines = response.content.decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 4  # header, A, B, total
+    assert lines[1].startswith("Chi bộ A,1,2,0,1,1,1,2,1,0,0")
+
+
+def test_remind_everyone_missing_a_module_then_the_throttle(client_as, personas, org, world):
+    client = client_as(personas["secretary_a"])
+    url = reverse("reports:remind", args=[org["cell_a"].pk])
+    make_member("member_a2", org["cell_a"])
+    response = client.post(url, {"item": f"module:{world['module'].pk}", "year": "2020"})
+    assert response.status_code == 302
+    assert set(Notification.objects.filter(kind="courses.reminder").values_list("user__username", flat=True)) == {
+        "member_a2"
+    }  # not the one who finished, not the secretary who sends it
+    response = client.post(url, {"item": f"module:{world['module'].pk}", "year": "2020"}, follow=True)
+    assert Notification.objects.filter(kind="courses.reminder").count() == 1
+    assert len(_messages(response)) == 1 or response.context["messages"]
+
+
+def test_remind_theme_and_pledge_with_their_throttles(client_as, personas, org, world):
+    client = client_as(personas["secretary_a"])
+    url = reverse("reports:remind", args=[org["cell_a"].pk])
+    make_member("member_a2", org["cell_a"])
+    client.post(url, {"item": f"theme:{world['theme'].pk}", "year": "2020"})
+    assert list(Notification.objects.filter(kind="forum.reminder").values_list("user__username", flat=True)) == [
+        "member_a2"
+    ]  # participation_remind reminds every member who has not posted
+    client.post(url, {"item": f"theme:{world['theme'].pk}", "year": "2020"})
+    assert Notification.objects.filter(kind="forum.reminder").count() == 1  # once an hour
+    client.post(url, {"item": "pledge", "year": "2020"})
+    client.post(url, {"item": "pledge", "year": "2020"})
+    assert list(Notification.objects.filter(kind="pledge.reminder").values_list("user__username", flat=True)) == [
+        "member_a2"
+    ]
+
+
+@pytest.mark.parametrize("item", ["", "theme:999999", "module:x", "pledge'", "nothing"])
+def test_remind_with_a_bad_item_says_so(client_as, personas, org, world, item):
+    response = client_as(personas["secretary_a"]).post(
+        reverse("reports:remind", args=[org["cell_a"].pk]), {"item": item, "year": "2020"}, follow=True
+    )
+    assert response.status_code == 200
+    assert not Notification.objects.filter(kind__endswith="reminder").exists()
+
+
+def test_remind_theme_refused_once_concluded(client_as, personas, org, world):
+    from forum import services as forum_services
+
+    forum_services.session_conclude(actor=personas["secretary_a"], topic=world["session"], conclusion="Kết luận")
+    client_as(personas["secretary_a"]).post(
+        reverse("reports:remind", args=[org["cell_a"].pk]), {"item": f"theme:{world['theme'].pk}", "year": "2020"}
+    )
+    assert not Notification.objects.filter(kind="forum.reminder").exists()
+
+
+def test_home_pages(client_as, personas, org, world):
+    officer_home = client_as(personas["officer"]).get("/")
+    section = next(s for s in officer_home.context["sections"] if s["template"] == "reports/_home_section.html")
+    assert section["total"].members == 3 and section["year"] == 2020
+    assert reverse("reports:unit", args=[org["committee"].pk]) in officer_home.content.decode()
+    secretary_home = client_as(personas["secretary_a"]).get("/").content.decode()
+    assert reverse("reports:unit", args=[org["cell_a"].pk]) in secretary_home
+    member_home = client_as(personas["member_a"]).get("/").content.decode()
+    assert "/reports/" not in member_home
+
+
+def test_default_year_prefers_this_year_then_the_latest_past_one():
+    this_year = datetime.date.today().year
+    assert selectors.default_year([]) == this_year
+    assert selectors.default_year([2021, 2020]) == 2021
+    assert selectors.default_year([this_year + 1, this_year]) == this_year
+
+
+def test_cell_pdf_for_the_meeting(client_as, personas, org, world):
+    url = reverse("reports:unit_pdf", args=[org["cell_a"].pk]) + "?year=2020"
+    response = client_as(personas["secretary_a"]).get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and "attachment" in response["Content-Disposition"]
+    assert client_as(personas["officer"]).get(url).status_code == 200
+    assert client_as(personas["member_a"]).get(url).status_code == 403
+    for who in ("member_b", "outsider"):
+        assert client_as(personas[who]).get(url).status_code == 404
+    assert "/accounts/login/" in client_as(None).get(url)["Location"]
+    committee = reverse("reports:unit_pdf", args=[org["committee"].pk])
+    assert client_as(personas["officer"]).get(committee).status_code == 404  # the cell's overview only

@@ -1,0 +1,153 @@
+"""Thin views: parse input, ask cells.permissions, call reports.selectors, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cells import permissions
+from cells import selectors as cells_selectors
+from cells.models import OrgUnit
+from core.filenames import content_disposition, fold_ascii
+from reports import exports, pdf, selectors
+from reports.services import RemindRefused, remind_missing
+
+SORTS = ("name", "missing")
+
+
+@login_required
+def start(request: HttpRequest) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    unit = permissions.report_start_unit(request.user, roles)
+    if unit is None:
+        raise PermissionDenied
+    return redirect("reports:unit", pk=unit.pk)
+
+
+def _year(request: HttpRequest, unit: OrgUnit, report: bool = True) -> tuple[int, list[int]]:
+    """The year asked for, or the default with a message when it is malformed or out of range."""
+    years = selectors.years_for(unit)
+    raw = request.GET.get("year", "").strip()
+    if raw:
+        year = selectors.parse_year(raw)
+        if year is not None:
+            return year, years
+        low, high = selectors.year_bounds()
+        if report:
+            messages.error(
+                request,
+                _("The year must be a number from %(low)s to %(high)s; showing %(year)s instead.")
+                % {"low": low, "high": high, "year": selectors.default_year(years)},
+            )
+    return selectors.default_year(years), years
+
+
+def _breadcrumbs(request: HttpRequest, unit: OrgUnit, roles) -> list[OrgUnit]:
+    """Units above this one whose report the user may open: an officer's stop at their top."""
+    return [
+        a
+        for a in cells_selectors.unit_ancestors(unit)
+        if permissions.can_view_report(request.user, a, roles) and a.pk != unit.pk
+    ]
+
+
+def _cell_filters(request: HttpRequest, overview: selectors.CellOverview) -> tuple[str, str]:
+    """The "who still needs to …" item and the sort order; unknown values are dropped with a message."""
+    keys = {key for key, _label in overview.items}
+    need = request.GET.get("need", "").strip()
+    if need and need not in keys:
+        messages.warning(request, _("That filter is not known for this year; showing every member."))
+        need = ""
+    sort = request.GET.get("sort", "").strip() or "name"
+    if sort not in SORTS:
+        messages.warning(request, _("That sort order is not known; sorted by name."))
+        sort = "name"
+    return need, sort
+
+
+def _filtered_lines(overview: selectors.CellOverview, need: str, sort: str) -> list[selectors.MemberLine]:
+    lines = [line for line in overview.lines if not need or need in line.missing]
+    if sort == "missing":
+        lines.sort(key=lambda line: -len(line.missing))  # stable: names stay in order within a count
+    return lines
+
+
+@login_required
+def unit_report(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    unit = permissions.get_report_unit_or_404(request.user, pk, roles)
+    year, years = _year(request, unit)
+    context = {"unit": unit, "year": year, "years": years, "ancestors": _breadcrumbs(request, unit, roles)}
+    if unit.is_cell:
+        overview = selectors.cell_overview(unit, year)
+        need, sort = _cell_filters(request, overview)
+        context.update(
+            overview=overview,
+            lines=_filtered_lines(overview, need, sort),
+            need=need,
+            sort=sort,
+            can_remind=permissions.can_remind_from_report(request.user, unit, roles),
+            need_choices=_need_choices(overview),
+        )
+        return render(request, "reports/cell.html", context)
+    context["table_html"] = selectors.committee_table_html(unit, year, translation.get_language())
+    return render(request, "reports/committee.html", context)
+
+
+def _need_choices(overview: selectors.CellOverview) -> list[tuple[str, str]]:
+    out = []
+    for column in overview.themes:
+        out.append((column.key, _("take part in “%(title)s”") % {"title": column.theme.title}))
+    for column in overview.modules:
+        out.append((column.key, _("finish “%(title)s”") % {"title": column.module.title}))
+    if overview.pledge_template is not None:
+        out.append(("pledge", _("hand in the pledge")))
+    return out
+
+
+@login_required
+def unit_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    unit = permissions.get_report_unit_or_404(request.user, pk, roles)
+    year, _years = _year(request, unit, report=False)
+    if unit.is_cell:
+        return exports.cell_csv(selectors.cell_overview(unit, year))
+    return exports.committee_csv(selectors.committee_report_cached(unit, year))
+
+
+@login_required
+def unit_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The cell's overview, printable for the cell meeting (cells only)."""
+    roles = permissions.roles_for_request(request)
+    unit = permissions.get_report_unit_or_404(request.user, pk, roles)
+    if not unit.is_cell:
+        raise Http404
+    year, _years = _year(request, unit, report=False)
+    response = HttpResponse(pdf.cell_overview_pdf(selectors.cell_overview(unit, year)), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition(f"tong-quan-{fold_ascii(unit.name) or unit.pk}-{year}.pdf")
+    return response
+
+
+@login_required
+@require_POST
+def remind(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    unit = permissions.get_report_unit_or_404(request.user, pk, roles)
+    permissions.require(permissions.can_remind_from_report(request.user, unit, roles))
+    year, _years = _year(request, unit, report=False)
+    year = selectors.parse_year(request.POST.get("year", "")) or year
+    overview = selectors.cell_overview(unit, year)
+    try:
+        count = remind_missing(actor=request.user, overview=overview, item=request.POST.get("item", ""))
+    except RemindRefused as refused:
+        messages.error(request, refused.message)
+    except ValidationError as error:  # a feature's throttle: "already sent in the last hour"
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("A reminder was sent to %(n)s members.") % {"n": count})
+    return redirect(reverse("reports:unit", args=[unit.pk]) + f"?year={year}")
