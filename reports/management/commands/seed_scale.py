@@ -232,10 +232,21 @@ class Command(BaseCommand):
         Topic.objects.bulk_create(topics, batch_size=BATCH)
         made = Topic.objects.filter(cell__in=cells, kind=Topic.Kind.SESSION).values_list("id", "cell_id")
         posts = []
+        heads = []  # each topic's change number is its number of posts (forum.services._next_seq)
         for topic_id, cell_id in made:
+            seq = 0
             for uid in by_cell[cell_id]:
                 if rng.random() < 0.6:
+                    seq += 1
                     posts.append(
-                        Post(topic_id=topic_id, author_id=uid, body_source="Ý kiến.", body_html="<p>Ý kiến.</p>")
+                        Post(
+                            topic_id=topic_id,
+                            author_id=uid,
+                            body_source="Ý kiến.",
+                            body_html="<p>Ý kiến.</p>",
+                            seq=seq,
+                        )
                     )
+            heads.append(Topic(pk=topic_id, seq=seq))
         Post.objects.bulk_create(posts, batch_size=BATCH)
+        Topic.objects.bulk_update(heads, ["seq"], batch_size=BATCH)
