@@ -19,6 +19,7 @@ from django.core.cache import cache
 
 from cells import permissions
 from core.events import EVENT_VERSION, forward_message, user_group
+from core.params import int_param
 from forum import selectors
 from forum.models import Topic
 from forum.services import post_event, topic_group
@@ -115,7 +116,7 @@ class TopicConsumer(AsyncJsonWebsocketConsumer):
     def _after(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         raw = (query.get("after") or [""])[0]
-        return int(raw) if raw.isdigit() else None
+        return int_param(raw)
 
     async def receive_json(self, content, **kwargs) -> None:
         if not isinstance(content, dict):
