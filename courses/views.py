@@ -279,9 +279,8 @@ def certificate_reissue(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be unless a trusted
-    # proxy rewrites it, and the proxy in front of us sets REMOTE_ADDR through uvicorn's
-    # --proxy-headers when configured to.
+    # REMOTE_ADDR: the client's address as the trusted proxies vouch for it
+    # (core.middleware.ClientAddressMiddleware); X-Forwarded-For itself is whatever the client wrote.
     return request.META.get("REMOTE_ADDR", "unknown")
 
 

@@ -26,6 +26,7 @@ CONTROLLED = (
     "SECURE_SSL_REDIRECT",
     "SECURE_COOKIES",
     "SECURE_HSTS_SECONDS",
+    "TRUSTED_PROXIES",
 )
 
 
@@ -75,6 +76,7 @@ def test_it_passes_the_deploy_check_with_production_settings(scale_out):
         ({"DATABASE_URL": "mysql://chibo:hunter2-secret@db/chibo"}, "DATABASE_URL"),
         ({"DATABASE_URL": "postgres://chibo:hunter2-secret@db:notaport/chibo"}, "DATABASE_URL"),
         ({"REDIS_URL": "http://:hunter2-secret@cache:6379/0"}, "REDIS_URL"),
+        ({"TRUSTED_PROXIES": "10.0.0.1,nginx"}, "TRUSTED_PROXIES"),
     ],
     ids=[
         "missing-secret-key",
@@ -84,6 +86,7 @@ def test_it_passes_the_deploy_check_with_production_settings(scale_out):
         "database-url-not-postgres",
         "database-url-unreadable",
         "redis-url-not-redis",
+        "trusted-proxies-not-addresses",
     ],
 )
 def test_it_refuses_to_start_with_a_bad_or_missing_value(env, variable):
