@@ -254,7 +254,15 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Chi bộ số] "
-PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600  # invitation links are password-reset links: a week
+# Lifetimes of the one-time links that set a password (accounts/tokens.py), in seconds:
+# a reset link an hour (whoever asks is at their mailbox now), an invitation three days
+# (the secretary can send it again from the member's page).
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.tokens.TokenGenerator"
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+INVITATION_TIMEOUT = env_int("INVITATION_TIMEOUT", 3 * 24 * 3600)
+for _name, _value in (("PASSWORD_RESET_TIMEOUT", PASSWORD_RESET_TIMEOUT), ("INVITATION_TIMEOUT", INVITATION_TIMEOUT)):
+    if _value < 60:
+        raise ImproperlyConfigured(f"{_name} must be at least 60 seconds, not {_value}.")
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
