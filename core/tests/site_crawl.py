@@ -12,7 +12,7 @@ without editing the tests, or explained.
 import io
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -158,8 +158,9 @@ def _crawl(probe: Probe, starts: list[str], reached: dict, forms: dict, pages: d
             target = view_name(action or "")
             if action is None or target is None or target.startswith("admin:") or target in NOT_POSTED:
                 continue
-            if form["method"] == "get":
-                queue.append(action)
+            if form["method"] == "get":  # a search box: its fields become the URL's parameters
+                fields = {name: value for name, (_, value) in form["fields"].items()}
+                queue.append(urlsplit(action).path + "?" + urlencode(fields))
                 continue
             key = (probe.name, target, tuple(sorted(form["fields"])))
             reached.setdefault(target, set()).add(probe.name)
