@@ -94,6 +94,7 @@ def _fill(fields: dict, values, keep_choices: bool) -> dict:
     return data
 
 
+@pytest.mark.timeout(300)  # about 25 s of CPU; more on a busy machine
 def test_no_naughty_string_gets_a_5xx_anywhere(world, settings, monkeypatch):
     settings.FORUM_POST_RATE = (10_000, 60)  # the forum's limit would answer 429 before the service
     monkeypatch.setattr("courses.views.VERIFY_LIMIT", 10_000)

@@ -16,6 +16,7 @@ def _private(response) -> bool:
 
 
 @pytest.mark.django_db
+@pytest.mark.timeout(300)  # the site crawl: about 8 s of CPU; more on a busy machine
 def test_every_private_page_and_download_is_marked_private_no_store():
     failures: list = []
     site = crawl_site(build_world(), failures)
