@@ -43,7 +43,7 @@ run: $(VENV)/.run-deps .secret_key
 	@echo "    dangvien   member of Chi bộ Văn phòng Tỉnh ủy"
 	@echo "    dangvien2  member of Chi bộ thôn An Lợi"
 	@echo ""
-	$(RUN_ENV) $(BIN)/uvicorn asgi:application --host $(HOST) --port $(PORT) --proxy-headers --no-access-log \
+	$(RUN_ENV) $(BIN)/uvicorn asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers --no-access-log \
 		--timeout-graceful-shutdown 5
 
 ## lint: ruff check and format check

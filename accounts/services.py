@@ -1,6 +1,5 @@
 import logging
 
-from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
@@ -11,20 +10,18 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import NameChange, User
+from accounts.tokens import TokenGenerator
 from accounts.validators import clean_full_name
 
 logger = logging.getLogger(__name__)
 
 
 def invitation_url(user: User) -> str:
-    """A one-time link to set a password: allauth's reset-from-key link.
-
-    The token hashes the password and last login, so it stops working once used;
-    it expires after PASSWORD_RESET_TIMEOUT.
-    """
+    """A one-time link to set a password: allauth's reset-from-key link with an invitation
+    token (accounts.tokens), which stops working once used and after INVITATION_TIMEOUT."""
     path = reverse(
         "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": TokenGenerator().make_invitation_token(user)},
     )
     return settings.SITE_URL + path
 
@@ -39,6 +36,7 @@ def invitation_send(*, user: User, cell_name: str, invited_by: User | None) -> N
                 "cell_name": cell_name,
                 "invited_by": invited_by,
                 "url": invitation_url(user),
+                "days": max(1, settings.INVITATION_TIMEOUT // 86400),
                 "site_url": settings.SITE_URL,
             }
             subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()

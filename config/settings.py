@@ -6,6 +6,7 @@ Production is reached by variables only; `.env.example` lists every one of them.
 A bad or missing required value stops start-up with a message naming the variable.
 """
 
+import ipaddress
 import os
 import warnings
 from pathlib import Path
@@ -79,6 +80,17 @@ for origin in CSRF_TRUSTED_ORIGINS:
     if urlparse(origin).scheme not in {"http", "https"}:
         raise ImproperlyConfigured(f"CSRF_TRUSTED_ORIGINS entries must start with http:// or https://, not {origin!r}.")
 
+# Addresses (or networks, 10.0.0.0/8) of the reverse proxies in front of the app. Only a
+# request whose direct peer is one of them has its X-Forwarded-For and X-Forwarded-Proto
+# read (core.middleware.ClientAddressMiddleware); from anyone else they are dropped, so a
+# client cannot choose the address that rate limits count. Empty: no proxy is trusted.
+TRUSTED_PROXIES = []
+for _entry in env_list("TRUSTED_PROXIES"):
+    try:
+        TRUSTED_PROXIES.append(ipaddress.ip_network(_entry, strict=False))
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES entries must be IP addresses or networks: {_entry!r}.") from None
+
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 if urlparse(SITE_URL).scheme not in {"http", "https"} or not urlparse(SITE_URL).netloc:
     raise ImproperlyConfigured(f"SITE_URL must be an absolute http(s) URL, not {SITE_URL!r}.")
@@ -109,6 +121,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.CacheGenerationsMiddleware",
+    "core.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,6 +132,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "core.middleware.PrivateCacheMiddleware",
     # Last on purpose: it is sync-only. Under ASGI, Django keeps async-capable middleware
     # below a sync-only one in async mode; with this one higher up, messages, XFrame and CSP
     # (MiddlewareMixin) ran async and passed each of their process_request/process_response
@@ -288,7 +302,15 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Chi bộ số] "
-PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600  # invitation links are password-reset links: a week
+# Lifetimes of the one-time links that set a password (accounts/tokens.py), in seconds:
+# a reset link an hour (whoever asks is at their mailbox now), an invitation three days
+# (the secretary can send it again from the member's page).
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.tokens.TokenGenerator"
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+INVITATION_TIMEOUT = env_int("INVITATION_TIMEOUT", 3 * 24 * 3600)
+for _name, _value in (("PASSWORD_RESET_TIMEOUT", PASSWORD_RESET_TIMEOUT), ("INVITATION_TIMEOUT", INVITATION_TIMEOUT)):
+    if _value < 60:
+        raise ImproperlyConfigured(f"{_name} must be at least 60 seconds, not {_value}.")
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -1,4 +1,5 @@
 import asyncio
+import ipaddress
 import logging
 
 from asgiref.sync import sync_to_async
@@ -29,9 +30,23 @@ async def _channel_layer_ok() -> None:
         raise RuntimeError("unexpected message")
 
 
+def _local_peer(request: HttpRequest) -> bool:
+    """A request made on this machine, not through a proxy: the direct peer (not a forwarded
+    address) is loopback, and no proxy added an X-Forwarded-For on the way."""
+    meta = request.META
+    if meta.get("FORWARDED_FOR") or meta.get("HTTP_X_FORWARDED_FOR") or meta.get("HTTP_FORWARDED"):
+        return False
+    try:
+        return ipaddress.ip_address(meta.get("PEER_ADDR", meta.get("REMOTE_ADDR", ""))).is_loopback
+    except ValueError:
+        return False
+
+
 @never_cache
 async def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and a channel-layer round trip work; 503 naming what failed."""
+    """200 when the database and a channel-layer round trip work, 503 otherwise. Which part
+    failed (and its error's type) is told only to this machine and to staff; the world gets
+    the status alone."""
     checks: dict[str, str] = {}
     try:
         await sync_to_async(_database_ok)()
@@ -46,7 +61,10 @@ async def healthz(request: HttpRequest) -> JsonResponse:
         logger.warning("healthz: channel layer failed: %s", exc)
         checks["channel_layer"] = f"error: {type(exc).__name__}"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+    body: dict = {"status": "ok" if healthy else "error"}
+    if _local_peer(request) or (await request.auser()).is_staff:
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 def robots_txt(request: HttpRequest) -> HttpResponse:

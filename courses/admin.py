@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cells import permissions
+from core.params import int_param
 from courses import services
 from courses.models import Certificate, Choice, Lesson, LessonDocument, Module, Question
 
@@ -160,7 +161,8 @@ class ModuleAdmin(SubtreeAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if object_id and str(object_id).isdigit() and services.module_has_attempts(int(object_id)):
+        module_id = int_param(str(object_id or ""))
+        if module_id is not None and services.module_has_attempts(module_id):
             messages.warning(request, services.questions_locked_message())
         return super().change_view(request, object_id, form_url, extra_context)
 

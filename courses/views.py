@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -14,10 +16,12 @@ from cells.models import OrgUnit
 from core.csvutil import csv_response
 from core.filenames import content_disposition, safe_filename
 from core.idempotency import posted_key
+from core.params import int_param, text_param
 from courses import pdf, selectors, services
 from courses.forms import ReissueForm, RevokeForm
 from courses.models import Certificate
 
+CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 VERIFY_LIMIT = 30  # look-ups per IP per window
 VERIFY_WINDOW = 60  # seconds
 
@@ -119,16 +123,16 @@ def quiz_start(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _parse_answers(request: HttpRequest, question_ids: list[int]) -> dict[int, list[int]] | None:
-    """Form fields q<question id> -> choice ids. None when a value is not a number at all."""
+    """Form fields q<question id> -> choice ids. None when a value is not an id at all."""
     answers: dict[int, list[int]] = {}
     for key in request.POST:
         if not key.startswith("q"):
             continue
-        try:
-            qid = int(key[1:])
-            answers[qid] = [int(value) for value in request.POST.getlist(key)]
-        except ValueError:
+        qid = int_param(key[1:])
+        choices = [int_param(value) for value in request.POST.getlist(key)]
+        if qid is None or None in choices:
             return None
+        answers[qid] = choices
     return answers
 
 
@@ -278,9 +282,8 @@ def certificate_reissue(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be unless a trusted
-    # proxy rewrites it, and the proxy in front of us sets REMOTE_ADDR through uvicorn's
-    # --proxy-headers when configured to.
+    # REMOTE_ADDR: the client's address as the trusted proxies vouch for it
+    # (core.middleware.ClientAddressMiddleware); X-Forwarded-For itself is whatever the client wrote.
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
@@ -298,9 +301,12 @@ def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
         response = render(request, "courses/verify_limited.html", status=429)
         response["Retry-After"] = str(VERIFY_WINDOW)
     else:
-        certificate = selectors.certificate_by_code(code) if len(code) <= 64 else None
+        # Codes are URL-safe base64 (services.new_verification_code); anything else (a NUL byte, which
+        # PostgreSQL refuses in a query) is simply not a code.
+        certificate = selectors.certificate_by_code(code) if CODE_SHAPE.fullmatch(code) else None
         if certificate is None:
-            response = render(request, "courses/verify_unknown.html", {"code": code[:64]}, status=404)
+            shown = text_param(code, max_length=64)
+            response = render(request, "courses/verify_unknown.html", {"code": shown}, status=404)
         else:
             response = render(request, "courses/verify.html", {"certificate": certificate})
     response["X-Robots-Tag"] = "noindex, nofollow"

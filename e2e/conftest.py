@@ -103,6 +103,9 @@ def uvicorn_command(port: int) -> list[str]:
         "--port",
         str(port),
         "--no-access-log",
+        # As `make run`: the peer's address reaches Django as it is, and Django alone decides
+        # which forwarded headers to believe (TRUSTED_PROXIES, core.middleware).
+        "--no-proxy-headers",
         "--timeout-graceful-shutdown",
         "3",
     ]

@@ -41,6 +41,7 @@ from django.utils import translation
 
 from cells import permissions
 from core.events import EVENT_VERSION, forward_message
+from core.params import int_param
 from core.sockets import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, UserSocket
 from forum import selectors
 from forum.models import Topic
@@ -203,7 +204,7 @@ class TopicConsumer(UserSocket):
     def _after(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         raw = (query.get("after") or [""])[0]
-        return int(raw) if raw.isascii() and raw.isdigit() else None
+        return int_param(raw)
 
     async def receive_json(self, content, **kwargs) -> None:
         kind = content.get("type")

@@ -26,6 +26,7 @@ from core.header import site_header
 from core.holes import fill, hole
 from core.idempotency import new_key, posted_key
 from core.links import reverse_cached
+from core.params import int_param, text_param, year_param
 from forum import selectors, services
 from forum.forms import ConcludeForm, EditForm, OpenSessionForm, ReasonForm, ReplyForm, ThemeForm, TopicForm
 from forum.minutes import Copy, minutes_render
@@ -64,7 +65,7 @@ def forum_home(request: HttpRequest) -> HttpResponse:
         raise Http404
     cell = roles.membership.cell
     moderator = permissions.can_moderate_forum(request.user, cell, roles)
-    context = selectors.cell_forum(request.user, cell, request.GET.get("page"))
+    context = selectors.cell_forum(request.user, cell, int_param(request.GET.get("page"), minimum=1))
     context.update(
         cell=cell,
         moderator=moderator,
@@ -84,19 +85,19 @@ def _empty_reply_fields(language: str) -> tuple[SafeString, SafeString]:
 def _topic_context(request: HttpRequest, topic: Topic, reply_form: ReplyForm | None = None) -> dict:
     roles = permissions.roles_for_request(request)
     moderator = permissions.can_moderate_forum(request.user, topic.cell, roles)
-    post_id = request.GET.get("post")
+    page_number = int_param(request.GET.get("page"), minimum=1)
     view = selectors.topic_page(
         request.user,
         topic,
         moderator=moderator,
-        page_number=request.GET.get("page"),
-        post_id=int(post_id) if post_id and post_id.isdigit() else None,
+        page_number=None if page_number is None else str(page_number),
+        post_id=int_param(request.GET.get("post")),
     )
     if view.pieces:
         services.read_state_mark(user=request.user, topic=topic, post_id=view.last_id, last_read=view.last_read)
     if reply_form is None:
-        quote = request.GET.get("quote")
-        reply_form = ReplyForm(initial={"quote": quote} if quote and quote.isdigit() else None)
+        quote = int_param(request.GET.get("quote"), minimum=1)
+        reply_form = ReplyForm(initial={"quote": quote} if quote else None)
     if reply_form.is_bound or reply_form.initial:
         quote_field, body_field = reply_form["quote"], reply_form["body"]
     else:  # the usual case: the empty form, rendered once per process and language
@@ -420,7 +421,7 @@ def search(request: HttpRequest) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     if roles.membership is None:
         raise Http404
-    query = request.GET.get("q", "")[:200]
+    query = text_param(request.GET.get("q"), max_length=200)
     results = selectors.search_posts(request.user, roles, query)
     return render(request, "forum/search.html", {"query": query, "results": results})
 
@@ -460,8 +461,7 @@ def tracking(request: HttpRequest) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     if not (roles.is_officer or roles.is_superuser):
         raise Http404
-    year = request.GET.get("year")
-    data = selectors.committee_tracking(request.user, roles, int(year) if year and year.isdigit() else None)
+    data = selectors.committee_tracking(request.user, roles, year_param(request.GET.get("year")))
     if request.GET.get("format") == "csv":
         return _tracking_csv(data)
     return render(request, "forum/tracking.html", data)

@@ -5,13 +5,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.params import int_param
 from notifications.models import Notification
 from notifications.services import notifications_mark_read
 
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(request.user.notifications.all(), 30).get_page(request.GET.get("page"))
+    page = Paginator(request.user.notifications.all(), 30).get_page(int_param(request.GET.get("page"), minimum=1))
     return render(request, "notifications/notification_list.html", {"page": page})
 
 

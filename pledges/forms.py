@@ -101,4 +101,6 @@ class SectionForm(forms.Form):
     min_length = forms.IntegerField(label=_("Minimum length (characters)"), min_value=0, max_value=MAX_TEXT, initial=0)
 
 
-SectionFormSet = forms.formset_factory(SectionForm, extra=2, max_num=30)
+# absolute_max: a posted TOTAL_FORMS of 10**30 builds at most this many forms (Django's
+# default is max_num + 1000, seconds of work per request).
+SectionFormSet = forms.formset_factory(SectionForm, extra=2, max_num=30, absolute_max=30)

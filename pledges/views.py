@@ -19,6 +19,7 @@ from cells.models import OrgUnit
 from core.csvutil import csv_response
 from core.filenames import content_disposition, fold_ascii, zip_entry_name
 from core.idempotency import posted_key
+from core.params import int_param, year_param
 from pledges import selectors, services
 from pledges.forms import (
     AnswersForm,
@@ -278,10 +279,7 @@ def _client_page(request: HttpRequest, restored: bool) -> dict:
     """The autosaving page's random token and save counter (static/js/pledges.js), which let
     its own in-flight save through the version check; nothing from a plain form or a restore."""
     token = request.POST.get("client_token", "")
-    try:
-        seq = int(request.POST.get("client_seq", ""))
-    except ValueError:
-        seq = 0
+    seq = int_param(request.POST.get("client_seq"), default=0)
     if restored or not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", token) or not 0 < seq < 2**31:
         return {}
     return {"client_token": token, "client_seq": seq}
@@ -575,10 +573,7 @@ def compare(request: HttpRequest, a: int, b: int) -> HttpResponse:
 
 def _year(request: HttpRequest, unit: OrgUnit) -> tuple[int | None, list[int]]:
     years = selectors.years_for_unit(unit)
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        year = years[0] if years else None
+    year = year_param(request.GET.get("year"), default=years[0] if years else None)
     return year, years
 
 
@@ -629,10 +624,9 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     cell = _cell(request, pk)
     permissions.require(permissions.can_remind_pledges(request.user, cell, roles))
-    try:
-        year = int(request.POST.get("year", ""))
-    except ValueError:
-        raise Http404 from None
+    year = year_param(request.POST.get("year"))
+    if year is None:
+        raise Http404
     template = selectors.template_for_cell(cell, year)
     if template is None:
         raise Http404

@@ -61,3 +61,34 @@ def test_it_answers_503_naming_the_database_when_it_fails(client, monkeypatch):
         "status": "error",
         "checks": {"database": "error: OperationalError", "channel_layer": "ok"},
     }
+
+
+@pytest.mark.django_db
+def test_it_tells_only_the_status_to_a_remote_visitor(client):
+    response = client.get("/healthz", REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_it_tells_only_the_status_through_a_proxy_on_this_machine(client):
+    # nginx on the same host: the peer is loopback, but the request came from outside.
+    response = client.get("/healthz", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_it_answers_a_plain_503_to_a_remote_visitor_when_something_fails(client, settings):
+    settings.CHANNEL_LAYERS = {}
+    response = client.get("/healthz", REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 503 and response.json() == {"status": "error"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("staff", [True, False])
+def test_it_shows_the_detail_to_staff_anywhere_and_to_no_other_user(client, personas, staff):
+    user = personas["member_a"]
+    user.is_staff = staff
+    user.save()
+    client.force_login(user)
+    body = client.get("/healthz", REMOTE_ADDR="203.0.113.7").json()
+    assert ("checks" in body) is staff

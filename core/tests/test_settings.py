@@ -29,6 +29,7 @@ CONTROLLED = (
     "DB_POOL_MIN",
     "DB_POOL_MAX",
     "DB_POOL_TIMEOUT",
+    "TRUSTED_PROXIES",
 )
 
 
@@ -84,6 +85,7 @@ def test_it_passes_the_deploy_check_with_production_settings(scale_out):
         ({**ON_POSTGRES, "DB_POOL_MIN": "8", "DB_POOL_MAX": "4"}, "DB_POOL_MIN"),
         ({**ON_POSTGRES, "DB_POOL_TIMEOUT": "0"}, "DB_POOL_TIMEOUT"),
         ({**ON_POSTGRES, "DB_POOL_TIMEOUT": "soon"}, "DB_POOL_TIMEOUT"),
+        ({"TRUSTED_PROXIES": "10.0.0.1,nginx"}, "TRUSTED_PROXIES"),
     ],
     ids=[
         "missing-secret-key",
@@ -98,6 +100,7 @@ def test_it_passes_the_deploy_check_with_production_settings(scale_out):
         "pool-min-above-max",
         "pool-timeout-zero",
         "pool-timeout-not-a-number",
+        "trusted-proxies-not-addresses",
     ],
 )
 def test_it_refuses_to_start_with_a_bad_or_missing_value(env, variable):
