@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import normalize_full_name
 from cells.models import OrgUnit
+from courses import codes
 from courses.validators import validate_pdf, validate_video_url
 
 
@@ -289,6 +290,11 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.serial
+
+    @property
+    def code_display(self) -> str:
+        """The verification code as printed and typed: four groups of four (courses.codes)."""
+        return codes.display(self.code)
 
     @property
     def name_matches_record(self) -> bool:

@@ -141,7 +141,7 @@ def draw_certificate(canvas: Canvas, certificate) -> None:
     canvas.drawString(text_x, 50 * mm, nfc(f"Số: {certificate.serial}"))
     canvas.drawString(text_x, 45 * mm, "Mã xác minh:")
     canvas.setFont(SERIF, 7.5)
-    canvas.drawString(text_x, 41 * mm, certificate.code)
+    canvas.drawString(text_x, 41 * mm, certificate.code_display)
     canvas.setFont(SERIF, 9)
     canvas.drawString(text_x, 35 * mm, "Quét mã QR hoặc truy cập:")
     canvas.setFont(SERIF, 7)

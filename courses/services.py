@@ -17,6 +17,7 @@ from cells.models import Membership, OrgUnit
 from cells.permissions import ancestor_paths
 from core.events import publish_on_commit, user_group
 from core.markup import markdown_to_html, normalize
+from courses import codes
 from courses.models import (
     Attempt,
     Certificate,
@@ -356,7 +357,7 @@ def _complete_if_done(*, user, module: Module, progress: ModuleProgress) -> None
 
 
 def new_verification_code() -> str:
-    return secrets.token_urlsafe(24)  # 192 random bits
+    return codes.new_code()  # 80 random bits, 16 readable characters (see courses.codes)
 
 
 def _serial_prefix(module: Module) -> str:

@@ -15,7 +15,7 @@ from core.csvutil import csv_response
 from core.filenames import content_disposition, safe_filename
 from core.idempotency import posted_key
 from courses import pdf, selectors, services
-from courses.forms import ReissueForm, RevokeForm
+from courses.forms import ReissueForm, RevokeForm, VerifyForm
 from courses.models import Certificate
 
 VERIFY_LIMIT = 30  # look-ups per IP per window
@@ -284,9 +284,8 @@ def _client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
-@never_cache
-def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
-    """Public: anyone holding the code (printed or in the QR) sees what the certificate says."""
+def _verify_allowed(request: HttpRequest) -> bool:
+    """Counts one look-up against the caller's IP; False once over the limit for the window."""
     key = f"courses:verify:{_client_ip(request)}"
     cache.add(key, 0, VERIFY_WINDOW)
     try:
@@ -294,17 +293,48 @@ def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, VERIFY_WINDOW)
         count = 1
-    if count > VERIFY_LIMIT:
-        response = render(request, "courses/verify_limited.html", status=429)
-        response["Retry-After"] = str(VERIFY_WINDOW)
-    else:
-        certificate = selectors.certificate_by_code(code) if len(code) <= 64 else None
-        if certificate is None:
-            response = render(request, "courses/verify_unknown.html", {"code": code[:64]}, status=404)
-        else:
-            response = render(request, "courses/verify.html", {"certificate": certificate})
+    return count <= VERIFY_LIMIT
+
+
+def _limited(request: HttpRequest) -> HttpResponse:
+    response = render(request, "courses/verify_limited.html", status=429)
+    response["Retry-After"] = str(VERIFY_WINDOW)
+    return response
+
+
+def _public(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+@never_cache
+def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: anyone holding the code (printed or in the QR) sees what the certificate says."""
+    if not _verify_allowed(request):
+        return _public(_limited(request))
+    certificate = selectors.certificate_by_code(code)
+    if certificate is None:
+        response = render(request, "courses/verify_unknown.html", {"form": VerifyForm()}, status=404)
+    else:
+        response = render(request, "courses/verify.html", {"certificate": certificate})
+    return _public(response)
+
+
+@never_cache
+def certificate_verify_form(request: HttpRequest) -> HttpResponse:
+    """Public: a form (GET, field `code`) to type the code printed on a certificate. Typed in any
+    case, with or without dashes or spaces; a look-up counts against the same per-IP limit."""
+    if "code" not in request.GET:
+        return _public(render(request, "courses/verify_form.html", {"form": VerifyForm()}))
+    form = VerifyForm(request.GET)
+    if not form.is_valid():  # empty, or cannot be a code: no look-up is spent
+        return _public(render(request, "courses/verify_form.html", {"form": form}, status=400))
+    if not _verify_allowed(request):
+        return _public(_limited(request))
+    certificate = selectors.certificate_by_code(form.cleaned_data["code"])
+    if certificate is None:
+        return _public(render(request, "courses/verify_unknown.html", {"form": form}, status=404))
+    return _public(render(request, "courses/verify.html", {"certificate": certificate}))
 
 
 # --- Tracking --------------------------------------------------------------------------------
