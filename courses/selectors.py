@@ -11,7 +11,17 @@ from cells import permissions
 from cells.models import Membership, OrgUnit
 from cells.permissions import Roles
 from courses import codes
-from courses.models import Attempt, Certificate, Choice, Lesson, LessonDocument, LessonRead, Module, ModuleProgress
+from courses.models import (
+    Attempt,
+    Certificate,
+    CertificateSigner,
+    Choice,
+    Lesson,
+    LessonDocument,
+    LessonRead,
+    Module,
+    ModuleProgress,
+)
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
 
@@ -139,6 +149,10 @@ def get_certificate_or_404(user, pk: int, roles: Roles) -> Certificate:
     if certificate is None or not permissions.can_view_certificate(user, certificate, roles):
         raise Http404
     return certificate
+
+
+def signer_or_none(pk: int) -> CertificateSigner | None:
+    return CertificateSigner.objects.select_related("unit").filter(pk=pk).first()
 
 
 def certificate_by_code(code: str) -> Certificate | None:

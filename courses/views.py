@@ -277,6 +277,26 @@ def certificate_reissue(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("courses:certificate", pk=new.pk)
 
 
+@login_required
+def signer_image(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """A committee's scanned signature or seal, for those who may see it (cells.permissions);
+    404 for everyone else, as for anything they may not see. Never cached by the browser."""
+    signer = selectors.signer_or_none(pk)
+    roles = permissions.roles_for_request(request)
+    if signer is None or kind not in ("signature", "seal"):
+        raise Http404
+    if not permissions.can_view_signer_images(request.user, signer.unit, roles):
+        raise Http404
+    image = getattr(signer, kind)
+    if not image:
+        raise Http404
+    response = FileResponse(image.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
 def _client_ip(request: HttpRequest) -> str:
     # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be unless a trusted
     # proxy rewrites it, and the proxy in front of us sets REMOTE_ADDR through uvicorn's
