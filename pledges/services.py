@@ -382,6 +382,15 @@ def pledge_approve(*, pledge: Pledge, actor, comment: str = "", client_key: str 
     return pledge
 
 
+def _answers_kept(pledge: Pledge) -> list[dict]:
+    """The answers as they are when the pledge goes back to the member, kept on the event so
+    that the reviewer sees what changed when it comes back (selectors.return_before_resubmission)."""
+    return [
+        {"section": a.section_id, "title": a.section.title, "text": a.text}
+        for a in pledge.answers.select_related("section").order_by("section__order", "section_id")
+    ]
+
+
 def pledge_return(
     *,
     pledge: Pledge,
@@ -407,12 +416,8 @@ def pledge_return(
             for pk, text in sorted(section_comments.items(), key=lambda item: list(titles).index(item[0]))
             if pk in titles
         ]
-        answers = [
-            {"section": a.section_id, "title": a.section.title, "text": a.text}
-            for a in pledge.answers.select_related("section").order_by("section__order", "section_id")
-        ]
         _bump(pledge, status=S.RETURNED)
-        _event(pledge, actor, A.RETURNED, comment, notes, client_key=client_key, answers=answers)
+        _event(pledge, actor, A.RETURNED, comment, notes, client_key=client_key, answers=_answers_kept(pledge))
         _notify(
             pledge.member,
             "pledge.returned",
@@ -435,7 +440,7 @@ def pledge_reopen(*, pledge: Pledge, actor, reason: str, client_key: str = "") -
         if pledge.status != S.APPROVED:
             raise PledgeRefused(_("Only an approved pledge can be reopened."))
         _bump(pledge, status=S.RETURNED, approved_at=None)
-        _event(pledge, actor, A.REOPENED, reason, client_key=client_key)
+        _event(pledge, actor, A.REOPENED, reason, client_key=client_key, answers=_answers_kept(pledge))
         _notify(
             pledge.member,
             "pledge.reopened",
