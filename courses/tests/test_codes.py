@@ -121,3 +121,8 @@ def test_the_form_counts_against_the_same_per_ip_limit(client_as, certificate):
     statuses = [client.get(FORM, {"code": certificate.code}).status_code for _ in range(31)]
     assert statuses.count(200) == 30 and statuses[-1] == 429
     assert client.get(reverse("certificate_verify", args=[certificate.code])).status_code == 429
+
+
+def test_my_certificates_links_to_the_form(client_as, personas, certificate):
+    body = client_as(personas["member_a"]).get(reverse("courses:certificates")).content.decode()
+    assert f'href="{FORM}"' in body
