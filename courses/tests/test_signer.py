@@ -236,3 +236,30 @@ def test_the_certificate_title_breaks_evenly_on_the_page(personas, org):
     assert end > start  # it wraps
     assert len(lines[end].split()) > 1
     assert lines[end].strip() != "dựng”"
+
+
+def test_the_admin_page_previews_through_the_protected_view_and_never_links_media(client_as, admin_user, signer):
+    body = client_as(admin_user).get(f"/admin/courses/certificatesigner/{signer.pk}/change/").content.decode()
+    assert reverse("courses:signer_image", args=[signer.pk, "signature"]) in body
+    assert reverse("courses:signer_image", args=[signer.pk, "seal"]) in body
+    assert signer.signature.name not in body and "/media/" not in body
+    assert 'accept="image/png,image/jpeg"' in body
+
+
+def test_replacing_a_scan_deletes_the_old_file(client_as, admin_user, signer, django_capture_on_commit_callbacks):
+    old = signer.signature.name
+    storage = signer.signature.storage
+    url = f"/admin/courses/certificatesigner/{signer.pk}/change/"
+    form = {"unit": signer.unit_id, "title": signer.title, "name": signer.name, "signature": _upload(_png((320, 100)))}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_as(admin_user).post(url, form).status_code == 302
+    signer.refresh_from_db()
+    assert signer.signature.name != old and storage.exists(signer.signature.name)
+    assert not storage.exists(old)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as(admin_user).post(
+            url, {"unit": signer.unit_id, "title": signer.title, "name": signer.name, "remove_seal": "on"}
+        )
+        assert response.status_code == 302
+    signer.refresh_from_db()
+    assert not signer.seal and signer.signature
