@@ -266,6 +266,18 @@ def can_revoke_certificate(user, certificate, roles: Roles | None = None) -> boo
     return r.is_superuser or r.oversees(certificate.module.issuing_unit)
 
 
+def can_manage_certificate_signers(user, roles: Roles | None = None) -> bool:
+    """Set who signs a committee's certificates and upload the scanned signature and seal:
+    site admins only (a signature and seal scan is what a forger wants most)."""
+    return _roles(user, roles).is_superuser
+
+
+def can_view_signer_images(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
+    """See a committee's scanned signature and seal: site admins and officers over it."""
+    r = _roles(user, roles)
+    return r.is_superuser or r.oversees(unit)
+
+
 def can_view_attempt(user, attempt, roles: Roles | None = None) -> bool:
     """An attempt's answers are the member's own."""
     return attempt.user_id == getattr(user, "pk", None)

@@ -5,7 +5,7 @@ from django.views.i18n import set_language
 
 from cells.views import home
 from core.views import favicon, healthz, robots_txt
-from courses.views import certificate_verify
+from courses.views import certificate_verify, certificate_verify_form
 
 admin.site.site_header = _("Chi bộ số administration")
 admin.site.site_title = _("Chi bộ số administration")
@@ -21,6 +21,7 @@ urlpatterns = [
     path("cells/", include("cells.urls")),
     path("notifications/", include("notifications.urls")),
     path("courses/", include("courses.urls")),
+    path("certificates/verify/", certificate_verify_form, name="certificate_verify_form"),
     path("certificates/verify/<str:code>/", certificate_verify, name="certificate_verify"),
     path("pledges/", include("pledges.urls")),
     path("forum/", include("forum.urls")),

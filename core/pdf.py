@@ -161,3 +161,82 @@ def national_heading(
 
 
 PORTRAIT = A4
+
+
+# --- Certificates and pledge forms ---------------------------------------------------------
+# The Party document header drawn on a canvas (certificates, the pledge's first page) and line
+# breaking that never leaves one word alone on a title's last line.
+
+
+def balanced_lines(text: str, font: str, size: float, width: float) -> list[str]:
+    """`text` broken into lines at most `width` points wide, as few as greedy breaking needs,
+    but as even as they can be (a centred title then reads as a block), and never with a
+    single word alone on the last line when the line above can give it company."""
+    from reportlab.lib.utils import simpleSplit
+
+    text = nfc(" ".join(str(text).split()))
+    lines = simpleSplit(text, font, size, width)
+    if len(lines) < 2:
+        return lines
+    # The narrowest width that still needs no more lines: every line about as long.
+    low, high = width / len(lines), width
+    while high - low > 1:
+        middle = (low + high) / 2
+        if len(simpleSplit(text, font, size, middle)) <= len(lines):
+            high = middle
+        else:
+            low = middle
+    lines = simpleSplit(text, font, size, high)
+    # Still an orphan (very long words): move words down from the line above while they fit.
+    while len(lines) > 1 and len(lines[-1].split()) == 1 and len(lines[-2].split()) > 2:
+        above = lines[-2].split()
+        moved = f"{above[-1]} {lines[-1]}"
+        if pdfmetrics.stringWidth(moved, font, size) > width:
+            break
+        lines[-2:] = [" ".join(above[:-1]), moved]
+    return lines
+
+
+def date_line(place: str, day) -> str:
+    """ "Quảng Trị, ngày 12 tháng 03 năm 2020"; dotted blanks for what is not known yet."""
+    place = nfc(place).strip() or "……………"
+    if day is None:
+        return f"{place}, ngày ….. tháng ….. năm ……."
+    return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+
+
+def canvas_party_header(
+    canvas: Canvas,
+    *,
+    superior: str,
+    unit: str,
+    place_date: str,
+    x_left: float,
+    x_right: float,
+    top: float,
+    column_width: float,
+    font: str = SERIF,
+    bold: str = SERIF_BOLD,
+    italic: str = SERIF_ITALIC,
+    size: float = 12,
+) -> None:
+    """The two-column header of a Party document (Hướng dẫn 36-HD/VPTW): on the left the
+    superior committee, the issuing unit in bold capitals and a star under it; on the right
+    ĐẢNG CỘNG SẢN VIỆT NAM, underlined, and the place and date in italics below it. Each
+    column is centred on its x and shrinks its lines to `column_width` rather than overflow."""
+    register_fonts()
+    y = top
+    if superior:
+        draw_fitted(canvas, superior.upper(), x=x_left, y=y, width=column_width, font=font, size=size, min_size=7)
+        y -= size * 1.3
+    draw_fitted(canvas, unit.upper(), x=x_left, y=y, width=column_width, font=bold, size=size, min_size=7)
+    canvas.setFont(font, size)
+    canvas.drawCentredString(x_left, y - size * 1.2, "*")
+    heading = "ĐẢNG CỘNG SẢN VIỆT NAM"
+    used = draw_fitted(canvas, heading, x=x_right, y=top, width=column_width, font=bold, size=size + 1, min_size=8)
+    half = pdfmetrics.stringWidth(heading, bold, used) / 2
+    canvas.setLineWidth(0.6)
+    canvas.line(x_right - half, top - 3, x_right + half, top - 3)
+    draw_fitted(
+        canvas, place_date, x=x_right, y=top - size * 2, width=column_width, font=italic, size=size - 0.5, min_size=7
+    )

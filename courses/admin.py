@@ -8,12 +8,16 @@ once, questions locked once members have attempted the quiz).
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from cells import permissions
+from cells.models import OrgUnit
 from core.params import int_param
 from courses import services
-from courses.models import Certificate, Choice, Lesson, LessonDocument, Module, Question
+from courses.models import Certificate, CertificateSigner, Choice, Lesson, LessonDocument, Module, Question
+from courses.validators import clean_signer_image
 
 
 def _roles(request):
@@ -320,3 +324,95 @@ class CertificateAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class SignerForm(forms.ModelForm):
+    """Plain file inputs (the stock widget links to the file's public MEDIA address, which
+    this site never serves); each upload is decoded, checked and re-encoded as PNG."""
+
+    remove_signature = forms.BooleanField(label=_("Remove the scanned signature"), required=False)
+    remove_seal = forms.BooleanField(label=_("Remove the seal"), required=False)
+
+    class Meta:
+        model = CertificateSigner
+        fields = ["unit", "title", "name", "signature", "remove_signature", "seal", "remove_seal"]
+        widgets = {
+            "signature": forms.FileInput(attrs={"accept": "image/png,image/jpeg"}),
+            "seal": forms.FileInput(attrs={"accept": "image/png,image/jpeg"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = OrgUnit.objects.filter(kind=OrgUnit.Kind.COMMITTEE)
+
+    def _image(self, field: str):
+        upload = self.files.get(self.add_prefix(field))
+        if upload is None:
+            return self.cleaned_data.get(field)
+        return clean_signer_image(upload)
+
+    def clean_signature(self):
+        return self._image("signature")
+
+    def clean_seal(self):
+        return self._image("seal")
+
+
+@admin.register(CertificateSigner)
+class CertificateSignerAdmin(admin.ModelAdmin):
+    """Who signs each committee's certificates; site admins only (cells.permissions)."""
+
+    form = SignerForm
+    list_display = ["unit", "title", "name", "has_signature", "has_seal"]
+    list_select_related = ["unit"]
+    readonly_fields = ["images"]
+
+    def _allowed(self, request) -> bool:
+        return permissions.can_manage_certificate_signers(request.user, _roles(request))
+
+    def has_module_permission(self, request) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
+
+    has_add_permission = has_module_permission
+    has_change_permission = has_view_permission
+    has_delete_permission = has_view_permission
+
+    @admin.display(boolean=True, description=_("scanned signature"))
+    def has_signature(self, obj) -> bool:
+        return bool(obj.signature)
+
+    @admin.display(boolean=True, description=_("seal"))
+    def has_seal(self, obj) -> bool:
+        return bool(obj.seal)
+
+    @admin.display(description=_("Current images"))
+    def images(self, obj):
+        if obj is None or obj.pk is None:
+            return "–"
+        parts = [
+            format_html(
+                '<img src="{}" alt="{}" height="80">',
+                reverse("courses:signer_image", args=[obj.pk, kind]),
+                label,
+            )
+            for kind, label, present in (
+                ("signature", _("scanned signature"), obj.signature),
+                ("seal", _("seal"), obj.seal),
+            )
+            if present
+        ]
+        return format_html_join(" ", "{}", ((part,) for part in parts)) if parts else "–"
+
+    def save_model(self, request, obj, form, change) -> None:
+        replaced = []
+        for field in ("signature", "seal"):
+            old = form.initial.get(field)
+            old_name = getattr(old, "name", old) or ""
+            if form.cleaned_data.get(f"remove_{field}") and field not in form.files:
+                setattr(obj, field, "")
+            if old_name and old_name != (getattr(obj, field).name or ""):
+                replaced.append(old_name)
+        services.certificate_signer_save(signer=obj, replaced=replaced)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from cells.models import Membership, OrgUnit
 from courses import services
-from courses.models import Certificate, Choice, Lesson, Module, Question
+from courses.models import Certificate, CertificateSigner, Choice, Lesson, Module, Question
 
 TITLE = (
     "Tăng cường khối đại đoàn kết toàn dân tộc, xây dựng Đảng và hệ thống chính trị trong sạch, "
@@ -264,6 +264,10 @@ def seed(stdout) -> None:
     audience = OrgUnit.objects.filter(path__startswith=province.path, depth=province.depth + 1, code="CQD").first()
     # The demo committee officer authors modules in the admin.
     User.objects.filter(username="canbo", is_staff=False).update(is_staff=True)
+    # Who signs the Tỉnh ủy's certificates (a site admin sets it in the admin; no scans in the demo).
+    CertificateSigner.objects.get_or_create(
+        unit=province, defaults={"title": "PHÓ BÍ THƯ THƯỜNG TRỰC", "name": "Trần Văn Thành"}
+    )
     module = _module(province, audience or province)
     if module.attempts.exists():
         stdout.write("Courses: demo module already studied, nothing to add.")

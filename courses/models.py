@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import normalize_full_name
 from cells.models import OrgUnit
+from courses import codes
 from courses.validators import validate_pdf, validate_video_url
 
 
@@ -269,6 +270,11 @@ class Certificate(models.Model):
     module_title = models.CharField(max_length=300)
     directive = models.CharField(max_length=120)
     issuer_name = models.CharField(max_length=200)
+    # The committee above the issuer (first line of the header) and who signed, as they were
+    # when issued; blank on certificates issued before signers were kept (space to sign by hand).
+    superior_name = models.CharField(max_length=200, blank=True, default="")
+    signer_title = models.CharField(max_length=100, blank=True, default="")
+    signer_name = models.CharField(max_length=150, blank=True, default="")
     place = models.CharField(max_length=100, blank=True)
     issued_on = models.DateField()
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -291,12 +297,50 @@ class Certificate(models.Model):
         return self.serial
 
     @property
+    def code_display(self) -> str:
+        """The verification code as printed and typed: four groups of four (courses.codes)."""
+        return codes.display(self.code)
+
+    @property
     def name_matches_record(self) -> bool:
         """Whether the printed name is still the name on the holder's record. Names are kept by
         the cell (accounts.validators, cells.services.member_rename); a certificate issued
         before that, or before a correction, may carry another: the verification page then
         says it does not vouch for the name, until an officer or admin reissues it."""
         return normalize_full_name(self.holder_name) == normalize_full_name(self.user.full_name)
+
+
+def _signer_image_path(instance: "CertificateSigner", filename: str) -> str:
+    # Never the uploader's name; always PNG, because the upload is decoded and re-encoded.
+    import secrets
+
+    return f"courses/signers/{instance.unit_id}/{secrets.token_hex(16)}.png"
+
+
+class CertificateSigner(models.Model):
+    """Who signs a committee's certificates "T/M BAN THƯỜNG VỤ", set by a site admin. The
+    optional scanned signature and seal are decoded, checked and re-encoded as PNG on upload
+    (courses.validators.clean_signer_image), kept under MEDIA_ROOT and shown only through
+    a view that checks permission (never as public files)."""
+
+    unit = models.OneToOneField(
+        OrgUnit, on_delete=models.CASCADE, related_name="+", verbose_name=_("issuing committee")
+    )
+    title = models.CharField(
+        _("signer's title"), max_length=100, help_text=_("Printed above the signature, e.g. PHÓ BÍ THƯ.")
+    )
+    name = models.CharField(_("signer's full name"), max_length=150)
+    signature = models.FileField(_("scanned signature"), upload_to=_signer_image_path, blank=True)
+    seal = models.FileField(_("seal"), upload_to=_signer_image_path, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("certificate signer")
+        verbose_name_plural = _("certificate signers")
+        ordering = ["unit__path"]
+
+    def __str__(self) -> str:
+        return f"{self.unit}: {self.title} {self.name}"
 
 
 class CertificateEvent(models.Model):

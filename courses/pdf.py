@@ -13,11 +13,21 @@ from django.urls import reverse
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from core.filenames import fold_ascii, zip_entry_name
-from core.pdf import SERIF, SERIF_BOLD, SERIF_ITALIC, draw_fitted, national_heading, nfc, register_fonts
+from core.pdf import (
+    SERIF,
+    SERIF_BOLD,
+    SERIF_ITALIC,
+    balanced_lines,
+    canvas_party_header,
+    date_line,
+    draw_fitted,
+    nfc,
+    register_fonts,
+)
 
 PAGE = landscape(A4)
 RED = colors.HexColor("#b71c1c")
@@ -54,11 +64,11 @@ def draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float) -> No
 
 
 def _draw_wrapped(canvas: Canvas, text: str, *, top: float, width: float) -> None:
-    """A long module title on up to three centred lines, shrinking only if it still does not fit."""
-    text = nfc(text)
+    """A long module title on up to three centred, even lines (never one word alone on the last),
+    shrinking only if it still does not fit."""
     size = 15.0
     while True:
-        lines = simpleSplit(text, SERIF_BOLD, size, width)
+        lines = balanced_lines(text, SERIF_BOLD, size, width)
         if len(lines) <= 3 or size <= 8:
             break
         size -= 1
@@ -69,12 +79,53 @@ def _draw_wrapped(canvas: Canvas, text: str, *, top: float, width: float) -> Non
 
 
 def _date_line(certificate) -> str:
-    day = certificate.issued_on
-    place = certificate.place or certificate.issuer_name
-    return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+    return date_line(certificate.place or certificate.issuer_name, certificate.issued_on)
 
 
-def draw_certificate(canvas: Canvas, certificate) -> None:
+def signer_images(certificate, signer) -> tuple[ImageReader | None, ImageReader | None]:
+    """The scanned signature and seal to print, only when the committee's current signer is the
+    one the certificate was issued with (another person's signature never goes under a name)."""
+    if signer is None or not certificate.signer_name:
+        return None, None
+    if (signer.name, signer.title) != (certificate.signer_name, certificate.signer_title):
+        return None, None
+    found = []
+    for image in (signer.signature, signer.seal):
+        reader = None
+        if image:
+            try:
+                with image.open("rb") as handle:
+                    reader = ImageReader(io.BytesIO(handle.read()))
+            except OSError:  # a file lost from MEDIA_ROOT: the certificate still prints
+                reader = None
+        found.append(reader)
+    return found[0], found[1]
+
+
+def _draw_signature(canvas: Canvas, certificate, *, x: float, signature, seal) -> None:
+    """T/M BAN THƯỜNG VỤ, the signer's title, the space (or scans) to sign and seal, the name."""
+    canvas.setFillColor(colors.black)
+    canvas.setFont(SERIF_BOLD, 12.5)
+    canvas.drawCentredString(x, 64 * mm, "T/M BAN THƯỜNG VỤ")
+    if certificate.signer_title:
+        title = certificate.signer_title.upper()
+        draw_fitted(canvas, title, x=x, y=58.5 * mm, width=100 * mm, font=SERIF_BOLD, size=12.5)
+    if signature is not None:
+        canvas.drawImage(
+            signature, x - 27 * mm, 30 * mm, 54 * mm, 24 * mm, mask="auto", preserveAspectRatio=True, anchor="c"
+        )
+    if seal is not None:
+        canvas.drawImage(
+            seal, x - 40 * mm, 26 * mm, 32 * mm, 32 * mm, mask="auto", preserveAspectRatio=True, anchor="c"
+        )
+    if certificate.signer_name:
+        draw_fitted(canvas, certificate.signer_name, x=x, y=22 * mm, width=100 * mm, font=SERIF_BOLD, size=13.5)
+    else:
+        canvas.setFont(SERIF_ITALIC, 10)
+        canvas.drawCentredString(x, 53 * mm, "(Ký, ghi rõ họ tên và đóng dấu)")
+
+
+def draw_certificate(canvas: Canvas, certificate, signer=None) -> None:
     register_fonts()
     width, height = PAGE
     margin = 18 * mm
@@ -83,16 +134,18 @@ def draw_certificate(canvas: Canvas, certificate) -> None:
     canvas.rect(10 * mm, 10 * mm, width - 20 * mm, height - 20 * mm)
     canvas.setLineWidth(0.8)
     canvas.rect(12.5 * mm, 12.5 * mm, width - 25 * mm, height - 25 * mm)
+    canvas.setStrokeColor(colors.black)
 
-    national_heading(
+    canvas_party_header(
         canvas,
-        left_lines=[certificate.issuer_name.upper()],
-        x_left=margin + 60 * mm,
+        superior=certificate.superior_name,
+        unit=certificate.issuer_name,
+        place_date=_date_line(certificate),
+        x_left=margin + 55 * mm,
         x_right=width - margin - 60 * mm,
-        top=height - 28 * mm,
+        top=height - 26 * mm,
+        column_width=105 * mm,
     )
-    canvas.setFont(SERIF, 10)
-    canvas.drawCentredString(margin + 60 * mm, height - 28 * mm - 16, "*")
 
     canvas.setFillColor(RED)
     canvas.setFont(SERIF_BOLD, 34)
@@ -123,25 +176,18 @@ def draw_certificate(canvas: Canvas, certificate) -> None:
         size=12,
     )
 
-    sign_x = width - margin - 60 * mm
-    draw_fitted(
-        canvas, _date_line(certificate), x=sign_x, y=62 * mm, width=110 * mm, font=SERIF_ITALIC, size=12, min_size=8
-    )
-    canvas.setFont(SERIF_BOLD, 12)
-    canvas.drawCentredString(sign_x, 55 * mm, "T/M BAN THƯỜNG VỤ")
-    draw_fitted(canvas, certificate.issuer_name.upper(), x=sign_x, y=49 * mm, width=110 * mm, font=SERIF_BOLD, size=12)
-    canvas.setFont(SERIF_ITALIC, 10)
-    canvas.drawCentredString(sign_x, 43 * mm, "(Ký, ghi rõ họ tên và đóng dấu)")
+    signature, seal = signer_images(certificate, signer)
+    _draw_signature(canvas, certificate, x=width - margin - 60 * mm, signature=signature, seal=seal)
 
     qr_size = 34 * mm
     url = verification_url(certificate.code)
     draw_qr(canvas, url, x=margin + 4 * mm, y=24 * mm, size=qr_size)
     canvas.setFont(SERIF, 9)
     text_x = margin + 4 * mm + qr_size + 4 * mm
-    canvas.drawString(text_x, 50 * mm, nfc(f"Số: {certificate.serial}"))
-    canvas.drawString(text_x, 45 * mm, "Mã xác minh:")
-    canvas.setFont(SERIF, 7.5)
-    canvas.drawString(text_x, 41 * mm, certificate.code)
+    canvas.drawString(text_x, 52 * mm, nfc(f"Số: {certificate.serial}"))
+    canvas.drawString(text_x, 46 * mm, "Mã xác minh:")
+    canvas.setFont(SERIF_BOLD, 11)
+    canvas.drawString(text_x, 41 * mm, certificate.code_display)
     canvas.setFont(SERIF, 9)
     canvas.drawString(text_x, 35 * mm, "Quét mã QR hoặc truy cập:")
     canvas.setFont(SERIF, 7)
@@ -169,12 +215,34 @@ def draw_status_mark(canvas: Canvas, certificate) -> None:
     canvas.restoreState()
 
 
-def certificate_pdf(certificate) -> bytes:
+def _signers_by_module(certificates) -> dict[int, object]:
+    """The current signer of each certificate's issuing committee, in two queries for any number."""
+    from courses.models import CertificateSigner, Module
+
+    module_ids = {certificate.module_id for certificate in certificates}
+    units = {
+        module_id: issuer_id or audience_id
+        for module_id, issuer_id, audience_id in Module.objects.filter(pk__in=module_ids).values_list(
+            "pk", "issuer_id", "audience_id"
+        )
+    }
+    signers = {signer.unit_id: signer for signer in CertificateSigner.objects.filter(unit_id__in=set(units.values()))}
+    return {module_id: signers.get(unit_id) for module_id, unit_id in units.items()}
+
+
+_LOOK_UP = object()
+
+
+def certificate_pdf(certificate, signer=_LOOK_UP) -> bytes:
+    if signer is _LOOK_UP:
+        signer = _signers_by_module([certificate]).get(certificate.module_id)
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=PAGE, pageCompression=1)
+    # The initial font is one of ours: no unembedded Helvetica is even declared.
+    register_fonts()
+    canvas = Canvas(buffer, pagesize=PAGE, pageCompression=1, initialFontName=SERIF, initialFontSize=12)
     canvas.setTitle(nfc(f"Giấy chứng nhận {certificate.serial} – {certificate.holder_name}"))
     canvas.setAuthor(nfc(certificate.issuer_name))
-    draw_certificate(canvas, certificate)
+    draw_certificate(canvas, certificate, signer)
     draw_status_mark(canvas, certificate)
     canvas.showPage()
     canvas.save()
@@ -185,10 +253,13 @@ def certificates_zip(certificates) -> bytes:
     """Every certificate as its own PDF in one ZIP (PDFs are already compressed: stored as is)."""
     import zipfile
 
+    certificates = list(certificates)
+    signers = _signers_by_module(certificates)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for certificate in certificates:
-            archive.writestr(certificate_zip_name(certificate), certificate_pdf(certificate))
+            pdf = certificate_pdf(certificate, signers.get(certificate.module_id))
+            archive.writestr(certificate_zip_name(certificate), pdf)
     return buffer.getvalue()
 
 

@@ -10,7 +10,18 @@ from django.utils import timezone
 from cells import permissions
 from cells.models import Membership, OrgUnit
 from cells.permissions import Roles
-from courses.models import Attempt, Certificate, Choice, Lesson, LessonDocument, LessonRead, Module, ModuleProgress
+from courses import codes
+from courses.models import (
+    Attempt,
+    Certificate,
+    CertificateSigner,
+    Choice,
+    Lesson,
+    LessonDocument,
+    LessonRead,
+    Module,
+    ModuleProgress,
+)
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
 
@@ -140,8 +151,18 @@ def get_certificate_or_404(user, pk: int, roles: Roles) -> Certificate:
     return certificate
 
 
+def signer_or_none(pk: int) -> CertificateSigner | None:
+    return CertificateSigner.objects.select_related("unit").filter(pk=pk).first()
+
+
 def certificate_by_code(code: str) -> Certificate | None:
-    return Certificate.objects.select_related("replaced_by", "user").filter(code=code).first()
+    """The certificate a typed, scanned or linked code stands for (see courses.codes), or None;
+    input that cannot be a code (NUL bytes, too long, foreign letters) never reaches the database."""
+    found = codes.candidates(code)
+    if not found:
+        return None
+    by_code = {c.code: c for c in Certificate.objects.select_related("replaced_by", "user").filter(code__in=found)}
+    return next((by_code[c] for c in found if c in by_code), None)
 
 
 def cell_certificates(cell: OrgUnit) -> list[Certificate]:

@@ -12,15 +12,18 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.validators import normalize_full_name
 from cells import permissions
 from cells.models import Membership, OrgUnit
 from cells.permissions import ancestor_paths
 from core.events import publish_on_commit, user_group
 from core.markup import markdown_to_html, normalize
+from courses import codes
 from courses.models import (
     Attempt,
     Certificate,
     CertificateEvent,
+    CertificateSigner,
     Choice,
     CourseReminder,
     Lesson,
@@ -356,7 +359,7 @@ def _complete_if_done(*, user, module: Module, progress: ModuleProgress) -> None
 
 
 def new_verification_code() -> str:
-    return secrets.token_urlsafe(24)  # 192 random bits
+    return codes.new_code()  # 80 random bits, 16 readable characters (see courses.codes)
 
 
 def _serial_prefix(module: Module) -> str:
@@ -368,12 +371,35 @@ def _serial_prefix(module: Module) -> str:
     return f"{code}-{module.year}"
 
 
+def certificate_signer_save(*, signer: CertificateSigner, replaced: list | None = None) -> CertificateSigner:
+    """Store who signs a committee's certificates (the caller checked
+    permissions.can_manage_certificate_signers). Image files are already checked and
+    re-encoded by the form (validators.clean_signer_image); files they replace are deleted
+    once the change commits. Certificates already issued keep the signer they were issued with."""
+    with transaction.atomic():
+        signer.title = " ".join(normalize(signer.title).split()).upper()
+        signer.name = normalize_full_name(signer.name)
+        signer.save()
+        names = [name for name in (replaced or []) if name]
+        if names:
+            storage = signer.signature.storage
+            transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    return signer
+
+
+def signer_for(unit_id: int | None) -> CertificateSigner | None:
+    return CertificateSigner.objects.filter(unit_id=unit_id).first() if unit_id else None
+
+
 def _current_certificate(user, module: Module) -> Certificate | None:
     return Certificate.objects.filter(user=user, module=module, is_current=True).first()
 
 
 def _create_certificate(*, user, module: Module, cell, holder_name: str) -> Certificate:
     prefix = _serial_prefix(module)
+    issuer = module.issuing_unit
+    signer = signer_for(issuer.pk)
+    superior = OrgUnit.objects.filter(path=issuer.path[: -OrgUnit.steplen]).first() if issuer.depth > 1 else None
     certificate = Certificate.objects.create(
         user=user,
         module=module,
@@ -383,7 +409,10 @@ def _create_certificate(*, user, module: Module, cell, holder_name: str) -> Cert
         holder_name=normalize(holder_name),
         module_title=module.title,
         directive=module.directive,
-        issuer_name=module.issuing_unit.name,
+        issuer_name=issuer.name,
+        superior_name=superior.name if superior else "",
+        signer_title=signer.title if signer else "",
+        signer_name=signer.name if signer else "",
         place=module.place,
         issued_on=timezone.localdate(),
     )

@@ -16,6 +16,7 @@ urlpatterns = [
     path("certificates/<int:pk>/pdf/", views.certificate_download, name="certificate_pdf"),
     path("certificates/<int:pk>/revoke/", views.certificate_revoke, name="certificate_revoke"),
     path("certificates/<int:pk>/reissue/", views.certificate_reissue, name="certificate_reissue"),
+    path("signers/<int:pk>/<str:kind>.png", views.signer_image, name="signer_image"),
     path("progress/", views.progress_index, name="progress"),
     path("progress/cells/<int:pk>/", views.cell_progress, name="cell_progress"),
     path("progress/cells/<int:pk>/csv/", views.cell_progress_csv, name="cell_progress_csv"),

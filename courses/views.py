@@ -1,4 +1,3 @@
-import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,12 +15,11 @@ from cells.models import OrgUnit
 from core.csvutil import csv_response
 from core.filenames import content_disposition, safe_filename
 from core.idempotency import posted_key
-from core.params import int_param, text_param
+from core.params import int_param
 from courses import pdf, selectors, services
-from courses.forms import ReissueForm, RevokeForm
+from courses.forms import ReissueForm, RevokeForm, VerifyForm
 from courses.models import Certificate
 
-CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 VERIFY_LIMIT = 30  # look-ups per IP per window
 VERIFY_WINDOW = 60  # seconds
 
@@ -281,15 +279,34 @@ def certificate_reissue(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("courses:certificate", pk=new.pk)
 
 
+@login_required
+def signer_image(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """A committee's scanned signature or seal, for those who may see it (cells.permissions);
+    404 for everyone else, as for anything they may not see. Never cached by the browser."""
+    signer = selectors.signer_or_none(pk)
+    roles = permissions.roles_for_request(request)
+    if signer is None or kind not in ("signature", "seal"):
+        raise Http404
+    if not permissions.can_view_signer_images(request.user, signer.unit, roles):
+        raise Http404
+    image = getattr(signer, kind)
+    if not image:
+        raise Http404
+    response = FileResponse(image.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
 def _client_ip(request: HttpRequest) -> str:
     # REMOTE_ADDR: the client's address as the trusted proxies vouch for it
     # (core.middleware.ClientAddressMiddleware); X-Forwarded-For itself is whatever the client wrote.
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
-@never_cache
-def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
-    """Public: anyone holding the code (printed or in the QR) sees what the certificate says."""
+def _verify_allowed(request: HttpRequest) -> bool:
+    """Counts one look-up against the caller's IP; False once over the limit for the window."""
     key = f"courses:verify:{_client_ip(request)}"
     cache.add(key, 0, VERIFY_WINDOW)
     try:
@@ -297,20 +314,48 @@ def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, VERIFY_WINDOW)
         count = 1
-    if count > VERIFY_LIMIT:
-        response = render(request, "courses/verify_limited.html", status=429)
-        response["Retry-After"] = str(VERIFY_WINDOW)
-    else:
-        # Codes are URL-safe base64 (services.new_verification_code); anything else (a NUL byte, which
-        # PostgreSQL refuses in a query) is simply not a code.
-        certificate = selectors.certificate_by_code(code) if CODE_SHAPE.fullmatch(code) else None
-        if certificate is None:
-            shown = text_param(code, max_length=64)
-            response = render(request, "courses/verify_unknown.html", {"code": shown}, status=404)
-        else:
-            response = render(request, "courses/verify.html", {"certificate": certificate})
+    return count <= VERIFY_LIMIT
+
+
+def _limited(request: HttpRequest) -> HttpResponse:
+    response = render(request, "courses/verify_limited.html", status=429)
+    response["Retry-After"] = str(VERIFY_WINDOW)
+    return response
+
+
+def _public(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+@never_cache
+def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: anyone holding the code (printed or in the QR) sees what the certificate says."""
+    if not _verify_allowed(request):
+        return _public(_limited(request))
+    certificate = selectors.certificate_by_code(code)
+    if certificate is None:
+        response = render(request, "courses/verify_unknown.html", {"form": VerifyForm()}, status=404)
+    else:
+        response = render(request, "courses/verify.html", {"certificate": certificate})
+    return _public(response)
+
+
+@never_cache
+def certificate_verify_form(request: HttpRequest) -> HttpResponse:
+    """Public: a form (GET, field `code`) to type the code printed on a certificate. Typed in any
+    case, with or without dashes or spaces; a look-up counts against the same per-IP limit."""
+    if "code" not in request.GET:
+        return _public(render(request, "courses/verify_form.html", {"form": VerifyForm()}))
+    form = VerifyForm(request.GET)
+    if not form.is_valid():  # empty, or cannot be a code: no look-up is spent
+        return _public(render(request, "courses/verify_form.html", {"form": form}, status=400))
+    if not _verify_allowed(request):
+        return _public(_limited(request))
+    certificate = selectors.certificate_by_code(form.cleaned_data["code"])
+    if certificate is None:
+        return _public(render(request, "courses/verify_unknown.html", {"form": form}, status=404))
+    return _public(render(request, "courses/verify.html", {"certificate": certificate}))
 
 
 # --- Tracking --------------------------------------------------------------------------------

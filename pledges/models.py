@@ -40,6 +40,11 @@ class PledgeTemplate(models.Model):
     title = models.CharField(_("form title"), max_length=300)
     intro = models.TextField(_("introduction"), blank=True)
     intro_html = models.TextField(blank=True, editable=False)  # rendered from intro by the service
+    # The place name printed on every pledge's date line ("Quảng Trị, ngày …"): printing only,
+    # so it stays editable after members have started.
+    place = models.CharField(
+        _("place name"), max_length=100, blank=True, help_text=_("Printed on the pledge's date line, e.g. Quảng Trị.")
+    )
     has_year_end_review = models.BooleanField(_("year-end review"), default=True)
     due_on = models.DateField(_("pledges due on"))
     review_opens_on = models.DateField(_("year-end review opens on"), null=True, blank=True)
@@ -188,6 +193,11 @@ class PledgeEvent(models.Model):
     comment_html = models.TextField(blank=True, editable=False)
     # [{"section": id, "title": ..., "text": ..., "html": ...}] for comments on particular sections.
     section_comments = models.JSONField(default=list, blank=True)
+    # Approved: the approver's role as it was then, printed in the cell's confirmation block.
+    actor_role = models.CharField(max_length=200, blank=True, default="")
+    # Returned: the answers as they were returned ([{"section": id, "title": ..., "text": ...}]),
+    # so the reviewer sees what changed when the pledge comes back.
+    answers = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # The idempotency key (core.idempotency) of the form POST that made this transition: the
     # same POST sent again finds it and changes nothing.

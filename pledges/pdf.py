@@ -6,13 +6,14 @@ from html.parser import HTMLParser
 from xml.sax.saxutils import escape
 
 from django.utils import timezone, translation
+from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from core import pdf as corepdf
 from core.pdf import nfc
-from pledges.models import Pledge, Rating
+from pledges.models import Pledge, PledgeEvent, Rating
 
 
 def _para(text: str, style) -> Paragraph:
@@ -130,14 +131,44 @@ def html_paragraphs(html: str, style: ParagraphStyle) -> list[Paragraph]:
 
 
 def _place_and_date(pledge: Pledge) -> str:
-    """ "<place>, ngày dd tháng mm năm yyyy": the committee that issued the form and the day of
-    approval, else of submission; dotted blanks only for a day not known yet."""
-    place = nfc(pledge.template.unit.name)
-    moment = pledge.approved_at or pledge.submitted_at
-    if moment is None:
-        return f"{place}, ngày ….. tháng ….. năm ……."
-    day = timezone.localtime(moment).date()
-    return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+    """ "<place>, ngày dd tháng mm năm yyyy": the place name the committee set on the template
+    (in the admin) and the day the pledge was (last) submitted; dotted blanks for either
+    that is not known yet."""
+    moment = pledge.submitted_at
+    day = timezone.localtime(moment).date() if moment else None
+    return corepdf.date_line(pledge.template.place, day)
+
+
+def approval_of(pledge: Pledge):
+    """The approval the cell's confirmation block prints: the latest approval, while the pledge
+    is still approved (a reopened pledge has none until it is approved again)."""
+    if pledge.approved_at is None:
+        return None
+    approvals = [e for e in getattr(pledge, "event_list", []) if e.action == PledgeEvent.Action.APPROVED]
+    return approvals[-1] if approvals else None
+
+
+def _confirmation(pledge: Pledge, st) -> tuple[list, list, str]:
+    """The left column, filled from the approval: what the approver wrote, the date, on whose
+    behalf and the role; then the name under the space to sign."""
+    approval = approval_of(pledge)
+    if approval is None:
+        return [], [], ""
+    details = []
+    if approval.comment:
+        details += html_paragraphs(approval.comment_html, st["italic_center"]) or [
+            _para(approval.comment, st["italic_center"])
+        ]
+    day = timezone.localtime(approval.created_at).date()
+    details.append(_para(f"Ngày {day.day:02d} tháng {day.month:02d} năm {day.year}", st["italic_center"]))
+    role = approval.actor_role
+    behalf = []
+    if role in ("Bí thư chi bộ", "Phó Bí thư chi bộ"):
+        behalf.append(_para("T/M CHI BỘ", st["center_bold"]))
+        behalf.append(_para(role.removesuffix(" chi bộ").upper(), st["center_bold"]))
+    elif role:
+        behalf.append(_para(role.upper(), st["center_bold"]))
+    return details, behalf, approval.actor.full_name
 
 
 def pledge_pdf(pledge: Pledge) -> bytes:
@@ -150,11 +181,14 @@ def pledge_pdf(pledge: Pledge) -> bytes:
 def _build(pledge: Pledge) -> bytes:
     corepdf.register_fonts()
     st = corepdf.styles(corepdf.SERIF, 12)
+    st["italic_center"] = ParagraphStyle("italic_center", parent=st["italic"], alignment=TA_CENTER)
     buffer = io.BytesIO()
     width, height = corepdf.PORTRAIT
     doc = SimpleDocTemplate(
         buffer,
         pagesize=corepdf.PORTRAIT,
+        initialFontName=corepdf.SERIF,  # no unembedded Helvetica declared on any page
+        initialFontSize=12,
         leftMargin=25 * mm,
         rightMargin=20 * mm,
         topMargin=45 * mm,
@@ -165,12 +199,16 @@ def _build(pledge: Pledge) -> bytes:
     furniture = corepdf.page_furniture(f"{pledge.member.full_name} · {pledge.cell.name}", str(pledge.year))
 
     def first_page(canvas, document):
-        corepdf.national_heading(
+        corepdf.canvas_party_header(
             canvas,
-            left_lines=[pledge.template.unit.name.upper(), pledge.cell.name.upper()],
-            x_left=25 * mm + 40 * mm,
+            superior=pledge.template.unit.name,
+            unit=pledge.cell.name,
+            place_date=_place_and_date(pledge),
+            x_left=25 * mm + 38 * mm,
             x_right=width - 20 * mm - 45 * mm,
             top=height - 20 * mm,
+            column_width=80 * mm,
+            size=11.5,
         )
         furniture(canvas, document)
 
@@ -205,22 +243,26 @@ def _build(pledge: Pledge) -> bytes:
             story += html_paragraphs(pledge.rating_comment_html, st["body"]) or [
                 _para(pledge.rating_comment, st["body"])
             ]
-    closing = [
-        Spacer(1, 8 * mm),
-        _para(_place_and_date(pledge), st["center"]),
-        Spacer(1, 3 * mm),
-    ]
+    closing = [Spacer(1, 8 * mm)]
+    details, behalf, approver = _confirmation(pledge, st)
     signatures = Table(
         [
             [_para("XÁC NHẬN CỦA CHI BỘ", st["center_bold"]), _para("NGƯỜI CAM KẾT", st["center_bold"])],
-            [_para("(Ký, ghi rõ họ tên)", st["center"]), _para("(Ký, ghi rõ họ tên)", st["center"])],
+            [details, ""],
+            [behalf, ""],
+            [_para("(Ký, ghi rõ họ tên)", st["italic_center"]), _para("(Ký, ghi rõ họ tên)", st["italic_center"])],
             ["", ""],
-            ["", _para(pledge.member.full_name, st["center_bold"])],
+            [
+                _para(approver, st["center_bold"]) if approver else "",
+                _para(pledge.member.full_name, st["center_bold"]),
+            ],
         ],
         colWidths=[(width - 45 * mm) / 2] * 2,
-        rowHeights=[None, None, 25 * mm, None],
+        rowHeights=[None, None, None, None, 25 * mm, None],
     )
-    signatures.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    signatures.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), corepdf.SERIF)])
+    )
     # The signatures never start a page alone: they go over together with the last paragraph.
     # (the whole last section if it is short, else its last paragraph).
     keep = len(story) - last_section if len(story) - last_section <= 4 else 1

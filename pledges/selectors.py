@@ -47,6 +47,23 @@ def last_return(pledge: Pledge) -> PledgeEvent | None:
     return None
 
 
+def return_before_resubmission(pledge: Pledge) -> PledgeEvent | None:
+    """The return (or reopening) the member answered by resubmitting, with the answers kept
+    when it was made; None unless the pledge's latest submission is a resubmission after one
+    (returns made before answers were kept have none). Needs `event_list`."""
+    events = getattr(pledge, "event_list", [])
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if event.action == PledgeEvent.Action.RESUBMITTED:
+            earlier = [
+                e for e in events[:index] if e.action in (PledgeEvent.Action.RETURNED, PledgeEvent.Action.REOPENED)
+            ]
+            return earlier[-1] if earlier and earlier[-1].answers else None
+        if event.action in (PledgeEvent.Action.SUBMITTED, PledgeEvent.Action.APPROVED):
+            return None
+    return None
+
+
 def review_queue(user, roles=None) -> QuerySet[Pledge]:
     """Submitted pledges the user may review (the leader's cell), oldest first."""
     r = roles or permissions.roles_of(user)

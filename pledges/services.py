@@ -172,6 +172,7 @@ def _event(
     comment: str = "",
     section_comments: list | None = None,
     client_key: str = "",
+    **extra,
 ) -> PledgeEvent:
     return PledgeEvent.objects.create(
         pledge=pledge,
@@ -181,7 +182,29 @@ def _event(
         comment_html=markdown_to_html(comment) if comment.strip() else "",
         section_comments=section_comments or [],
         client_key=client_key,
+        **extra,
     )
+
+
+LEADER_ROLES = {Membership.Role.SECRETARY: "Bí thư chi bộ", Membership.Role.DEPUTY: "Phó Bí thư chi bộ"}
+
+
+def approver_role(actor, cell: OrgUnit) -> str:
+    """The approver's role in the cell, in the paper's words (always Vietnamese): its secretary
+    or deputy (only they approve, cells.permissions.can_review_pledge). Stored on the approval."""
+    membership = Membership.objects.filter(user=actor, cell=cell, ended_on__isnull=True).first()
+    return LEADER_ROLES.get(membership.role, "") if membership is not None else ""
+
+
+def template_set_place(*, actor, template: PledgeTemplate, place: str) -> PledgeTemplate:
+    """The place name printed on the pledges' date line; printing only, so it may change after
+    members have started (their answers and the form stay as they were)."""
+    if not permissions.can_manage_pledge_templates(actor, template.unit):
+        raise PermissionDenied
+    with transaction.atomic():
+        template.place = " ".join(normalize(place).split())
+        PledgeTemplate.objects.filter(pk=template.pk).update(place=template.place)
+    return template
 
 
 # A form POST sent again (a double tap, a retry) carries the same idempotency key
@@ -347,7 +370,8 @@ def pledge_approve(*, pledge: Pledge, actor, comment: str = "", client_key: str 
         if pledge.status != S.SUBMITTED:
             raise PledgeRefused(_("Only a submitted pledge can be approved."))
         _bump(pledge, status=S.APPROVED, approved_at=timezone.now())
-        _event(pledge, actor, A.APPROVED, comment, client_key=client_key)
+        role = approver_role(actor, pledge.cell)
+        _event(pledge, actor, A.APPROVED, comment, client_key=client_key, actor_role=role)
         _notify(
             pledge.member,
             "pledge.approved",
@@ -356,6 +380,15 @@ def pledge_approve(*, pledge: Pledge, actor, comment: str = "", client_key: str 
             _url(pledge),
         )
     return pledge
+
+
+def _answers_kept(pledge: Pledge) -> list[dict]:
+    """The answers as they are when the pledge goes back to the member, kept on the event so
+    that the reviewer sees what changed when it comes back (selectors.return_before_resubmission)."""
+    return [
+        {"section": a.section_id, "title": a.section.title, "text": a.text}
+        for a in pledge.answers.select_related("section").order_by("section__order", "section_id")
+    ]
 
 
 def pledge_return(
@@ -384,7 +417,7 @@ def pledge_return(
             if pk in titles
         ]
         _bump(pledge, status=S.RETURNED)
-        _event(pledge, actor, A.RETURNED, comment, notes, client_key=client_key)
+        _event(pledge, actor, A.RETURNED, comment, notes, client_key=client_key, answers=_answers_kept(pledge))
         _notify(
             pledge.member,
             "pledge.returned",
@@ -407,7 +440,7 @@ def pledge_reopen(*, pledge: Pledge, actor, reason: str, client_key: str = "") -
         if pledge.status != S.APPROVED:
             raise PledgeRefused(_("Only an approved pledge can be reopened."))
         _bump(pledge, status=S.RETURNED, approved_at=None)
-        _event(pledge, actor, A.REOPENED, reason, client_key=client_key)
+        _event(pledge, actor, A.REOPENED, reason, client_key=client_key, answers=_answers_kept(pledge))
         _notify(
             pledge.member,
             "pledge.reopened",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/reopen/", views.reopen, name="reopen"),
     path("<int:pk>/rate/", views.rate, name="rate"),
     path("<int:pk>/pdf/", views.pdf, name="pdf"),
+    path("<int:pk>/changes/", views.changes, name="changes"),
     path("review/", views.queue, name="queue"),
     path("compare/<int:a>/<int:b>/", views.compare, name="compare"),
     path("cells/<int:pk>/", views.tracking, name="tracking"),

@@ -21,6 +21,7 @@ from core.filenames import content_disposition, fold_ascii, zip_entry_name
 from core.idempotency import posted_key
 from core.params import int_param, year_param
 from pledges import selectors, services
+from pledges.diff import section_changes
 from pledges.forms import (
     AnswersForm,
     DecideForm,
@@ -207,6 +208,7 @@ def _render_detail(request, pledge, *, status=200, **state) -> HttpResponse:
         "unsaved": unsaved,
         "is_owner": pledge.member_id == request.user.pk,
         "can_review": can_review,
+        "resubmitted_after": selectors.return_before_resubmission(pledge) if can_review else None,
         "can_reopen": permissions.can_reopen_pledge(request.user, pledge, roles),
         "rows": _sections(
             pledge,
@@ -566,6 +568,20 @@ def compare(request: HttpRequest, a: int, b: int) -> HttpResponse:
     by_section = {ans.section_id: ans for ans in right.answer_list}
     rows = [(ans.section, ans, by_section.get(ans.section_id)) for ans in left.answer_list]
     return render(request, "pledges/compare.html", {"left": left, "right": right, "rows": rows})
+
+
+@login_required
+def changes(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the member changed since the pledge was returned, section by section, for those who
+    review it: hidden pledge -> 404, visible but not theirs to review -> 403."""
+    roles = permissions.roles_for_request(request)
+    pledge = permissions.get_pledge_or_404(request.user, pk, roles)
+    permissions.require(permissions.can_review_pledge(request.user, pledge, roles))
+    selectors.pledge_with_answers(pledge)
+    returned = selectors.return_before_resubmission(pledge)
+    rows = section_changes(returned.answers, pledge.answer_list, returned.section_comments) if returned else []
+    context = {"pledge": pledge, "returned": returned, "rows": rows, "changed": sum(r.changed for r in rows)}
+    return render(request, "pledges/changes.html", context)
 
 
 # --- Tracking ---------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ UNREACHED = {
     "account_inactive": "no inactive account logs in",
     "account_set_password": "every demo account has a password (it redirects to change)",
     "account_reset_password_from_key_done": "reached only after a reset",
+    "courses:signer_image": "the demo signer has no scans (courses/tests/test_signer.py tries who sees them)",
 }
 # Forms not posted: the crawl must stay logged in.
 NOT_POSTED = {"account_logout"}
@@ -201,7 +202,8 @@ def build_world() -> dict:
 
 
 def _states_the_demo_lacks(member, secretary) -> None:
-    """An edited post, an open flag, a quiz attempt and a pending invitation, so that their pages are crawled too."""
+    """An edited post, an open flag, a quiz attempt, a pending invitation and a pledge handed in
+    again after a return, so that their pages are crawled too."""
     from cells.permissions import roles_of
     from courses import selectors as course_selectors
     from courses import services as course_services
@@ -217,6 +219,13 @@ def _states_the_demo_lacks(member, secretary) -> None:
     invited.save()
     row = next(r for r in course_selectors.member_modules(member, roles_of(member)) if r.certificate is None)
     course_services.attempt_start(user=member, module=row.module)
+    # A pledge returned and handed in again, so that "what changed since the return" is crawled.
+    from pledges import services as pledge_services
+    from pledges.models import Pledge
+
+    pledge = Pledge.objects.filter(cell=post.topic.cell, status=Pledge.Status.SUBMITTED).first()
+    pledge = pledge_services.pledge_return(pledge=pledge, actor=secretary, comment="Bổ sung")
+    pledge_services.pledge_submit(pledge=pledge, actor=pledge.member, expected_version=pledge.version)
 
 
 def _reset_key_path(user) -> str:

@@ -24,3 +24,18 @@ def test_it_seeds_the_2020_module_once(db):
     assert ModuleProgress.objects.filter(completed_at__isnull=True, lessons_read__gt=0).exists()
     assert not ModuleProgress.objects.filter(user__username="dangvien").exists()
     assert Certificate.objects.filter(serial__startswith="QT-2020-").count() == Certificate.objects.count()
+
+
+def test_demo_certificates_carry_the_signer(db):
+    from pypdf import PdfReader
+
+    from courses.pdf import certificate_pdf
+
+    out = io.StringIO()
+    cells_demo.seed(out)
+    demo.seed(out)
+    certificate = Certificate.objects.first()
+    assert (certificate.signer_title, certificate.signer_name) == ("PHÓ BÍ THƯ THƯỜNG TRỰC", "Trần Văn Thành")
+    data = certificate_pdf(certificate)
+    text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert "T/M BAN THƯỜNG VỤ" in text and "Trần Văn Thành" in text and "Quảng Trị, ngày" in text

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 
 from conftest import make_member
-from courses import services
+from courses import codes, services
 from courses.models import Attempt, Certificate, CertificateEvent, Choice, ModuleProgress, Question
 from courses.tests.conftest import build_module, complete, right_answers, wrong_answers
 
@@ -154,7 +154,7 @@ def test_it_issues_one_certificate_on_completion(personas, module):
     assert certificate.directive == "Chỉ thị 05-CT/TW"
     assert certificate.issuer_name == "Đảng ủy Khối"
     assert certificate.serial == f"TN-2020-{certificate.pk:06d}"
-    assert len(certificate.code) >= 32  # 24 random bytes, url-safe
+    assert codes.is_new_style(certificate.code)  # 16 Crockford base32 characters, 80 random bits
     assert certificate.cell == personas["member_a"].memberships.get().cell
     assert services.certificate_issue(user=user, module=module).pk == certificate.pk
     assert CertificateEvent.objects.filter(certificate=certificate, action="issued").count() == 1
