@@ -282,6 +282,7 @@ def minutes_pdf(content: MinutesContent) -> bytes:
     s["bullet"] = ParagraphStyle(
         "bullet", parent=s["body"], leftIndent=8 * mm, bulletIndent=3 * mm, bulletFontName=SERIF
     )
+    s["heading"].keepWithNext = 1  # a heading never ends a page alone
     s["subheading"] = ParagraphStyle("subheading", parent=s["heading"], fontSize=12, leading=16, spaceBefore=6)
     width = PORTRAIT[0] - 40 * mm
     day = timezone.localtime(content.meeting_at or content.concluded_at or content.opened_at).date()
