@@ -897,7 +897,7 @@ def ballot_cast(*, actor: User, motion: Motion, choice: int, client_key: str = "
     absent. For a secret ballot the choice is added to the counts and never stored with the
     voter: the Ballot row keeps only that they voted."""
     with transaction.atomic():
-        motion = Motion.objects.select_for_update().select_related("topic").get(pk=motion.pk)
+        motion = Motion.objects.select_for_update(of=("self",)).select_related("topic").get(pk=motion.pk)
         existing = Ballot.objects.filter(motion=motion, user=actor).first()
         if existing is not None and client_key and existing.client_key == client_key:
             return existing  # this very vote, sent again
