@@ -138,7 +138,8 @@ class TopicPage:
 
 
 def topic_by_id(pk: int) -> Topic | None:
-    """A topic with its cell and theme, from the cache under the topic's generation."""
+    """A topic with its cell, theme, chair and meeting secretary, from the cache under the
+    topic's generation, the organisation's and the names' (`people`)."""
 
     def load() -> Topic | None:
         try:  # get(), not first(): no ORDER BY to compile from the topics' default ordering
@@ -146,7 +147,7 @@ def topic_by_id(pk: int) -> Topic | None:
         except Topic.DoesNotExist:
             return None
 
-    return versioned(f"forum:topic:{pk}", (f"topic:{pk}", "org"), load, PAGE_TIMEOUT)
+    return versioned(f"forum:topic:{pk}", (f"topic:{pk}", "org", "people"), load, PAGE_TIMEOUT)
 
 
 def read_mark(user_id: int, topic_id: int) -> int | None:

@@ -173,7 +173,7 @@ def _topic_response(request: HttpRequest, topic: Topic, context: dict, *, shared
         }
         return render_to_string("forum/topic.html", {**context, **holes, "posts_html": hole("posts")}, request)
 
-    skeleton = versioned(key, (f"topic:{topic.pk}", "org"), build, selectors.PAGE_TIMEOUT)
+    skeleton = versioned(key, (f"topic:{topic.pk}", "org", "people"), build, selectors.PAGE_TIMEOUT)
     token = context["csrf_token"]
     values = {
         "header": site_header(request, token),

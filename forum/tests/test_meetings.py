@@ -203,3 +203,12 @@ def test_a_conclusion_before_the_scheduled_time_is_refused(client_as, personas, 
     assert "Kết luận sớm" in response.content.decode()
     topic.refresh_from_db()
     assert not topic.is_concluded
+
+
+def test_a_renamed_chair_shows_on_the_next_view_of_the_meeting(client_as, personas, meeting):
+    from accounts.services import user_rename
+
+    client = client_as(personas["member_a"])
+    assert "Lê Thị Bích" in client.get(f"/forum/topics/{meeting.pk}/").content.decode()  # cached now
+    user_rename(user=personas["secretary_a"], full_name="Lê Thị Bích Ngọc", actor=personas["officer"])
+    assert "Lê Thị Bích Ngọc" in client.get(f"/forum/topics/{meeting.pk}/").content.decode()
