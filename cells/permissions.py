@@ -389,6 +389,14 @@ def can_moderate_forum(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
     return is_cell_leader(user, cell, roles)
 
 
+def can_keep_meeting_record(user, topic, roles: Roles | None = None) -> bool:
+    """Take attendance and open or close votes at a meeting: the cell's leaders, and the
+    member recorded as the meeting's secretary, while an active member of the cell."""
+    if not can_read_forum(user, topic.cell, roles):
+        return False
+    return is_cell_leader(user, topic.cell, roles) or topic.meeting_secretary_id == getattr(user, "pk", None)
+
+
 def can_view_forum_state(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
     """Sessions' state, dates, participation and minutes: members and officers above the cell."""
     r = _roles(user, roles)
@@ -440,10 +448,12 @@ def get_topic_or_404(user, pk: int, roles: Roles | None = None):
 
 
 def get_session_state_or_404(user, pk: int, roles: Roles | None = None):
-    """A themed session whose state (not content) the user may see: members and officers above."""
+    """A meeting (themed session or monthly meeting) whose state (not content) the user may
+    see: members and officers above."""
     from forum.models import Topic
 
-    topic = Topic.objects.select_related("cell", "theme").filter(pk=pk, kind=Topic.Kind.SESSION).first()
+    kinds = [Topic.Kind.SESSION, Topic.Kind.MEETING]
+    topic = Topic.objects.select_related("cell", "theme").filter(pk=pk, kind__in=kinds).first()
     if topic is None or not can_view_forum_state(user, topic.cell, roles):
         raise Http404
     return topic

@@ -42,3 +42,20 @@ def posted_key(request: HttpRequest) -> str:
     fields = sorted((name, request.POST.getlist(name)) for name in request.POST if name not in _NOT_BOUND)
     payload = json.dumps([key, fields], ensure_ascii=False).encode("utf-8", "surrogatepass")
     return hashlib.sha256(payload).hexdigest()[:KEY_LENGTH]
+
+
+def secret_key(request: HttpRequest) -> str:
+    """The stored form of the posted key bound to nothing else posted: for a secret ballot,
+    whose stored key must not let anyone tell which choice was sent. "" without a valid key."""
+    key = request.POST.get(FIELD, "")
+    if not _VALID.fullmatch(key):
+        return ""
+    return hashlib.sha256(b"secret:" + key.encode("ascii")).hexdigest()[:KEY_LENGTH]
+
+
+def socket_key(raw: str) -> str:
+    """The stored form of a key sent over a socket (a vote): bound to nothing else, like
+    `secret_key`. "" when it is not a valid key."""
+    if not _VALID.fullmatch(raw or ""):
+        return ""
+    return hashlib.sha256(b"secret:" + raw.encode("ascii")).hexdigest()[:KEY_LENGTH]

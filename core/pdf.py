@@ -5,8 +5,13 @@ Vietnamese; they are registered once per process. reportlab does not position co
 marks, so every string drawn goes through `nfc` first.
 """
 
+import datetime
+import html
+import re
 import threading
 import unicodedata
+from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 
 from django.conf import settings
@@ -18,6 +23,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
 SANS = "DejaVuSans"
@@ -240,3 +246,160 @@ def canvas_party_header(
     draw_fitted(
         canvas, place_date, x=x_right, y=top - size * 2, width=column_width, font=italic, size=size - 0.5, min_size=7
     )
+
+
+# --- Pieces of a Party document of record (Hướng dẫn 36-HD/VPTW) -------------------------------
+# Minutes, certificates and pledge forms share the two-column header and the signature blocks.
+
+
+def party_date_line(place: str, day: datetime.date) -> str:
+    """ "Triệu Phong, ngày 05 tháng 12 năm 2020" (the place left out when there is none)."""
+    prefix = f"{nfc(place)}, " if place else ""
+    return f"{prefix}ngày {day:%d} tháng {day:%m} năm {day.year}"
+
+
+def party_header(
+    *, superior: str, unit: str, place_date: str, width: float, number: str = "", size: float = 11
+) -> Table:
+    """The two-column header of a Party document, as a flowable.
+
+    Left: the superior committee, the issuing unit in bold capitals, a star under it and the
+    document's number when there is one. Right: ĐẢNG CỘNG SẢN VIỆT NAM in bold, underlined,
+    and under it in italics the place and date."""
+    register_fonts()
+    centre = ParagraphStyle("ph", fontName=SERIF, fontSize=size, leading=size * 1.3, alignment=TA_CENTER)
+    bold = ParagraphStyle("phb", parent=centre, fontName=SERIF_BOLD)
+    italic = ParagraphStyle("phi", parent=centre, fontName=SERIF_ITALIC)
+    left = []
+    if superior:
+        left.append(Paragraph(html.escape(nfc(superior).upper()), centre))
+    left.append(Paragraph(html.escape(nfc(unit).upper()), bold))
+    left.append(Paragraph("*", bold))
+    if number:
+        left.append(Paragraph(html.escape(nfc(number)), centre))
+    right = [
+        Paragraph("<u>ĐẢNG CỘNG SẢN VIỆT NAM</u>", ParagraphStyle("phr", parent=bold, fontSize=size + 1)),
+        Spacer(1, 2 * mm),
+        Paragraph(html.escape(nfc(place_date)), italic),
+    ]
+    table = Table([[left, right]], colWidths=[width * 0.46, width * 0.54])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONT", (0, 0), (-1, -1), SERIF),  # else the table sets Helvetica, not embedded
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
+
+
+def signature_blocks(
+    blocks: list[tuple[str, str]], *, width: float, caption: str = "(Ký, ghi rõ họ tên)", size: float = 11
+) -> Table:
+    """Signature blocks side by side: each a title in bold capitals (THƯ KÝ, CHỦ TRÌ, T/M BAN
+    THƯỜNG VỤ), the caption in italics, room to sign, and the printed name in bold (left
+    blank to be written by hand when it is not known)."""
+    register_fonts()
+    centre = ParagraphStyle("sb", fontName=SERIF, fontSize=size, leading=size * 1.3, alignment=TA_CENTER)
+    bold = ParagraphStyle("sbb", parent=centre, fontName=SERIF_BOLD)
+    italic = ParagraphStyle("sbi", parent=centre, fontName=SERIF_ITALIC, fontSize=size - 1)
+    cells = []
+    for title, name in blocks:
+        cells.append(
+            [
+                Paragraph(html.escape(nfc(title).upper()), bold),
+                Paragraph(html.escape(nfc(caption)), italic),
+                Spacer(1, 22 * mm),
+                Paragraph(html.escape(nfc(name)) if name else "&nbsp;", bold),
+            ]
+        )
+    table = Table([cells], colWidths=[width / len(blocks)] * len(blocks))
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONT", (0, 0), (-1, -1), SERIF)]))
+    return table
+
+
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_BLOCKS = {"p", "li", "blockquote", "pre", "ol", "ul", "hr"} | _HEADINGS
+
+
+class _MarkupFlow(HTMLParser):
+    """core.markup's cleaned HTML as paragraphs: numbered and bulleted lists keep their
+    numbers and bullets (nested lists indented), bold and italic stay, quotes are indented."""
+
+    def __init__(self, style: ParagraphStyle, text: Callable[[str], str]):
+        super().__init__(convert_charrefs=True)
+        self.style, self.text = style, text
+        self.out: list[Flowable] = []
+        self.buffer: list[str] = []
+        self.lists: list[list] = []  # [kind, next number]
+        self.bullet: str | None = None
+        self.quote = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _BLOCKS:
+            self.flush()
+        if tag in ("ol", "ul"):
+            start = dict(attrs).get("start") or "1"
+            self.lists.append([tag, int(start) if start.isdigit() else 1])
+        elif tag == "li" and self.lists:
+            kind = self.lists[-1]
+            self.bullet = f"{kind[1]}." if kind[0] == "ol" else "•"
+            kind[1] += 1
+        elif tag == "blockquote":
+            self.quote += 1
+        elif tag in ("strong", "b") or tag in _HEADINGS:
+            self.buffer.append("<b>")
+        elif tag in ("em", "i"):
+            self.buffer.append("<i>")
+        elif tag == "br":
+            self.buffer.append("<br/>")
+
+    def handle_endtag(self, tag):
+        if tag in ("strong", "b") or tag in _HEADINGS:
+            self.buffer.append("</b>")
+        elif tag in ("em", "i"):
+            self.buffer.append("</i>")
+        if tag in _BLOCKS:
+            self.flush()
+        if tag in ("ol", "ul") and self.lists:
+            self.lists.pop()
+        elif tag == "blockquote":
+            self.quote = max(0, self.quote - 1)
+
+    def handle_data(self, data):
+        self.buffer.append(html.escape(nfc(self.text(data)), quote=False))
+
+    def _italic(self) -> str:
+        return SERIF_ITALIC if self.style.fontName.startswith(SERIF) else SANS_ITALIC
+
+    def flush(self):
+        body = "".join(self.buffer).strip()
+        self.buffer = []
+        if not re.sub(r"</?[bi]>|<br/>", "", body).strip():
+            return
+        depth = len(self.lists)
+        indent = self.style.leftIndent + 7 * mm * depth + 6 * mm * self.quote
+        style = ParagraphStyle(
+            f"m{depth}{self.quote}",
+            parent=self.style,
+            leftIndent=indent,
+            bulletIndent=indent - 5 * mm,
+            bulletFontName=self.style.fontName,
+            bulletFontSize=self.style.fontSize,
+            fontName=self.style.fontName if not self.quote else self._italic(),
+        )
+        self.out.append(Paragraph(body, style, bulletText=self.bullet))
+        self.bullet = None
+
+
+def markup_flowables(body_html: str, style: ParagraphStyle, *, text: Callable[[str], str] = str) -> list[Flowable]:
+    """Paragraphs for HTML made by core.markup (lists keep their numbers and bullets);
+    `text` rewrites each run of text first (the forum prints mentions as names with it)."""
+    parser = _MarkupFlow(style, text)
+    parser.feed(body_html or "")
+    parser.close()
+    parser.flush()
+    return parser.out

@@ -38,9 +38,11 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from cells import permissions
 from core.events import EVENT_VERSION, forward_message
+from core.idempotency import socket_key
 from core.params import int_param
 from core.sockets import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, UserSocket
 from forum import selectors
@@ -52,7 +54,7 @@ logger = logging.getLogger(__name__)
 TYPING_TTL = 6  # seconds a typing indicator lasts without a new keystroke
 PRESENCE_TTL = 90  # seconds a viewer stays listed without a ping
 PING_INTERVAL = 15  # seconds; pings closer together from one socket are ignored (forum.js: 45)
-FORWARDED = ("post.", "reaction", "typing", "presence", "topic.")
+FORWARDED = ("post.", "reaction", "typing", "presence", "topic.", "motion.")
 POST_EVENTS = ("post.created", "post.edited", "post.hidden")
 SYNC_INTERVAL = 1.0  # seconds between two syncs a socket may ask for
 
@@ -219,6 +221,8 @@ class TopicConsumer(UserSocket):
                 await self._broadcast(
                     {"type": "typing", "user_id": self.user.pk, "name": self.user.full_name, "ttl": TYPING_TTL}
                 )
+        elif kind == "vote":
+            await self._vote(content)
         elif kind == "presence.ping":
             now = time.monotonic()
             if now - self.last_ping < PING_INTERVAL:
@@ -252,6 +256,35 @@ class TopicConsumer(UserSocket):
         if kind == "post.created" and event.get("id", 0) <= self.sent_upto:
             return  # already sent by the catch-up
         await self.send(text_data=_encode_once(key, event))
+
+    async def _vote(self, content: dict) -> None:
+        """Vote over the socket, as the votes page's form does over HTTP: the same service and
+        the same refusals, answered to this socket only (`vote.ok` or `vote.refused` with the
+        message in the reader's language)."""
+        motion_id, choice = content.get("motion"), content.get("choice")
+        if type(motion_id) is not int or type(choice) is not int:
+            return
+        if not await self._may_broadcast():
+            return
+        reply = await self._cast(motion_id, choice, str(content.get("key") or ""))
+        await self.send_json({"version": EVENT_VERSION, "topic": self.topic_id, "motion": motion_id, **reply})
+
+    @database_sync_to_async
+    def _cast(self, motion_id: int, choice: int, raw_key: str) -> dict:
+        from django.core.exceptions import ValidationError
+
+        from forum.models import Motion
+        from forum.services import ballot_cast
+
+        motion = Motion.objects.filter(pk=motion_id, topic_id=self.topic_id).first()
+        with translation.override(self._language()):
+            if motion is None:
+                return {"type": "vote.refused", "message": str(_("There is no such vote in this meeting."))}
+            try:
+                ballot_cast(actor=self.user, motion=motion, choice=choice, client_key=socket_key(raw_key))
+            except ValidationError as exc:
+                return {"type": "vote.refused", "message": " ".join(exc.messages)}
+        return {"type": "vote.ok"}
 
     async def _sync_request(self, content: dict) -> None:
         after = content.get("after")

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from cells.models import Membership, OrgUnit
 from forum import services
-from forum.models import Minutes, Post, Theme, Topic
-from forum.selectors import session_participation
+from forum.models import Attendance, Minutes, Post, Theme, Topic
+from forum.selectors import meeting_attendance
 
 THEMES = [
     (
@@ -93,8 +93,82 @@ def _backdate(topic: Topic, start: datetime.datetime, concluded: bool) -> None:
     )
     if concluded:
         topic.refresh_from_db()
-        posted, missing = session_participation(topic)
-        Minutes.objects.filter(topic=topic).update(participants=len(posted), absentees=len(missing))
+        rows = meeting_attendance(topic)
+        present = sum(1 for row in rows if row.status == Attendance.Status.PRESENT)
+        Minutes.objects.filter(topic=topic).update(participants=present, absentees=len(rows) - present)
+
+
+ABSENCE_REASONS = ["Đi công tác tại Hà Nội", "Ốm, có giấy của trạm y tế", "Chăm người nhà nằm viện"]
+
+
+def _hold_the_record(topic: Topic, leader, members: list, speakers: list) -> None:
+    """What the meeting's secretary records: a notice of absence, the roll call and a vote,
+    so the minutes show every part."""
+    secretary = topic.meeting_secretary or leader
+    quiet = [m for m in members if m not in speakers]
+    if quiet:
+        services.absence_declare(actor=quiet[0], topic=topic, reason=ABSENCE_REASONS[topic.pk % 3])
+    entries = {leader.pk: ("present", "")}
+    entries |= {m.pk: ("present", "") for m in speakers}
+    if quiet:
+        entries[quiet[0].pk] = ("excused", ABSENCE_REASONS[topic.pk % 3])
+    entries |= {m.pk: ("absent", "") for m in quiet[1:]}
+    services.attendance_record(actor=secretary, topic=topic, entries=entries)
+    motion = services.motion_open(
+        actor=secretary,
+        topic=topic,
+        text="Thông qua kế hoạch thực hiện chuyên đề của chi bộ năm 2020",
+        options=["Tán thành", "Không tán thành", "Ý kiến khác"],
+    )
+    for index, voter in enumerate([leader, *speakers]):
+        services.ballot_cast(actor=voter, motion=motion, choice=2 if index == 3 else 0)
+    services.motion_close(actor=secretary, motion=motion)
+
+
+MONTHLY = "Sinh hoạt chi bộ thường kỳ tháng 12 năm 2020"
+
+
+def _monthly_meeting(cell: OrgUnit, leader, members: list) -> bool:
+    """A concluded monthly meeting with a notice, the roll call, an open and a secret vote."""
+    if not members or Topic.objects.filter(cell=cell, kind=Topic.Kind.MEETING, title=MONTHLY).exists():
+        return False
+    start = datetime.datetime(2020, 12, 7, 0, 30, tzinfo=datetime.UTC)  # 07:30 in Hà Nội
+    topic = services.meeting_schedule(
+        actor=leader,
+        cell=cell,
+        title=MONTHLY,
+        meeting_at=start,
+        place="Phòng họp tầng 2",
+        online_url="https://meet.jit.si/chibo-van-phong-2020-12",
+        agenda="1. Kiểm điểm việc thực hiện nhiệm vụ tháng 11;\n2. Phương hướng nhiệm vụ tháng 12;\n"
+        "3. Xét đề nghị kết nạp quần chúng ưu tú.",
+        chair=leader,
+        meeting_secretary=members[0],
+    )
+    speakers = members[:4]
+    for i, speaker in enumerate(speakers[:2]):
+        services.post_create(actor=speaker, topic=topic, body=REPLIES[i])
+    _hold_the_record(topic, leader, members, speakers)
+    secret = services.motion_open(
+        actor=members[0],
+        topic=topic,
+        text="Đề nghị kết nạp quần chúng Lê Văn Tâm vào Đảng",
+        options=["Đồng ý", "Không đồng ý"],
+        secret=True,
+    )
+    for voter in [leader, *speakers]:
+        services.ballot_cast(actor=voter, motion=secret, choice=0)
+    services.motion_close(actor=members[0], motion=secret)
+    services.session_conclude(
+        actor=leader,
+        topic=topic,
+        conclusion="Chi bộ thống nhất:\n\n1. Hoàn thành nhiệm vụ tháng 11;\n2. Tập trung nhiệm vụ tháng 12:\n"
+        "   - tổng kết công tác năm;\n   - chuẩn bị kiểm điểm, đánh giá đảng viên cuối năm.",
+    )
+    end = start + datetime.timedelta(hours=2, minutes=15)
+    Post.objects.filter(topic=topic).update(created_at=start + datetime.timedelta(minutes=40))
+    Topic.objects.filter(pk=topic.pk).update(created_at=start - datetime.timedelta(days=5), concluded_at=end)
+    return True
 
 
 def seed(stdout) -> None:
@@ -153,16 +227,22 @@ def seed(stdout) -> None:
             theme = themes[theme_index]
             if Topic.objects.filter(cell=cell, theme=theme).exists():
                 continue
+            # A concluded session met on its first day (the minutes' time), before the discussion ended.
+            start = datetime.datetime(2020, 4 + 3 * theme_index, 2 + cell_index, 1, 0, tzinfo=datetime.UTC)
             topic = services.session_open(
                 actor=leader,
                 cell=cell,
                 theme=theme,
                 opening=OPENINGS[0].format(theme=theme.title),
                 meeting_at=(
-                    timezone.make_aware(datetime.datetime(2020, 4 + 3 * theme_index, 10, 8, 0))
+                    start
                     if state == "concluded"
                     else (timezone.localtime() + datetime.timedelta(days=3)).replace(hour=8, minute=0, second=0)
                 ),
+                place="Phòng họp tầng 2" if cell_index < 3 else "Nhà văn hóa thôn",
+                agenda="1. Đồng chí bí thư trình bày bài đề dẫn;\n2. Đảng viên thảo luận;\n3. Biểu quyết, kết luận.",
+                chair=leader,
+                meeting_secretary=members[0] if members else None,
             )
             speakers = members[: 5 if state == "concluded" else 3]
             for i, speaker in enumerate(speakers):
@@ -170,14 +250,24 @@ def seed(stdout) -> None:
                     actor=speaker, topic=topic, body=REPLIES[(i + cell_index + theme_index) % len(REPLIES)]
                 )
             if state == "concluded":
+                _hold_the_record(topic, leader, members, speakers)
                 services.session_conclude(actor=leader, topic=topic, conclusion=CONCLUSION.format(n=len(speakers)))
-            start = datetime.datetime(2020, 4 + 3 * theme_index, 2 + cell_index, 8, 0, tzinfo=datetime.UTC)
             _backdate(
                 topic,
                 start if state == "concluded" else timezone.now() - datetime.timedelta(days=2),
                 state == "concluded",
             )
             made += 1
+    if cells and (bithu := _leader(cells[0])):
+        members = [
+            m.user
+            for m in Membership.objects.filter(cell=cells[0], ended_on__isnull=True)
+            .select_related("user")
+            .order_by("id")
+            if m.user_id != bithu.pk
+        ]
+        members.sort(key=lambda u: u.username != "dangvien")
+        made += _monthly_meeting(cells[0], bithu, members)
     if cells:
         bithu = _leader(cells[0])
         if bithu and not Topic.objects.filter(cell=cells[0], kind=Topic.Kind.GENERAL).exists():
@@ -187,4 +277,4 @@ def seed(stdout) -> None:
                 title="Lịch sinh hoạt chi bộ tháng này",
                 body="Chi bộ sinh hoạt thường kỳ vào **8 giờ sáng thứ Hai** đầu tháng tại phòng họp tầng 2.",
             )
-    stdout.write(f"Forum: {len(themes)} themes, {made} sessions added.")
+    stdout.write(f"Forum: {len(themes)} themes, {made} sessions and meetings added.")

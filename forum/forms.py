@@ -17,18 +17,53 @@ class TopicForm(forms.Form):
     body = forms.CharField(label=_("Your post"), required=False, widget=_BODY_WIDGET, strip=False)
 
 
-class OpenSessionForm(forms.Form):
+_DATETIME = {
+    "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    "input_formats": ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
+}
+
+
+class NoticeForm(forms.Form):
+    """A meeting's notice: time, place or online link, agenda, chair and meeting secretary
+    (the last two chosen among the cell's active members)."""
+
+    meeting_at = forms.DateTimeField(label=_("Meeting time"), required=False, **_DATETIME)
+    place = forms.CharField(label=_("Place"), required=False, max_length=300)
+    online_url = forms.URLField(
+        label=_("Online meeting link"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("A link to the online room (Vmeet, Jitsi or another service), if members join online."),
+    )
+    agenda = forms.CharField(label=_("Agenda"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    chair = forms.ModelChoiceField(label=_("Chair"), queryset=None, required=False)
+    meeting_secretary = forms.ModelChoiceField(label=_("Meeting secretary"), queryset=None, required=False)
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["chair"].queryset = members
+        self.fields["meeting_secretary"].queryset = members
+        for name in ("chair", "meeting_secretary"):
+            self.fields[name].label_from_instance = lambda user: user.full_name or user.username
+
+
+class MeetingForm(NoticeForm):
+    field_order = ["title", "meeting_at"]
+    title = forms.CharField(label=_("Title"), max_length=MAX_TITLE_CHARS * 2)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting_at"].required = True
+
+
+class OpenSessionForm(NoticeForm):
+    field_order = ["opening", "meeting_at"]
     opening = forms.CharField(
         label=_("Opening paper"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text=_("Markdown: **bold**, *italic*, lists, quotes and links."),
-    )
-    meeting_at = forms.DateTimeField(
-        label=_("Meeting time (optional)"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
     )
 
 
@@ -56,3 +91,23 @@ class ThemeForm(forms.Form):
     def __init__(self, *args, committees, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["committee"].queryset = committees
+
+
+class AbsenceForm(forms.Form):
+    reason = forms.CharField(label=_("Why you cannot attend"), max_length=300, required=False)
+
+
+class MotionForm(forms.Form):
+    text = forms.CharField(label=_("Motion"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    options = forms.CharField(
+        label=_("Options (one per line)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Leave empty for: For, Against, Abstain."),
+    )
+    ballot = forms.ChoiceField(
+        label=_("Ballot"),
+        choices=[("open", _("Open ballot: the tally is shown live")), ("secret", _("Secret ballot: counts only"))],
+        initial="open",
+        widget=forms.RadioSelect,
+    )

@@ -49,6 +49,7 @@ class Topic(models.Model):
 
     class Kind(models.TextChoices):
         SESSION = "session", _("Themed session")
+        MEETING = "meeting", _("Monthly meeting")
         GENERAL = "general", _("General topic")
 
     class State(models.TextChoices):
@@ -66,6 +67,27 @@ class Topic(models.Model):
     is_pinned = models.BooleanField(_("pinned"), default=False)
     is_locked = models.BooleanField(_("locked"), default=False)
     meeting_at = models.DateTimeField(_("meeting time"), null=True, blank=True)
+    # The meeting's notice (a themed session and a monthly meeting alike): where it is held,
+    # or the online room (any service: the site hosts no video), and its agenda.
+    place = models.CharField(_("meeting place"), max_length=300, blank=True)
+    online_url = models.URLField(_("online meeting link"), max_length=500, blank=True)
+    agenda = models.TextField(_("agenda"), blank=True)
+    chair = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("chair"),
+    )
+    meeting_secretary = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("meeting secretary"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     concluded_at = models.DateTimeField(null=True, blank=True)
     last_post_at = models.DateTimeField(null=True, blank=True)
@@ -93,6 +115,11 @@ class Topic(models.Model):
     @property
     def is_session(self) -> bool:
         return self.kind == self.Kind.SESSION
+
+    @property
+    def is_meeting(self) -> bool:
+        """A meeting on the record (notice, attendance, votes, minutes): a themed session or a monthly meeting."""
+        return self.kind in (self.Kind.SESSION, self.Kind.MEETING)
 
     @property
     def is_concluded(self) -> bool:
@@ -258,6 +285,11 @@ class ModerationEvent(models.Model):
         HIDDEN = "hidden", _("Post hidden")
         FLAG_RESOLVED = "flag_resolved", _("Flag resolved")
         REMINDED = "reminded", _("Reminder sent")
+        SCHEDULED = "scheduled", _("Meeting scheduled")
+        MEETING_CHANGED = "meeting_changed", _("Meeting details changed")
+        ATTENDANCE = "attendance", _("Attendance recorded")
+        MOTION_OPENED = "motion_opened", _("Vote opened")
+        MOTION_CLOSED = "motion_closed", _("Vote closed")
 
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="moderation_events")
     post = models.ForeignKey(Post, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -278,3 +310,98 @@ class ModerationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.topic}"
+
+
+class Absence(models.Model):
+    """A member's word, before the meeting, that they cannot attend, with the reason."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="absences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
+
+    objects = GenerationsManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["topic", "user"], name="forum_one_absence_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} absent from {self.topic_id}"
+
+
+class Attendance(models.Model):
+    """The secretary's roll call (điểm danh) for one member of one meeting."""
+
+    class Status(models.TextChoices):
+        PRESENT = "present", _("Present")
+        EXCUSED = "excused", _("Absent with a reason")
+        ABSENT = "absent", _("Absent without a reason")
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="attendance")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("attendance"), max_length=16, choices=Status.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    objects = GenerationsManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["topic", "user"], name="forum_one_attendance_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.status} at {self.topic_id}"
+
+
+class Motion(models.Model):
+    """A vote (biểu quyết) the meeting's secretary opens during a meeting.
+
+    `counts` holds one number per option, kept under the motion's row lock as ballots come
+    in. For a secret ballot it is the only place a choice leaves a trace: the Ballot row
+    records that the member voted, never what."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="motions")
+    text = models.CharField(_("motion"), max_length=1000)
+    options = models.JSONField(default=list)
+    counts = models.JSONField(default=list)
+    secret = models.BooleanField(_("secret ballot"), default=False)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
+
+    objects = GenerationsManager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opened_by", "client_key"], condition=~Q(client_key=""), name="forum_motion_once_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class Ballot(models.Model):
+    """That a member voted on a motion; the choice only for an open ballot (NULL when secret)."""
+
+    motion = models.ForeignKey(Motion, on_delete=models.PROTECT, related_name="ballots")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    choice = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    client_key = models.CharField(max_length=40, blank=True, default="", editable=False)
+
+    objects = GenerationsManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["motion", "user"], name="forum_one_ballot_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} voted on {self.motion_id}"

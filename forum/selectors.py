@@ -14,7 +14,20 @@ from accounts.models import User
 from cells import permissions
 from cells.models import Membership, OrgUnit
 from core.cache import versioned
-from forum.models import Flag, ModerationEvent, Post, PostRevision, Reaction, ReadState, Theme, Topic
+from forum.models import (
+    Absence,
+    Attendance,
+    Ballot,
+    Flag,
+    ModerationEvent,
+    Motion,
+    Post,
+    PostRevision,
+    Reaction,
+    ReadState,
+    Theme,
+    Topic,
+)
 from forum.rendering import PostPieces, assemble, build_pieces
 from forum.text import fold
 
@@ -99,10 +112,15 @@ def cell_forum(user, cell: OrgUnit, page_number: str | int | None = None) -> dic
         Topic.objects.filter(cell=cell, kind=Topic.Kind.GENERAL).select_related("author"), user
     ).order_by("-is_pinned", F("last_post_at").desc(nulls_last=True), "-id")
     page = Paginator(topics, TOPICS_PER_PAGE).get_page(page_number)
+    meetings = Topic.objects.filter(cell=cell, kind=Topic.Kind.MEETING).order_by("-meeting_at", "-id")
     return {
         "theme_rows": [ThemeRow(theme=t, session=sessions.get(t.pk)) for t in themes],
         "topics": page,
+        "meetings": list(meetings[:MEETINGS_LISTED]),
     }
+
+
+MEETINGS_LISTED = 12  # the last year of monthly meetings on the forum's front page
 
 
 PAGE_TIMEOUT = 600  # seconds a topic's cached ids and pieces live without being read again
@@ -120,15 +138,16 @@ class TopicPage:
 
 
 def topic_by_id(pk: int) -> Topic | None:
-    """A topic with its cell and theme, from the cache under the topic's generation."""
+    """A topic with its cell, theme, chair and meeting secretary, from the cache under the
+    topic's generation, the organisation's and the names' (`people`)."""
 
     def load() -> Topic | None:
         try:  # get(), not first(): no ORDER BY to compile from the topics' default ordering
-            return Topic.objects.select_related("cell", "theme").get(pk=pk)
+            return Topic.objects.select_related("cell", "theme", "chair", "meeting_secretary").get(pk=pk)
         except Topic.DoesNotExist:
             return None
 
-    return versioned(f"forum:topic:{pk}", (f"topic:{pk}", "org"), load, PAGE_TIMEOUT)
+    return versioned(f"forum:topic:{pk}", (f"topic:{pk}", "org", "people"), load, PAGE_TIMEOUT)
 
 
 def read_mark(user_id: int, topic_id: int) -> int | None:
@@ -451,3 +470,84 @@ def participation_reminded_at(topic: Topic):
         .values_list("created_at", flat=True)
         .first()
     )
+
+
+# --- Meetings: attendance and votes ------------------------------------------------------------
+
+
+@dataclass
+class AttendanceRow:
+    """One member's attendance: as the secretary recorded it, or, until then, as the notices
+    and participation suggest (`recorded` False): a member who said they cannot attend is
+    absent with their reason; one who posted, voted or opened the topic is present; anyone
+    else absent without a reason, for the secretary to correct."""
+
+    user: User
+    status: str
+    reason: str
+    recorded: bool
+
+
+def meeting_attendance(topic: Topic) -> list[AttendanceRow]:
+    """Every member of the meeting's cell (at its conclusion, or now), by name: five queries."""
+    members = list(members_at(topic).order_by("user__sort_name"))
+    stored = {a.user_id: a for a in Attendance.objects.filter(topic=topic)}
+    absences = {a.user_id: a.reason for a in Absence.objects.filter(topic=topic)}
+    took_part = set(Post.objects.filter(topic=topic).values_list("author_id", flat=True))
+    took_part |= set(Ballot.objects.filter(motion__topic=topic).values_list("user_id", flat=True))
+    took_part |= set(ReadState.objects.filter(topic=topic).values_list("user_id", flat=True))
+    rows = []
+    for membership in members:
+        user = membership.user
+        if user.pk in stored:
+            row = stored[user.pk]
+            rows.append(AttendanceRow(user, row.status, row.reason, True))
+        elif user.pk in absences:
+            rows.append(AttendanceRow(user, Attendance.Status.EXCUSED, absences[user.pk], False))
+        elif user.pk in took_part:
+            rows.append(AttendanceRow(user, Attendance.Status.PRESENT, "", False))
+        else:
+            rows.append(AttendanceRow(user, Attendance.Status.ABSENT, "", False))
+    return rows
+
+
+def meeting_absence(topic: Topic, user) -> Absence | None:
+    return Absence.objects.filter(topic=topic, user=user).first()
+
+
+@dataclass
+class MotionView:
+    motion: Motion
+    voted: int  # how many members have voted
+    my_choice: int | None  # the reader's choice on an open ballot
+    has_voted: bool
+    results: list[tuple[str, int, float]] | None  # (option, count, % of those present), when it may be shown
+
+
+def meeting_motions(topic: Topic, user, present: int) -> list[MotionView]:
+    """The meeting's motions as `user` sees them: an open ballot's tally live, a secret
+    ballot's only once closed. Two queries."""
+    motions = list(Motion.objects.filter(topic=topic).annotate(voted=Count("ballots")))
+    mine = {b.motion_id: b for b in Ballot.objects.filter(motion__topic=topic, user=user)}
+    views = []
+    for motion in motions:
+        ballot = mine.get(motion.pk)
+        shown = motion.is_closed or not motion.secret
+        views.append(
+            MotionView(
+                motion=motion,
+                voted=motion.voted,
+                my_choice=ballot.choice if ballot else None,
+                has_voted=ballot is not None,
+                results=motion_results(motion, present) if shown else None,
+            )
+        )
+    return views
+
+
+def motion_results(motion: Motion, present: int) -> list[tuple[str, int, float]]:
+    counts = list(motion.counts) + [0] * (len(motion.options) - len(motion.counts))
+    return [
+        (option, count, round(100 * count / present, 1) if present else 0.0)
+        for option, count in zip(motion.options, counts, strict=False)
+    ]

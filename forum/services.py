@@ -9,6 +9,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -19,7 +20,21 @@ from accounts.models import User
 from cells.models import Membership, OrgUnit
 from core.events import group_name, publish_on_commit
 from core.markup import markdown_to_html, normalize
-from forum.models import Flag, Minutes, ModerationEvent, Post, PostRevision, Reaction, ReadState, Theme, Topic
+from forum.models import (
+    Absence,
+    Attendance,
+    Ballot,
+    Flag,
+    Minutes,
+    ModerationEvent,
+    Motion,
+    Post,
+    PostRevision,
+    Reaction,
+    ReadState,
+    Theme,
+    Topic,
+)
 from forum.selectors import post_by_key
 from forum.text import fold, mentioned_usernames
 from notifications.services import notification_send
@@ -252,13 +267,22 @@ def session_open(
     theme: Theme,
     opening: str,
     meeting_at: datetime.datetime | None = None,
+    place: str = "",
+    online_url: str = "",
+    agenda: str = "",
+    chair: User | None = None,
+    meeting_secretary: User | None = None,
     client_key: str = "",
 ) -> Topic:
-    """Open the cell's themed session; the opening paper is its first post."""
+    """Open the cell's themed session; the opening paper is its first post. Every member of
+    the cell is notified, with the time, the place or link and the agenda."""
     if not cell.is_cell or not cell.path.startswith(theme.committee.path):
         raise ValidationError(_("This theme was not set for this cell."))
     if done := post_by_key(author=actor, client_key=client_key):
         return done.topic
+    notice = _clean_notice(
+        cell=cell, place=place, online_url=online_url, agenda=agenda, chair=chair, meeting_secretary=meeting_secretary
+    )
     already = _("This theme's session has already been opened in this cell.")
     try:
         with transaction.atomic():
@@ -267,11 +291,18 @@ def session_open(
                     return done.topic  # opened by a copy of this request a moment ago
                 raise ValidationError(already)
             topic = Topic.objects.create(
-                cell=cell, kind=Topic.Kind.SESSION, theme=theme, title=theme.title, author=actor, meeting_at=meeting_at
+                cell=cell,
+                kind=Topic.Kind.SESSION,
+                theme=theme,
+                title=theme.title,
+                author=actor,
+                meeting_at=meeting_at,
+                **notice,
             )
             _create_post(actor=actor, topic=topic, body=opening, kind=Post.Kind.OPENING, client_key=client_key)
             _audit(topic, actor, ModerationEvent.Action.OPENED)
             _topic_event(topic)
+            _notify_cell(actor=actor, topic=topic, kind="forum.meeting")
     except IntegrityError:  # opened at the same moment (PostgreSQL locks no row that is not there yet)
         if done := post_by_key(author=actor, client_key=client_key):
             return done.topic
@@ -282,24 +313,33 @@ def session_open(
 def session_conclude(*, actor: User, topic: Topic, conclusion: str, client_key: str = "") -> Topic:
     """Write the conclusion, lock posting and record the attendance. The minutes' PDF is made
     on each download (forum.minutes), never stored."""
-    from forum.selectors import session_participation
+    from forum.selectors import meeting_attendance
 
-    if not topic.is_session:
-        raise ValidationError(_("Only a themed session is concluded."))
+    if not topic.is_meeting:
+        raise ValidationError(_("Only a meeting is concluded."))
     with transaction.atomic():
         topic = Topic.objects.select_for_update(of=("self",)).select_related("cell", "theme").get(pk=topic.pk)
         if post_by_key(author=actor, client_key=client_key):
             return topic  # this very conclusion, sent again
         if topic.is_concluded:
             raise ValidationError(_("This session has already been concluded."))
+        if topic.meeting_at and timezone.now() < topic.meeting_at:
+            raise ValidationError(
+                _("The meeting is scheduled for %(when)s: it cannot be concluded before it starts.")
+                % {"when": _local(topic.meeting_at)},
+                code="before_meeting",
+            )
         _create_post(actor=actor, topic=topic, body=conclusion, kind=Post.Kind.CONCLUSION, client_key=client_key)
         topic.state = Topic.State.CONCLUDED
         topic.concluded_at = timezone.now()
         topic.save(update_fields=["state", "concluded_at"])
-        posted, missing = session_participation(topic)
+        for motion in Motion.objects.select_for_update().filter(topic=topic, closed_at__isnull=True):
+            _motion_close(actor=actor, motion=motion)  # a vote still open closes with the meeting
+        rows = meeting_attendance(topic)
+        present = sum(1 for row in rows if row.status == Attendance.Status.PRESENT)
         Minutes.objects.update_or_create(
             topic=topic,
-            defaults={"participants": len(posted), "absentees": len(missing), "created_at": timezone.now()},
+            defaults={"participants": present, "absentees": len(rows) - present, "created_at": timezone.now()},
         )
         _audit(topic, actor, ModerationEvent.Action.CONCLUDED)
         _topic_event(topic)
@@ -556,3 +596,349 @@ def _participation_remind(*, actor: User, topic: Topic, client_key: str) -> int:
             )
         _audit(topic, actor, ModerationEvent.Action.REMINDED, str(len(missing)), client_key=client_key)
     return len(missing)
+
+
+# --- Meetings: notice, absence, attendance, votes -------------------------------------------
+# A monthly meeting is a Topic of kind MEETING, a themed session one of kind SESSION: both
+# carry the notice (time, place or online link, agenda), the chair and the meeting's
+# secretary, the attendance, the votes and the minutes; the discussion, the socket and the
+# conclusion are the topic's.
+
+MAX_AGENDA_CHARS = 5_000
+
+
+def _local(value: datetime.datetime) -> str:
+    return timezone.localtime(value).strftime("%H:%M %d/%m/%Y")
+
+
+def _cell_user(cell: OrgUnit, user: User | None, what: str) -> User | None:
+    if user is None:
+        return None
+    if not Membership.objects.filter(user=user, cell=cell, ended_on__isnull=True).exists():
+        raise ValidationError(_("The %(what)s must be a member of the cell.") % {"what": what})
+    return user
+
+
+def _clean_notice(
+    *, cell: OrgUnit, place: str, online_url: str, agenda: str, chair: User | None, meeting_secretary: User | None
+) -> dict:
+    place = " ".join(normalize(place or "").split())
+    if len(place) > 300:
+        raise ValidationError(_("The place is too long."))
+    online_url = (online_url or "").strip()
+    if online_url:
+        try:
+            URLValidator(schemes=["http", "https"])(online_url)
+        except ValidationError:
+            raise ValidationError(_("The online meeting link must be a web address (https://…).")) from None
+        if len(online_url) > 500:
+            raise ValidationError(_("The online meeting link is too long."))
+    agenda = normalize(agenda or "").strip()
+    if len(agenda) > MAX_AGENDA_CHARS:
+        raise ValidationError(_("The agenda is too long."))
+    return {
+        "place": place,
+        "online_url": online_url,
+        "agenda": agenda,
+        "chair": _cell_user(cell, chair, _("chair")),
+        "meeting_secretary": _cell_user(cell, meeting_secretary, _("meeting secretary")),
+    }
+
+
+def meeting_notice(topic: Topic) -> str:
+    """The notice's words: what, when, where, and the agenda's first lines."""
+    parts = [topic.title]
+    if topic.meeting_at:
+        parts.append(_("Time: %(when)s") % {"when": _local(topic.meeting_at)})
+    if topic.place:
+        parts.append(_("Place: %(place)s") % {"place": topic.place})
+    if topic.online_url:
+        parts.append(_("Online: %(url)s") % {"url": topic.online_url})
+    if topic.agenda:
+        parts.append(_("Agenda: %(agenda)s") % {"agenda": " ".join(topic.agenda.split())})
+    return ". ".join(parts)[:500]
+
+
+def _notify_cell(*, actor: User, topic: Topic, kind: str, changed: bool = False) -> None:
+    """Every active member of the cell but the actor hears of the meeting, live and by e-mail
+    as each member's preferences say (notification_send)."""
+    members = User.objects.filter(
+        memberships__cell_id=topic.cell_id, memberships__ended_on__isnull=True, is_active=True
+    ).exclude(pk=actor.pk)
+    url = reverse("forum:topic", args=[topic.pk])
+    notice = meeting_notice(topic)
+    message = (_("Meeting changed: %(notice)s") if changed else _("Meeting notice: %(notice)s")) % {"notice": notice}
+    for user in members:
+        notification_send(user=user, kind=kind, message=message, url=url)
+
+
+def meeting_schedule(
+    *,
+    actor: User,
+    cell: OrgUnit,
+    title: str,
+    meeting_at: datetime.datetime,
+    place: str = "",
+    online_url: str = "",
+    agenda: str = "",
+    chair: User | None = None,
+    meeting_secretary: User | None = None,
+    client_key: str = "",
+) -> Topic:
+    """Schedule the cell's monthly meeting and notify every member. Sent again with the same
+    key (core.idempotency), it returns the meeting scheduled the first time."""
+    if not cell.is_cell:
+        raise ValidationError(_("Only a cell holds a meeting."))
+    if meeting_at is None:
+        raise ValidationError(_("Give the meeting's date and time."))
+    title = _clean_title(title)
+    notice = _clean_notice(
+        cell=cell, place=place, online_url=online_url, agenda=agenda, chair=chair, meeting_secretary=meeting_secretary
+    )
+    if done := _moderation_by_key(actor=actor, client_key=client_key):
+        return done.topic
+    try:
+        with transaction.atomic():
+            topic = Topic.objects.create(
+                cell=cell, kind=Topic.Kind.MEETING, title=title, author=actor, meeting_at=meeting_at, **notice
+            )
+            _audit(topic, actor, ModerationEvent.Action.SCHEDULED, _local(meeting_at), client_key=client_key)
+            _notify_cell(actor=actor, topic=topic, kind="forum.meeting")
+    except IntegrityError:
+        if done := _moderation_by_key(actor=actor, client_key=client_key):
+            return done.topic
+        raise
+    return topic
+
+
+def meeting_update(
+    *,
+    actor: User,
+    topic: Topic,
+    meeting_at: datetime.datetime | None,
+    place: str = "",
+    online_url: str = "",
+    agenda: str = "",
+    chair: User | None = None,
+    meeting_secretary: User | None = None,
+) -> Topic:
+    """Change the notice, the chair or the meeting's secretary. A new time, place or link is
+    announced to every member again; every change is in the topic's history."""
+    if not topic.is_meeting:
+        raise ValidationError(_("Only a meeting has a notice."))
+    notice = _clean_notice(
+        cell=topic.cell,
+        place=place,
+        online_url=online_url,
+        agenda=agenda,
+        chair=chair,
+        meeting_secretary=meeting_secretary,
+    )
+    if topic.kind == Topic.Kind.MEETING and meeting_at is None:
+        raise ValidationError(_("Give the meeting's date and time."))
+    with transaction.atomic():
+        topic = Topic.objects.select_for_update(of=("self",)).select_related("cell", "theme").get(pk=topic.pk)
+        before = (topic.meeting_at, topic.place, topic.online_url)
+        changed = [
+            name for name, value in {**notice, "meeting_at": meeting_at}.items() if getattr(topic, name) != value
+        ]
+        if not changed:
+            return topic
+        for name in changed:
+            setattr(topic, name, {**notice, "meeting_at": meeting_at}[name])
+        topic.save(update_fields=changed)
+        _audit(topic, actor, ModerationEvent.Action.MEETING_CHANGED, ", ".join(changed))
+        if not topic.is_concluded and before != (topic.meeting_at, topic.place, topic.online_url):
+            _notify_cell(actor=actor, topic=topic, kind="forum.meeting", changed=True)
+    return topic
+
+
+def absence_declare(*, actor: User, topic: Topic, reason: str, client_key: str = "") -> Absence:
+    """A member says beforehand that they cannot attend, and why. Saying it again replaces the reason."""
+    reason = " ".join(normalize(reason or "").split())
+    if not reason:
+        raise ValidationError(_("Say why you cannot attend."))
+    if len(reason) > 300:
+        raise ValidationError(_("The reason can be at most 300 characters long."))
+    if not topic.is_meeting:
+        raise ValidationError(_("Only a meeting takes notice of absence."))
+    with transaction.atomic():
+        topic = Topic.objects.select_for_update().get(pk=topic.pk)
+        if topic.is_concluded:
+            raise ValidationError(_("This meeting has been concluded."))
+        absence, _created = Absence.objects.update_or_create(
+            topic=topic, user=actor, defaults={"reason": reason, "client_key": client_key}
+        )
+    return absence
+
+
+def absence_withdraw(*, actor: User, topic: Topic) -> None:
+    with transaction.atomic():
+        topic = Topic.objects.select_for_update().get(pk=topic.pk)
+        if topic.is_concluded:
+            raise ValidationError(_("This meeting has been concluded."))
+        Absence.objects.filter(topic=topic, user=actor).delete()
+
+
+def attendance_record(*, actor: User, topic: Topic, entries: dict[int, tuple[str, str]], client_key: str = "") -> int:
+    """The secretary's roll call: {user id: (status, reason)} for members of the meeting's
+    cell. Returns how many rows changed. Every change is kept in the topic's history with the
+    old and new value, marked when it is made after the meeting was concluded."""
+    from forum.selectors import members_at
+
+    statuses = set(Attendance.Status.values)
+    with transaction.atomic():
+        topic = Topic.objects.select_for_update(of=("self",)).select_related("cell").get(pk=topic.pk)
+        if _moderation_by_key(actor=actor, client_key=client_key):
+            return 0  # this very roll call, sent again
+        members = {m.user_id: m.user for m in members_at(topic)}
+        stored = {a.user_id: a for a in Attendance.objects.select_for_update().filter(topic=topic)}
+        changes = []
+        for user_id, (status, reason) in entries.items():
+            user = members.get(user_id)
+            if user is None:
+                raise ValidationError(_("Only members of the cell are on the roll."))
+            if status not in statuses:
+                raise ValidationError(_("Choose present, absent with a reason or absent without one."))
+            reason = " ".join(normalize(reason or "").split())[:300]
+            if status == Attendance.Status.EXCUSED and not reason:
+                raise ValidationError(
+                    _("Give the reason for %(name)s's absence, or mark it as without a reason.")
+                    % {"name": user.full_name}
+                )
+            if status == Attendance.Status.PRESENT:
+                reason = ""
+            old = stored.get(user_id)
+            if old is not None and (old.status, old.reason) == (status, reason):
+                continue
+            if old is None:
+                Attendance.objects.create(topic=topic, user=user, status=status, reason=reason, updated_by=actor)
+            else:
+                old.status, old.reason, old.updated_by = status, reason, actor
+                old.save(update_fields=["status", "reason", "updated_by", "updated_at"])
+            label = Attendance.Status(status).label
+            was = Attendance.Status(old.status).label if old else "—"
+            changes.append(f"{user.full_name}: {was} → {label}{f' ({reason})' if reason else ''}")
+        if changes:
+            prefix = _("After the conclusion: ") if topic.is_concluded else ""
+            _audit(topic, actor, ModerationEvent.Action.ATTENDANCE, prefix + "; ".join(changes), client_key=client_key)
+        if topic.is_concluded:
+            present = Attendance.objects.filter(topic=topic, status=Attendance.Status.PRESENT).count()
+            Minutes.objects.filter(topic=topic).update(participants=present, absentees=len(members) - present)
+    return len(changes)
+
+
+def default_options() -> list[str]:
+    return [_("For"), _("Against"), _("Abstain")]
+
+
+def motion_open(
+    *,
+    actor: User,
+    topic: Topic,
+    text: str,
+    options: list[str] | None = None,
+    secret: bool = False,
+    client_key: str = "",
+) -> Motion:
+    """The meeting's secretary puts a motion to the vote during the meeting."""
+    text = " ".join(normalize(text or "").split())
+    if not text:
+        raise ValidationError(_("Write the motion to be voted on."))
+    if len(text) > 1000:
+        raise ValidationError(_("The motion can be at most 1000 characters long."))
+    options = [" ".join(normalize(o).split())[:100] for o in (options or []) if o and o.strip()]
+    options = options or default_options()
+    if len(options) < 2 or len(options) > 10 or len(set(options)) != len(options):
+        raise ValidationError(_("Give between 2 and 10 different options."))
+    if not topic.is_meeting:
+        raise ValidationError(_("Votes are held in a meeting."))
+
+    def done() -> Motion | None:
+        return Motion.objects.filter(opened_by=actor, client_key=client_key).first() if client_key else None
+
+    if motion := done():
+        return motion
+    try:
+        with transaction.atomic():
+            topic = Topic.objects.select_for_update().get(pk=topic.pk)
+            if topic.is_concluded:
+                raise ValidationError(_("This meeting has been concluded: no vote can be opened."))
+            motion = Motion.objects.create(
+                topic=topic,
+                text=text,
+                options=options,
+                counts=[0] * len(options),
+                secret=secret,
+                opened_by=actor,
+                client_key=client_key,
+            )
+            _audit(topic, actor, ModerationEvent.Action.MOTION_OPENED, text)
+            publish_on_commit(topic_group(topic.pk), _motion_event(motion, "motion.opened", voted=0))
+    except IntegrityError:
+        if motion := done():
+            return motion
+        raise
+    return motion
+
+
+def _motion_event(motion: Motion, kind: str, *, voted: int) -> dict:
+    """What sockets hear of a vote: the counts only when they may be shown (an open ballot,
+    or a secret one once closed); of a secret ballot in progress, only how many have voted."""
+    event = {"type": kind, "id": motion.pk, "topic": motion.topic_id, "voted": voted, "closed": motion.is_closed}
+    if not motion.secret or motion.is_closed:
+        event["counts"] = list(motion.counts)
+    return event
+
+
+def ballot_cast(*, actor: User, motion: Motion, choice: int, client_key: str = "") -> Ballot:
+    """One member's vote. Refused (ValidationError, a clear message) when the motion is
+    closed, the member already voted, is not an active member of the cell or was recorded
+    absent. For a secret ballot the choice is added to the counts and never stored with the
+    voter: the Ballot row keeps only that they voted."""
+    with transaction.atomic():
+        motion = Motion.objects.select_for_update(of=("self",)).select_related("topic").get(pk=motion.pk)
+        existing = Ballot.objects.filter(motion=motion, user=actor).first()
+        if existing is not None and client_key and existing.client_key == client_key:
+            return existing  # this very vote, sent again
+        if not Membership.objects.filter(user=actor, cell_id=motion.topic.cell_id, ended_on__isnull=True).exists():
+            raise ValidationError(_("Only members of this cell can vote on its motions."), code="outsider")
+        if motion.is_closed:
+            raise ValidationError(_("Voting on this motion has closed."), code="closed")
+        if existing is not None:
+            raise ValidationError(_("You have already voted on this motion."), code="twice")
+        if type(choice) is not int or not 0 <= choice < len(motion.options):
+            raise ValidationError(_("Choose one of the options."), code="choice")
+        absent = Attendance.objects.filter(
+            topic_id=motion.topic_id, user=actor, status__in=[Attendance.Status.EXCUSED, Attendance.Status.ABSENT]
+        ).exists()
+        if absent:
+            raise ValidationError(_("You are recorded as absent from this meeting, so you cannot vote."), code="absent")
+        ballot = Ballot.objects.create(
+            motion=motion, user=actor, choice=None if motion.secret else choice, client_key=client_key
+        )
+        counts = list(motion.counts) + [0] * (len(motion.options) - len(motion.counts))
+        counts[choice] += 1
+        motion.counts = counts
+        motion.save(update_fields=["counts"])
+        voted = Ballot.objects.filter(motion=motion).count()
+        publish_on_commit(topic_group(motion.topic_id), _motion_event(motion, "motion.tally", voted=voted))
+    return ballot
+
+
+def _motion_close(*, actor: User, motion: Motion) -> Motion:
+    motion.closed_at = timezone.now()
+    motion.save(update_fields=["closed_at"])
+    _audit(motion.topic, actor, ModerationEvent.Action.MOTION_CLOSED, motion.text)
+    voted = Ballot.objects.filter(motion=motion).count()
+    publish_on_commit(topic_group(motion.topic_id), _motion_event(motion, "motion.closed", voted=voted))
+    return motion
+
+
+def motion_close(*, actor: User, motion: Motion) -> Motion:
+    """Close the vote: a secret ballot's counts are shown from now on. Closing twice changes nothing."""
+    with transaction.atomic():
+        motion = Motion.objects.select_for_update(of=("self",)).select_related("topic").get(pk=motion.pk)
+        if motion.is_closed:
+            return motion
+        return _motion_close(actor=actor, motion=motion)

@@ -5,7 +5,7 @@ bumps (save, delete, queryset update, bulk_create, bulk_update: core.cache.track
 in services and in the admin."""
 
 from core.cache import track
-from forum.models import Post, Reaction, ReadState, Theme, Topic
+from forum.models import Absence, Attendance, Ballot, Motion, Post, Reaction, ReadState, Theme, Topic
 
 track(Topic, fields=("id",), generations=lambda row, changed: [f"topic:{row['id']}"])
 track(Post, fields=("topic_id",), generations=lambda row, changed: [f"topic:{row['topic_id']}"])
@@ -16,3 +16,7 @@ track(
     generations=lambda row, changed: [f"read:{row['user_id']}:{row['topic_id']}"],
 )
 track(Theme, fields=(), generations=lambda row, changed: ["org"])
+track(Absence, fields=("topic_id",), generations=lambda row, changed: [f"topic:{row['topic_id']}"])
+track(Attendance, fields=("topic_id",), generations=lambda row, changed: [f"topic:{row['topic_id']}"])
+track(Motion, fields=("topic_id",), generations=lambda row, changed: [f"topic:{row['topic_id']}"])
+track(Ballot, fields=("motion__topic_id",), generations=lambda row, changed: [f"topic:{row['motion__topic_id']}"])

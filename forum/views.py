@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from cells import permissions
 from cells.models import OrgUnit
 from core.cache import prefetch, versioned
@@ -24,13 +25,25 @@ from core.csvutil import csv_response
 from core.filenames import content_disposition
 from core.header import site_header
 from core.holes import fill, hole
-from core.idempotency import new_key, posted_key
+from core.idempotency import new_key, posted_key, secret_key
 from core.links import reverse_cached
 from core.params import int_param, text_param, year_param
 from forum import selectors, services
-from forum.forms import ConcludeForm, EditForm, OpenSessionForm, ReasonForm, ReplyForm, ThemeForm, TopicForm
+from forum.forms import (
+    AbsenceForm,
+    ConcludeForm,
+    EditForm,
+    MeetingForm,
+    MotionForm,
+    NoticeForm,
+    OpenSessionForm,
+    ReasonForm,
+    ReplyForm,
+    ThemeForm,
+    TopicForm,
+)
 from forum.minutes import Copy, minutes_render
-from forum.models import Flag, Minutes, Post, Topic
+from forum.models import Attendance, Flag, Minutes, Motion, Post, Topic
 from forum.rendering import assemble
 
 
@@ -161,7 +174,7 @@ def _topic_response(request: HttpRequest, topic: Topic, context: dict, *, shared
         }
         return render_to_string("forum/topic.html", {**context, **holes, "posts_html": hole("posts")}, request)
 
-    skeleton = versioned(key, (f"topic:{topic.pk}", "org"), build, selectors.PAGE_TIMEOUT)
+    skeleton = versioned(key, (f"topic:{topic.pk}", "org", "people"), build, selectors.PAGE_TIMEOUT)
     token = context["csrf_token"]
     values = {
         "header": site_header(request, token),
@@ -256,7 +269,7 @@ def session_open(request: HttpRequest, pk: int) -> HttpResponse:
     existing = Topic.objects.filter(cell=cell, theme=theme).first()
     if existing:
         return redirect("forum:topic", pk=existing.pk)
-    form = OpenSessionForm(request.POST or None)
+    form = OpenSessionForm(request.POST or None, members=_members(cell))
     if request.method == "POST" and form.is_valid():
         try:
             topic = services.session_open(
@@ -264,7 +277,7 @@ def session_open(request: HttpRequest, pk: int) -> HttpResponse:
                 cell=cell,
                 theme=theme,
                 opening=form.cleaned_data["opening"],
-                meeting_at=form.cleaned_data["meeting_at"],
+                **_notice(form),
                 client_key=posted_key(request),
             )
         except ValidationError as exc:
@@ -278,7 +291,7 @@ def session_open(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def session_conclude(request: HttpRequest, pk: int) -> HttpResponse:
     topic = _leader_topic(request, pk)
-    if not topic.is_session:
+    if not topic.is_meeting:
         raise Http404
     form = ConcludeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -294,7 +307,8 @@ def session_conclude(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The session is concluded and its minutes are ready."))
             return redirect("forum:topic", pk=topic.pk)
-    return render(request, "forum/session_conclude.html", {"form": form, "topic": topic})
+    early = topic.meeting_at is not None and timezone.now() < topic.meeting_at
+    return render(request, "forum/session_conclude.html", {"form": form, "topic": topic, "early": early})
 
 
 @login_required
@@ -429,7 +443,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 def participation(request: HttpRequest, pk: int) -> HttpResponse:
     topic = _leader_topic(request, pk)
-    if not topic.is_session:
+    if not topic.is_meeting:
         raise Http404
     if request.method == "POST":
         count = services.participation_remind(actor=request.user, topic=topic, client_key=posted_key(request))
@@ -520,3 +534,234 @@ def themes(request: HttpRequest) -> HttpResponse:
             return redirect("forum:themes")
     authored = selectors.themes_authored(request.user, roles).order_by("-year", "order")[:200]
     return render(request, "forum/themes.html", {"form": form, "themes": authored})
+
+
+# --- Meetings: notice, absence, attendance, votes -------------------------------------------
+
+
+def _members(cell: OrgUnit):
+    return User.objects.filter(memberships__cell=cell, memberships__ended_on__isnull=True, is_active=True).order_by(
+        "sort_name"
+    )
+
+
+def _notice(form: NoticeForm) -> dict:
+    data = form.cleaned_data
+    return {
+        name: data.get(name) or ("" if name in ("place", "online_url", "agenda") else None)
+        for name in ("meeting_at", "place", "online_url", "agenda", "chair", "meeting_secretary")
+    }
+
+
+def _meeting_topic(request: HttpRequest, pk: int) -> Topic:
+    roles = permissions.roles_for_request(request)
+    topic = permissions.get_topic_or_404(request.user, pk, roles)
+    if not topic.is_meeting:
+        raise Http404
+    return topic
+
+
+def _record_keeper_topic(request: HttpRequest, pk: int) -> Topic:
+    topic = _meeting_topic(request, pk)
+    roles = permissions.roles_for_request(request)
+    permissions.require(permissions.can_keep_meeting_record(request.user, topic, roles))
+    return topic
+
+
+@login_required
+def meeting_new(request: HttpRequest) -> HttpResponse:
+    """Schedule the cell's monthly meeting: every member is notified."""
+    roles = permissions.roles_for_request(request)
+    cell = _own_cell(request)
+    permissions.require(permissions.can_moderate_forum(request.user, cell, roles))
+    today = timezone.localdate()
+    initial = {
+        "title": _("Regular cell meeting, %(month)s/%(year)s") % {"month": f"{today.month:02d}", "year": today.year},
+        "chair": request.user.pk,
+        "meeting_secretary": None,
+    }
+    form = MeetingForm(request.POST or None, members=_members(cell), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            topic = services.meeting_schedule(
+                actor=request.user,
+                cell=cell,
+                title=form.cleaned_data["title"],
+                **_notice(form),
+                client_key=posted_key(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The meeting is scheduled and every member has been notified."))
+            return redirect("forum:topic", pk=topic.pk)
+    return render(request, "forum/meeting_form.html", {"form": form, "cell": cell, "topic": None})
+
+
+@login_required
+def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a meeting's notice, chair or secretary (cell leaders)."""
+    topic = _leader_topic(request, pk)
+    if not topic.is_meeting:
+        raise Http404
+    initial = {
+        "meeting_at": topic.meeting_at and timezone.localtime(topic.meeting_at),
+        "place": topic.place,
+        "online_url": topic.online_url,
+        "agenda": topic.agenda,
+        "chair": topic.chair_id,
+        "meeting_secretary": topic.meeting_secretary_id,
+    }
+    form = NoticeForm(request.POST or None, members=_members(topic.cell), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.meeting_update(actor=request.user, topic=topic, **_notice(form))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The meeting's details are saved."))
+            return redirect("forum:topic", pk=topic.pk)
+    return render(request, "forum/meeting_form.html", {"form": form, "cell": topic.cell, "topic": topic})
+
+
+@login_required
+def absence(request: HttpRequest, pk: int) -> HttpResponse:
+    """A member says beforehand that they cannot attend, with a reason (or takes it back)."""
+    topic = _meeting_topic(request, pk)
+    current = selectors.meeting_absence(topic, request.user)
+    form = AbsenceForm(request.POST or None, initial={"reason": current.reason if current else ""})
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "withdraw":
+                services.absence_withdraw(actor=request.user, topic=topic)
+                messages.success(request, _("Your notice of absence is withdrawn."))
+            else:
+                form.is_valid()
+                services.absence_declare(
+                    actor=request.user,
+                    topic=topic,
+                    reason=form.cleaned_data.get("reason", ""),
+                    client_key=posted_key(request),
+                )
+                messages.success(request, _("The secretary has your notice that you cannot attend."))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("forum:absence", pk=topic.pk)
+    return render(request, "forum/absence.html", {"topic": topic, "form": form, "current": current})
+
+
+@login_required
+def attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    """The roll call (điểm danh), taken by the meeting's secretary or a cell leader."""
+    topic = _record_keeper_topic(request, pk)
+    rows = selectors.meeting_attendance(topic)
+    errors: list[str] = []
+    if request.method == "POST":
+        entries = {}
+        for row in rows:
+            status = request.POST.get(f"status_{row.user.pk}")
+            if status is not None:
+                entries[row.user.pk] = (status, request.POST.get(f"reason_{row.user.pk}", ""))
+        try:
+            count = services.attendance_record(
+                actor=request.user, topic=topic, entries=entries, client_key=posted_key(request)
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+            for row in rows:  # keep what was typed
+                if row.user.pk in entries:
+                    row.status, row.reason = entries[row.user.pk]
+        else:
+            messages.success(request, _("Attendance saved (%(n)s changes).") % {"n": count})
+            return redirect("forum:attendance", pk=topic.pk)
+    counts = {status: sum(1 for row in rows if row.status == status) for status in Attendance.Status.values}
+    return render(
+        request,
+        "forum/attendance.html",
+        {"topic": topic, "rows": rows, "errors": errors, "statuses": Attendance.Status.choices, "counts": counts},
+        status=400 if errors else 200,
+    )
+
+
+def _votes_page(request: HttpRequest, topic: Topic, *, form=None, errors=None, status: int = 200) -> HttpResponse:
+    rows = selectors.meeting_attendance(topic)
+    present = sum(1 for row in rows if row.status == Attendance.Status.PRESENT)
+    keeper = permissions.can_keep_meeting_record(request.user, topic, permissions.roles_for_request(request))
+    context = {
+        "topic": topic,
+        "motions": selectors.meeting_motions(topic, request.user, present),
+        "present": present,
+        "keeper": keeper,
+        "form": form or MotionForm(),
+        "errors": errors or {},
+    }
+    return render(request, "forum/votes.html", context, status=status)
+
+
+@login_required
+def votes(request: HttpRequest, pk: int) -> HttpResponse:
+    """The meeting's motions: vote (a plain form, no script needed), see the tallies; the
+    meeting's secretary opens and closes motions here."""
+    return _votes_page(request, _meeting_topic(request, pk))
+
+
+@login_required
+@require_POST
+def motion_open(request: HttpRequest, pk: int) -> HttpResponse:
+    topic = _record_keeper_topic(request, pk)
+    form = MotionForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    try:
+        services.motion_open(
+            actor=request.user,
+            topic=topic,
+            text=data.get("text", ""),
+            options=(data.get("options") or "").splitlines(),
+            secret=data.get("ballot") == "secret",
+            client_key=posted_key(request),
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _votes_page(request, topic, form=form, status=400)
+    messages.success(request, _("The vote is open."))
+    return redirect("forum:votes", pk=topic.pk)
+
+
+def _motion(request: HttpRequest, pk: int) -> Motion:
+    motion = Motion.objects.select_related("topic").filter(pk=pk).first()
+    if motion is None:
+        raise Http404
+    _meeting_topic(request, motion.topic_id)  # 404 unless a member of the meeting's cell
+    return motion
+
+
+@login_required
+@require_POST
+def motion_vote(request: HttpRequest, pk: int) -> HttpResponse:
+    motion = _motion(request, pk)
+    raw = request.POST.get("choice", "")
+    choice = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 3 else -1
+    # A secret ballot's key is bound to nothing posted: the stored key must not tell the choice.
+    key = posted_key(request) if not motion.secret else secret_key(request)
+    try:
+        services.ballot_cast(actor=request.user, motion=motion, choice=choice, client_key=key)
+    except ValidationError as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "errors": _errors(exc)}, status=400)
+        return _votes_page(request, motion.topic, errors={motion.pk: _errors(exc)}, status=400)
+    if _wants_json(request):
+        return JsonResponse({"ok": True})
+    messages.success(request, _("Your vote is recorded."))
+    return redirect("forum:votes", pk=motion.topic_id)
+
+
+@login_required
+@require_POST
+def motion_close(request: HttpRequest, pk: int) -> HttpResponse:
+    motion = _motion(request, pk)
+    topic = _record_keeper_topic(request, motion.topic_id)
+    services.motion_close(actor=request.user, motion=motion)
+    messages.success(request, _("The vote is closed."))
+    return redirect("forum:votes", pk=topic.pk)

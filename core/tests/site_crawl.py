@@ -202,15 +202,15 @@ def build_world() -> dict:
 
 
 def _states_the_demo_lacks(member, secretary) -> None:
-    """An edited post, an open flag, a quiz attempt, a pending invitation and a pledge handed in
-    again after a return, so that their pages are crawled too."""
+    """An edited post, an open flag, a quiz attempt, a pending invitation, an open vote and a pledge
+    handed in again after a return, so that their pages are crawled too."""
     from cells.permissions import roles_of
     from courses import selectors as course_selectors
     from courses import services as course_services
     from forum import services as forum_services
     from forum.models import Post
 
-    post = Post.objects.filter(author=member, hidden_at__isnull=True).order_by("-pk").first()
+    post = Post.objects.filter(author=member, hidden_at__isnull=True, topic__state="open").order_by("-pk").first()
     forum_services.post_edit(actor=member, post=post, body=post.body_source + " (sửa)")
     other = Post.objects.filter(topic__cell=post.topic.cell, hidden_at__isnull=True).exclude(author=member).first()
     forum_services.flag_create(actor=member, post=other, reason="Thử")
@@ -219,6 +219,8 @@ def _states_the_demo_lacks(member, secretary) -> None:
     invited.save()
     row = next(r for r in course_selectors.member_modules(member, roles_of(member)) if r.certificate is None)
     course_services.attempt_start(user=member, module=row.module)
+    # An open vote in an open meeting, so that voting and closing are crawled.
+    forum_services.motion_open(actor=secretary, topic=post.topic, text="Biểu quyết thử")
     # A pledge returned and handed in again, so that "what changed since the return" is crawled.
     from pledges import services as pledge_services
     from pledges.models import Pledge

@@ -25,7 +25,7 @@ from cells.models import CommitteeRole, Membership, OrgUnit
 from cells.permissions import forum_active_member_ids, roles_for_request
 from core import cache as core_cache
 from forum import selectors
-from forum.models import Post, Reaction, ReadState, Theme, Topic
+from forum.models import Absence, Attendance, Ballot, Motion, Post, Reaction, ReadState, Theme, Topic
 from notifications.models import Notification
 from notifications.selectors import unread_count
 
@@ -369,11 +369,11 @@ NOTIFICATION_WRITES = {
     "save": lambda w: _note(w).save(),
     "update": lambda w: Notification.objects.filter(user=w.member_a).update(read_at=timezone.now()),
     "bulk_update": lambda w: (
-        n := Notification.objects.get(user=w.member_a),
+        n := Notification.objects.filter(user=w.member_a).latest("pk"),
         setattr(n, "read_at", timezone.now()),
         Notification.objects.bulk_update([n], ["read_at"]),
     ),
-    "delete": lambda w: Notification.objects.get(user=w.member_a).delete(),
+    "delete": lambda w: Notification.objects.filter(user=w.member_a).latest("pk").delete(),
     "queryset delete": lambda w: Notification.objects.filter(user=w.member_a).delete(),
     "bulk_create": lambda w: Notification.objects.bulk_create([_note(w), _note(w)]),
 }
@@ -399,6 +399,88 @@ def test_the_admins_delete_action_shows_on_the_next_read(db, world, client):
         assert response.status_code == 302
 
     check(lambda: unread_count(world.member_a.pk), write)
+
+
+# --- Meetings: notices of absence, attendance, motions, ballots (the minutes' rows) ----------
+
+
+def meeting_rows(topic):
+    """A read cached under the topic's generation, as the minutes are (forum.minutes)."""
+
+    def load():
+        return (
+            tuple(Absence.objects.filter(topic=topic).values_list("user_id", "reason").order_by("pk")),
+            tuple(Attendance.objects.filter(topic=topic).values_list("user_id", "status").order_by("pk")),
+            tuple(Motion.objects.filter(topic=topic).values_list("text", "counts").order_by("pk")),
+            tuple(Ballot.objects.filter(motion__topic=topic).values_list("user_id", "choice").order_by("pk")),
+        )
+
+    return core_cache.versioned(f"test:meeting:{topic.pk}", (f"topic:{topic.pk}",), load, 600)
+
+
+def _motion(w, text="Tán thành"):
+    return Motion(topic=w.session, text=text, options=["A", "B"], counts=[0, 0], opened_by=w.secretary_a)
+
+
+def _writes(model, make, field, value, lookup):
+    def bulk_update(w):
+        row = model.objects.get(**lookup(w))
+        setattr(row, field, value)
+        model.objects.bulk_update([row], [field])
+
+    def save_change(w):
+        row = model.objects.get(**lookup(w))
+        setattr(row, field, value)
+        row.save()
+
+    return {
+        "save (new)": lambda w: make(w, other=True).save(),
+        "save (change)": save_change,
+        "update": lambda w: model.objects.filter(**lookup(w)).update(**{field: value}),
+        "bulk_update": bulk_update,
+        "delete": lambda w: model.objects.get(**lookup(w)).delete(),
+        "queryset delete": lambda w: model.objects.filter(**lookup(w)).delete(),
+        "bulk_create": lambda w: model.objects.bulk_create([make(w, other=True)]),
+    }
+
+
+def _absence(w, other=False):
+    return Absence(topic=w.session, user=w.secretary_a if other else w.member_a, reason="Ốm")
+
+
+def _attendance(w, other=False):
+    user = w.secretary_a if other else w.member_a
+    return Attendance(topic=w.session, user=user, status="present", updated_by=w.secretary_a)
+
+
+def _motion_row(w, other=False):
+    return _motion(w, "Khác" if other else "Tán thành")
+
+
+def _ballot(w, other=False):
+    return Ballot(motion=w.motion, user=w.secretary_a if other else w.member_a, choice=0)
+
+
+MEETING_WRITES = {
+    "Absence": (_absence, _writes(Absence, _absence, "reason", "Đi công tác", lambda w: {"user": w.member_a})),
+    "Attendance": (
+        _attendance,
+        _writes(Attendance, _attendance, "status", "absent", lambda w: {"user": w.member_a}),
+    ),
+    "Motion": (_motion_row, _writes(Motion, _motion_row, "counts", [1, 0], lambda w: {"text": "Tán thành"})),
+    "Ballot": (_ballot, _writes(Ballot, _ballot, "choice", 1, lambda w: {"user": w.member_a})),
+}
+
+
+@pytest.mark.parametrize(
+    ("model", "path"), [(model, path) for model, (_make, writes) in MEETING_WRITES.items() for path in writes]
+)
+def test_meeting_writes_show_on_the_next_read(db, world, model, path):
+    make, writes = MEETING_WRITES[model]
+    world.motion = _motion(world, "Bầu")
+    world.motion.save()
+    make(world).save()
+    check(lambda: meeting_rows(world.session), lambda: writes[path](world))
 
 
 # --- Nothing cached comes from a model that is not tracked ------------------------------------
@@ -439,5 +521,9 @@ def test_every_tracked_model_has_a_write_path_test():
         "Reaction",
         "ReadState",
         "Notification",
+        "Absence",
+        "Attendance",
+        "Motion",
+        "Ballot",
     }
     assert {model.__name__ for model in core_cache.tracked_models()} == tested

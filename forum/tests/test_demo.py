@@ -23,3 +23,35 @@ def test_it_seeds_the_2020_themes_and_sessions_once():
     assert {"bithu", "dangvien"} <= authors
     not_started = Topic.objects.filter(cell__name="Chi bộ Trường THCS Triệu Phong").count()
     assert not_started == 0
+
+
+def test_the_demo_holds_concluded_meetings_whose_minutes_show_every_part():
+    from forum.minutes import Copy, minutes_render
+    from forum.models import Attendance, Motion
+    from forum.tests.test_minutes_layout import _text
+
+    out = io.StringIO()
+    cells_demo.seed(out)
+    demo.seed(out)
+    meeting = Topic.objects.get(kind=Topic.Kind.MEETING, state=Topic.State.CONCLUDED)
+    assert Motion.objects.filter(topic=meeting, secret=True).exists()
+    for topic in [meeting, Topic.objects.filter(kind=Topic.Kind.SESSION, state=Topic.State.CONCLUDED).first()]:
+        assert Attendance.objects.filter(topic=topic, status="excused").exclude(reason="").exists()
+        assert topic.concluded_at > topic.meeting_at
+        flat = " ".join(_text(minutes_render(topic, Copy.CELL)).split())
+        for part in [
+            "ĐẢNG CỘNG SẢN VIỆT NAM",
+            "BIÊN BẢN",
+            "Chủ trì:",
+            "Thư ký:",
+            "Vắng có lý do (1)",
+            "Biểu quyết 1",
+            "tỷ lệ",
+            "KẾT LUẬN",
+            "kết thúc lúc",
+            "THƯ KÝ",
+            "CHỦ TRÌ",
+        ]:
+            assert part in flat, (topic.title, part)
+    demo.seed(out)
+    assert Topic.objects.filter(kind=Topic.Kind.MEETING).count() == 1

@@ -34,13 +34,13 @@ def test_it_writes_participants_absentees_posts_and_conclusion(personas, org, se
     text = _text(minutes_render(session, Copy.CELL))
     assert "BIÊN BẢN" in text
     assert "Chi bộ A" in text and session.theme.title in text.replace("\n", " ")
-    participants = text.split("Đảng viên tham gia")[1].split("Đảng viên vắng mặt")[0]
-    absentees = text.split("Đảng viên vắng mặt")[1].split("Bài đề dẫn")[0]
+    participants = text.split("Có mặt (2)")[1].split("Vắng có lý do")[0]
+    absentees = text.split("Vắng không có lý do (1)")[1].split("Bài đề dẫn")[0]
     assert "Nguyễn Văn Ấn" in participants and "Lê Thị Bích" in participants
     assert "Hoàng Thị Ngọc Diệp" in absentees and "Nguyễn Văn Ấn" not in absentees
     assert "Tôi tán thành bài đề dẫn." in text.split("Ý kiến thảo luận")[1]
     assert "Ý kiến lạc đề" not in text
-    assert "Chi bộ thống nhất thực hiện nghiêm túc." in text.split("Kết luận của chi bộ")[1]
+    assert "Chi bộ thống nhất thực hiện nghiêm túc." in text.split("KẾT LUẬN CỦA CHỦ TRÌ")[1]
     assert (minutes.participants, minutes.absentees) == (2, 1)
     assert absent.full_name != "Hoàng Thị Ngọc Diệp"  # the stored name really was decomposed
 

@@ -220,3 +220,38 @@ def test_copies_of_one_submission_count_once_against_the_rate_limit(personas, se
     assert services.post_rate_check(user=member, client_key=third) > 0
     assert services.post_rate_check(user=member, client_key=third) > 0  # refused again, not let through
     assert services.post_rate_check(user=member) > 0  # and no way around it without a key
+
+
+# --- Meetings: scheduling, roll call, motions and votes, each sent five times at once ----------
+
+
+@concurrent
+@pytest.mark.django_db(transaction=True)
+def test_five_identical_concurrent_schedulings_make_one_meeting_and_one_notice(personas, org):
+    data = {"title": "Sinh hoạt tháng 12", "meeting_at": "2020-12-05T08:00", "idempotency_key": new_key()}
+    responses = post_at_once(personas["secretary_a"], _url("meeting_new"), data, times=5)
+    meeting = Topic.objects.get(kind=Topic.Kind.MEETING)
+    assert {r["Location"] for r in responses} == {_url("topic", meeting.pk)}
+    assert Notification.objects.filter(user=personas["member_a"]).count() == 1
+
+
+@concurrent
+@pytest.mark.django_db(transaction=True)
+def test_five_identical_concurrent_motions_roll_calls_and_votes_count_once(personas, session):
+    from forum.models import Ballot, Motion
+
+    secretary, member = personas["secretary_a"], personas["member_a"]
+    roll = {f"status_{member.pk}": "excused", f"reason_{member.pk}": "Ốm", "idempotency_key": new_key()}
+    post_at_once(secretary, _url("attendance", session.pk), roll, times=5)
+    assert ModerationEvent.objects.filter(topic=session, action="attendance").count() == 1
+    services.attendance_record(actor=secretary, topic=session, entries={member.pk: ("present", "")})
+    for ballot in ("open", "secret"):
+        motion_data = {"text": f"Biểu quyết {ballot}", "ballot": ballot, "idempotency_key": new_key()}
+        responses = post_at_once(secretary, _url("motion_open", session.pk), motion_data, times=5)
+        assert {r.status_code for r in responses} == {302}
+        motion = Motion.objects.get(text=f"Biểu quyết {ballot}")
+        vote = {"choice": "1", "idempotency_key": new_key()}
+        responses = post_at_once(member, _url("motion_vote", motion.pk), vote, times=5)
+        assert {r.status_code for r in responses} == {302}  # a repeat is answered as the first, never "twice"
+        motion.refresh_from_db()
+        assert motion.counts == [0, 1, 0] and Ballot.objects.filter(motion=motion).count() == 1

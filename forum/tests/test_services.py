@@ -33,7 +33,8 @@ def test_it_opens_a_session_with_the_opening_paper_first(
     assert first.kind == Post.Kind.OPENING and first.author == personas["secretary_a"]
     assert topic.is_session and topic.state == Topic.State.OPEN
     assert ModerationEvent.objects.filter(topic=topic, action="opened").exists()
-    assert _types(events) == ["post.created", "topic.state"]
+    # The topic's events, then the notice to every other member of the cell (member_a).
+    assert _types(events) == ["post.created", "topic.state", "notification.created"]
     assert events[0][1]["id"] == first.pk and events[0][1]["version"] == 1
 
 
