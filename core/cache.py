@@ -120,6 +120,15 @@ def check_epoch() -> None:
             local_memo.clear()
 
 
+def server_epoch() -> str:
+    """The epoch this server process is in, after one look at the epoch file: it changes when
+    another process on the embedded default wrote something cached (a `changepassword`).
+    Open sockets compare it before each event (core.sockets), as their events from that
+    process never arrive."""
+    check_epoch()
+    return _epoch
+
+
 def touch_epoch() -> None:
     """Outside the server: tell it that generations changed (a new file, so a new inode)."""
     path = getattr(settings, "CACHE_EPOCH_FILE", None)

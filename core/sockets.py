@@ -32,6 +32,7 @@ from django.http.request import split_domain_port, validate_host
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
+from core.cache import server_epoch
 from core.events import session_group, user_group
 
 logger = logging.getLogger(__name__)
@@ -163,6 +164,7 @@ class UserSocket(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated or not user.is_active:
             return False
         self.user = user
+        self.epoch = server_epoch()
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
         self.access_groups = [user_group(user.pk)]
@@ -219,12 +221,17 @@ class UserSocket(AsyncJsonWebsocketConsumer):
         if kind == "session.ended":
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return True
-        if kind == "access.changed":
+        # Another process on the embedded default (`manage.py changepassword`) reaches this
+        # one only through the epoch file, never through the channel layer: a new epoch is
+        # an `access.changed` that could not be sent.
+        epoch = server_epoch()
+        if kind == "access.changed" or epoch != self.epoch:
+            self.epoch = epoch
             if not await self.session_holds():
                 await self.close(code=CLOSE_UNAUTHENTICATED)
             else:
                 await self.recheck_access()
-            return True
+            return kind == "access.changed" or self.closing
         return False
 
     async def session_holds(self) -> bool:

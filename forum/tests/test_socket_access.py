@@ -269,3 +269,40 @@ async def test_a_deactivated_account_whose_event_went_unheard_never_broadcasts_p
     assert event["type"] == "typing"
     for socket in (_bell, _bell2, watcher):
         await socket.disconnect()
+
+
+def _change_password_in_another_process(user) -> None:
+    """`manage.py changepassword` on the embedded default: its events reach only its own
+    in-memory channel layer, never the server's; what reaches the server is the epoch file
+    (core.cache.touch_epoch) that its bump replaces."""
+    import core.cache as versioned_cache
+
+    serving, versioned_cache._serving = versioned_cache._serving, False  # this is the command now
+    try:
+        account = User.objects.get(pk=user.pk)
+        account.set_password("Mật khẩu đổi bằng lệnh 2026!")
+        account.save()
+    finally:
+        versioned_cache._serving = serving
+
+
+async def test_a_password_changed_by_another_process_on_the_embedded_default_closes_the_sockets(
+    personas, general, tmp_path, settings, monkeypatch
+):
+    import core.cache as versioned_cache
+
+    settings.CACHE_EPOCH_FILE = str(tmp_path / "db.sqlite3-cache-epoch")
+    monkeypatch.setattr(versioned_cache, "_serving", True)
+    monkeypatch.setattr(versioned_cache, "_epoch_seen", versioned_cache._MISSING)
+    monkeypatch.setattr(versioned_cache, "_epoch", "")
+    monkeypatch.setattr("accounts.signals.publish_on_commit", lambda group, event: None)  # lost in the command
+    user = personas["member_a"]
+    bell, topic_socket = await _sockets(await _login(user), general)
+
+    await sync_to_async(_change_password_in_another_process)(user)
+    # The next thing each socket would pass on: a reply in the topic, a notification.
+    await sync_to_async(forum.post_create)(actor=personas["secretary_a"], topic=general, body="Sau khi đổi mật khẩu")
+    await sync_to_async(notification_send)(user=user, kind="test", message="không được tới", email=False)
+
+    await _closes(topic_socket, 4401)
+    await _closes(bell, 4401)
