@@ -123,6 +123,7 @@ MIDDLEWARE = [
     # (MiddlewareMixin) ran async and passed each of their process_request/process_response
     # calls to a thread and back. Innermost, every middleware runs in the request's thread;
     # only Django's own view dispatch (process_view, the view) still goes through the loop.
+    "core.middleware.PrivatePagesMiddleware",  # sync-only too: innermost, beside the next
     "accounts.middleware.LanguageMiddleware",
 ]
 

@@ -18,3 +18,18 @@ class CacheGenerationsMiddleware:
         check_epoch()
         with request_scope():
             return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """A logged-in member's pages say `Cache-Control: private`: a shared cache (a proxy) never
+    keeps them; only the member's own browser does (its service worker, core/pwa.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private"
+        return response

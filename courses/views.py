@@ -48,6 +48,12 @@ def module_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_study": permissions.can_study_module(request.user, module, roles),
         "can_author": permissions.can_author_module(request.user, module, roles),
         "certificate": Certificate.objects.filter(user=request.user, module=module, is_current=True).first(),
+        # "Save for offline use" stores these in the browser (core/pwa.py): the module, its lessons, their PDFs.
+        "offline_urls": " ".join(
+            [reverse("courses:module", args=[module.pk])]
+            + [reverse("courses:lesson", args=[lesson.pk]) for lesson in lessons]
+            + [reverse("courses:document", args=[doc.pk]) for lesson in lessons for doc in lesson.documents.all()]
+        ),
         # What an attempt really draws: never more than the bank holds.
         "questions_per_attempt": min(module.questions_per_attempt, module.questions.count()),
     }

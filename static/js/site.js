@@ -73,9 +73,35 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", startNotifications);
-  } else {
+  // The service worker (/sw.js, core/pwa.py) keeps the shell and the lessons opened for offline use.
+  function startOffline() {
+    if (!("serviceWorker" in navigator) || !window.caches) return;
+    navigator.serviceWorker.register("/sw.js").catch(function () {});
+    // "Save for offline use": every page of a module stored in one tap.
+    var box = document.querySelector("[data-save-offline]");
+    if (!box) return;
+    var button = box.querySelector("button");
+    var status = box.querySelector("[data-save-offline-status]");
+    box.hidden = false;
+    button.addEventListener("click", function () {
+      var urls = box.getAttribute("data-save-offline").split(" ");
+      button.disabled = true;
+      status.textContent = box.getAttribute("data-saving");
+      caches.open("chibo-pages").then(function (cache) { return cache.addAll(urls); }).then(function () {
+        status.textContent = box.getAttribute("data-saved");
+      }, function () {
+        status.textContent = box.getAttribute("data-failed");
+      }).then(function () { button.disabled = false; });
+    });
+  }
+
+  function start() {
     startNotifications();
+    startOffline();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();
