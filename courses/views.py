@@ -206,6 +206,36 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "courses/attempt_detail.html", context)
 
 
+@login_required
+@require_POST
+def attempt_answers(request: HttpRequest, pk: int) -> HttpResponse:
+    """Store the answers chosen so far: in the background on every change (courses.js), or by
+    the "Save answers" button without JavaScript (then back to the quiz)."""
+    attempt = selectors.get_attempt_or_404(request.user, pk)
+    roles = permissions.roles_for_request(request)
+    if not permissions.can_view_module(request.user, attempt.module, roles):
+        raise Http404
+    permissions.require(permissions.can_study_module(request.user, attempt.module, roles))
+    background = request.headers.get("X-Requested-With") == "fetch"
+    answers = _parse_answers(request, attempt.question_ids)
+    try:
+        if answers is None:
+            raise services.AnswerRefused(_("The form was not understood."))
+        saved = services.attempt_answers_save(user=request.user, attempt=attempt, answers=answers)
+    except services.AnswerRefused as exc:
+        if background:
+            return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain; charset=utf-8")
+        messages.error(request, " ".join(exc.messages))
+        return redirect("courses:attempt", pk=attempt.pk)
+    if background:
+        return HttpResponse(status=204 if saved else 409)
+    if saved:
+        messages.success(request, _("Your answers are saved."))
+    else:
+        messages.info(request, _("This attempt had already been submitted; it was graded once."))
+    return redirect("courses:attempt", pk=attempt.pk)
+
+
 # --- Certificates ----------------------------------------------------------------------------
 
 
