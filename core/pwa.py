@@ -83,6 +83,7 @@ def service_worker_config() -> dict:
         "files": {name: static(name) for name in SHELL_FILES},
         "shell": [reverse("offline"), *(static(name) for name in SHELL_FILES)],
         "offline": reverse("offline"),
+        "icon": static("img/icon-192.png"),
         "keep": list(KEEP),
         "drop": [reverse("account_logout"), reverse("account_login")],
     }

@@ -69,8 +69,11 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET") {
     // Logging out, or in as someone else: nobody else's pages stay on this device.
     // Dropped before the request leaves, so the next page cannot find them.
+    // This device's pushes stop too: the push service then answers 410 and the server forgets it.
     if (CONFIG.drop.indexOf(url.pathname) >= 0) {
-      event.respondWith(caches.delete(PAGES).then(function () { return fetch(request); }));
+      var pushes = self.registration.pushManager ? self.registration.pushManager.getSubscription() : Promise.resolve(null);
+      event.respondWith(Promise.all([caches.delete(PAGES), pushes.then(function (sub) { return sub && sub.unsubscribe(); })])
+        .catch(function () {}).then(function () { return fetch(request); }));
     }
     return;
   }
@@ -81,4 +84,20 @@ self.addEventListener("fetch", function (event) {
   } else if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(function () { return offline(request); }));
   }
+});
+
+// Web Push (notifications/push.py): {"title", "body", "url"}, shown even when the site is closed.
+self.addEventListener("push", function (event) {
+  var data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (err) { data = {}; }
+  event.waitUntil(self.registration.showNotification(data.title || "Chi bộ số", {
+    body: data.body || "", icon: CONFIG.icon, lang: "vi", data: { url: data.url || "/" }
+  }));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var url = new URL(event.notification.data.url, self.location.origin);
+  if (url.origin !== self.location.origin) url = new URL("/", self.location.origin);
+  event.waitUntil(self.clients.openWindow(url.href));
 });

@@ -100,3 +100,74 @@ def test_a_member_reads_offline_what_they_opened_or_saved(page, context, e2e_ser
     context.set_offline(True)
     page.goto(f"/courses/lessons/{lessons[0]}/")
     expect(page.locator("h1")).to_have_text("Đồng chí đang ngoại tuyến")
+
+
+# A stand-in for the browser's push service (headless Chromium has none it can reach here):
+# subscribe() answers with the endpoint and keys the test made, and records the server's key.
+FAKE_PUSH = """
+(() => {
+  const made = %s;
+  PushManager.prototype.getSubscription = function () { return Promise.resolve(window.__sub || null); };
+  PushManager.prototype.subscribe = function (options) {
+    window.__serverKey = options.applicationServerKey;
+    const unsubscribe = () => { window.__sub = null; return Promise.resolve(true); };
+    window.__sub = { endpoint: made.endpoint, toJSON: () => made, unsubscribe: unsubscribe };
+    return Promise.resolve(window.__sub);
+  };
+})();
+"""
+
+
+def test_a_member_turns_on_pushes_and_the_phone_shows_them(page, context, e2e_server):
+    import json
+
+    import http_ece
+
+    from notifications.tests.test_push import PushService, b64url, browser_keys
+
+    service = PushService(201)
+    try:
+        private, p256dh, auth = browser_keys()
+        made = {"endpoint": f"{service.url}/push/dangvien", "keys": {"p256dh": p256dh, "auth": b64url(auth)}}
+        context.add_init_script(FAKE_PUSH % json.dumps(made))
+        context.grant_permissions(["notifications"])
+        login(page, "dangvien")
+        page.goto("/accounts/profile/")
+        page.wait_for_function(CONTROLLED)
+        page.get_by_role("button", name="Bật thông báo trên thiết bị này").click()
+        expect(page.locator("[data-push-status]")).to_have_text("Đã bật thông báo trên thiết bị này.")
+        assert page.evaluate("() => window.__serverKey") == e2e_server.env["VAPID_PUBLIC_KEY"]
+
+        e2e_server.manage("send_notification", "dangvien", "Nhắc học chuyên đề", "--url", "/courses/", "--no-email")
+        ((_headers, body),) = service.received
+        payload = json.loads(http_ece.decrypt(body, private_key=private, auth_secret=auth, version="aes128gcm"))
+        assert payload == {"title": "Chi bộ số", "body": "Nhắc học chuyên đề", "url": "/courses/"}
+
+        # What the push service would hand the phone: the worker shows it as a notification.
+        cdp = context.new_cdp_session(page)
+        registrations = []
+        cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+        cdp.send("ServiceWorker.enable")
+        cdp.send("Runtime.evaluate", {"expression": "1"})  # the registrations are reported before this answers
+        registration = next(r["registrationId"] for r in registrations if r["scopeURL"] == e2e_server.url + "/")
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": e2e_server.url, "registrationId": registration, "data": json.dumps(payload)},
+        )
+        # Shown by the worker a moment later: wait for it as expect() waits for text.
+        shown = page.wait_for_function(
+            """() => {
+                 navigator.serviceWorker.ready.then(r => r.getNotifications())
+                   .then(list => { window.__shown = list.map(n => [n.title, n.body, n.data.url]); });
+                 return window.__shown && window.__shown.length ? window.__shown : null;
+               }""",
+            polling=100,
+        ).json_value()
+        assert shown == [["Chi bộ số", "Nhắc học chuyên đề", "/courses/"]]
+
+        page.get_by_role("button", name="Tắt thông báo trên thiết bị này").click()
+        expect(page.locator("[data-push-status]")).to_have_text("Đã tắt thông báo trên thiết bị này.")
+        e2e_server.manage("send_notification", "dangvien", "Lần nữa", "--no-email")
+        assert len(service.received) == 1
+    finally:
+        service.close()
