@@ -23,12 +23,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 
+# Fetched when the worker installs: what the offline page and a notification need. The other
+# scripts join the shell the first time a page loads them.
 SHELL_FILES = (
     "css/site.css",
     "js/site.js",
-    "js/courses.js",
-    "js/forum.js",
-    "js/pledges.js",
     "img/favicon.svg",
     "img/icon-192.png",
 )

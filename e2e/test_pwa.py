@@ -171,3 +171,30 @@ def test_a_member_turns_on_pushes_and_the_phone_shows_them(page, context, e2e_se
         assert len(service.received) == 1
     finally:
         service.close()
+
+
+def test_pages_stay_within_the_weight_budget(browser, live_server_url, e2e_server):
+    """Issue 13's measure: a page and all it loads (the manifest, the worker's registration
+    script and the worker itself included) stays at 60 KB or less, uncompressed, on a first
+    visit with nothing cached; the worker adds at most 10 KB."""
+    module, lessons, _documents = lessons_of_first_module(e2e_server)
+    figures = {}
+    for path in ("/", f"/courses/{module}/", f"/courses/lessons/{lessons[0]}/", "/accounts/profile/"):
+        context = browser.new_context(base_url=live_server_url, locale="vi-VN", viewport={"width": 360, "height": 800})
+        try:
+            page = context.new_page()
+            login(page, "dangvien")
+            cold = context.new_page()  # a tab that has loaded nothing yet (the login page's files are in memory)
+            page.close()
+            sizes = {}
+            cold.on("response", lambda r, sizes=sizes: sizes.__setitem__(r.url, len(r.body())))
+            cold.goto(path)
+            cold.wait_for_function(CONTROLLED)
+            manifest = len(cold.request.get("/manifest.webmanifest").body())
+            worker = len(cold.request.get("/sw.js").body())
+            figures[path] = sum(sizes.values()) + manifest + worker
+        finally:
+            context.close()
+    print("\nPAGE WEIGHT (bytes, with manifest and worker):", figures, "worker:", worker)
+    assert worker <= 10 * 1024
+    assert max(figures.values()) <= 60 * 1024, figures
