@@ -179,7 +179,16 @@ def test_pages_stay_within_the_weight_budget(browser, live_server_url, e2e_serve
     visit with nothing cached; the worker adds at most 10 KB."""
     module, lessons, _documents = lessons_of_first_module(e2e_server)
     figures = {}
-    for path in ("/", f"/courses/{module}/", f"/courses/lessons/{lessons[0]}/", "/accounts/profile/"):
+    with sqlite3.connect(f"file:{e2e_server.env['SQLITE_PATH']}?mode=ro", uri=True) as db:
+        topic = db.execute("SELECT max(topic_id) FROM forum_post").fetchone()[0]
+    paths = (
+        "/",
+        f"/courses/{module}/",
+        f"/courses/lessons/{lessons[0]}/",
+        "/accounts/profile/",
+        f"/forum/topics/{topic}/",
+    )
+    for path in paths:
         context = browser.new_context(base_url=live_server_url, locale="vi-VN", viewport={"width": 360, "height": 800})
         try:
             page = context.new_page()
@@ -198,3 +207,64 @@ def test_pages_stay_within_the_weight_budget(browser, live_server_url, e2e_serve
     print("\nPAGE WEIGHT (bytes, with manifest and worker):", figures, "worker:", worker)
     assert worker <= 10 * 1024
     assert max(figures.values()) <= 60 * 1024, figures
+
+
+MAKE_TOPIC = """
+from accounts.models import User
+from forum import services
+member = User.objects.get(username="dangvien")
+cell = member.memberships.get(ended_on=None).cell
+topic = services.topic_create(actor=member, cell=cell, title={title!r}, body="Mở đầu")
+print(topic.pk)
+"""
+LOCK_TOPIC = """
+from accounts.models import User
+from forum import services
+from forum.models import Topic
+services.topic_lock(actor=User.objects.get(username="bithu"), topic=Topic.objects.get(pk={pk}), locked=True)
+"""
+
+
+def posts_with(e2e_server, text: str) -> int:
+    with sqlite3.connect(f"file:{e2e_server.env['SQLITE_PATH']}?mode=ro", uri=True) as db:
+        return db.execute("SELECT count(*) FROM forum_post WHERE body_source = ?", (text,)).fetchone()[0]
+
+
+def test_a_reply_typed_offline_is_sent_once_when_the_network_is_back(page, context, e2e_server):
+    topic = int(e2e_server.manage("shell", "-c", MAKE_TOPIC.format(title="Hộp thư đi")).stdout.split()[-1])
+    login(page, "dangvien")
+    page.goto(f"/forum/topics/{topic}/")
+    context.set_offline(True)
+    page.fill("textarea[name=body]", "Trả lời gõ khi mất mạng")
+    page.locator("[data-reply-form] button[type=submit]").click()
+    expect(page.locator("[data-outbox]")).to_contain_text("Không có mạng: bài trả lời này được giữ trên thiết bị")
+    expect(page.locator("[data-outbox] textarea")).to_have_value("Trả lời gõ khi mất mạng")
+    assert posts_with(e2e_server, "Trả lời gõ khi mất mạng") == 0
+
+    context.set_offline(False)  # the `online` event sends it
+    expect(page.locator(".post-body", has_text="Trả lời gõ khi mất mạng")).to_have_count(1)
+    expect(page.locator("[data-outbox]")).to_be_hidden()
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")  # once more: nothing left to send
+    page.reload()
+    expect(page.locator(".post-body", has_text="Trả lời gõ khi mất mạng")).to_have_count(1)
+    assert posts_with(e2e_server, "Trả lời gõ khi mất mạng") == 1
+
+
+def test_a_queued_reply_to_a_topic_closed_meanwhile_comes_back_with_its_text(page, context, e2e_server):
+    topic = int(e2e_server.manage("shell", "-c", MAKE_TOPIC.format(title="Chủ đề sắp khóa")).stdout.split()[-1])
+    login(page, "dangvien")
+    page.goto(f"/forum/topics/{topic}/")
+    context.set_offline(True)
+    page.fill("textarea[name=body]", "Gửi sau khi chủ đề bị khóa")
+    page.locator("[data-reply-form] button[type=submit]").click()
+    expect(page.locator("[data-outbox]")).to_contain_text("Không có mạng")
+    e2e_server.manage("shell", "-c", LOCK_TOPIC.format(pk=topic))
+    context.set_offline(False)
+    outbox = page.locator("[data-outbox]")
+    expect(outbox).to_contain_text("Bài trả lời giữ trên thiết bị này không gửi được:")
+    expect(outbox.locator("textarea")).to_have_value("Gửi sau khi chủ đề bị khóa")
+    page.reload()  # still there on the next visit, until the member removes it
+    expect(page.locator("[data-outbox] textarea")).to_have_value("Gửi sau khi chủ đề bị khóa")
+    page.get_by_role("button", name="Xóa khỏi thiết bị này").click()
+    expect(page.locator("[data-outbox]")).to_be_hidden()
+    assert posts_with(e2e_server, "Gửi sau khi chủ đề bị khóa") == 0
