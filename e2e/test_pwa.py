@@ -268,3 +268,20 @@ def test_a_queued_reply_to_a_topic_closed_meanwhile_comes_back_with_its_text(pag
     page.get_by_role("button", name="Xóa khỏi thiết bị này").click()
     expect(page.locator("[data-outbox]")).to_be_hidden()
     assert posts_with(e2e_server, "Gửi sau khi chủ đề bị khóa") == 0
+
+
+def test_a_pledge_edited_offline_is_saved_once_the_network_is_back(page, context, e2e_server):
+    from e2e.test_pledges import boxes, open_my_pledge
+
+    login(page, "demo405")  # a draft of its own, apart from the pledge tests' dangvien
+    url = open_my_pledge(page)
+    context.set_offline(True)
+    first = boxes(page).nth(0)
+    first.fill("Sửa cam kết khi mất mạng, lưu khi có mạng trở lại.")
+    expect(page.locator("[data-autosave-status]").first).to_have_text(
+        "Không có mạng: nội dung được giữ trên thiết bị này và sẽ tự lưu khi có mạng trở lại."
+    )
+    context.set_offline(False)  # the `online` event saves it
+    expect(page.locator("[data-autosave-status]").first).to_contain_text("Đã lưu")
+    page.goto(url)
+    expect(boxes(page).nth(0)).to_have_value("Sửa cam kết khi mất mạng, lưu khi có mạng trở lại.")
