@@ -23,4 +23,5 @@ def profile(request: HttpRequest) -> HttpResponse:
         # The saved language now wins over any earlier switch in this browser.
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, max_age=365 * 24 * 3600, samesite="Lax")
         return response
-    return render(request, "accounts/profile.html", {"form": form})
+    # Pushes to this phone are turned on and off here, by the browser (static/js/site.js).
+    return render(request, "accounts/profile.html", {"form": form, "vapid_public_key": settings.VAPID_PUBLIC_KEY})

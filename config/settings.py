@@ -329,6 +329,12 @@ else:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Chi bộ số <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Web Push (notifications/push.py): `manage.py make_vapid_keys` makes a pair; none, no push
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "mailto:admin@localhost")
+PUSH_ALLOW_HTTP = env_bool("PUSH_ALLOW_HTTP", False)  # tests' loopback push service only
+
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
 # Dates as Vietnamese write them (27/11/2026, 14:05), shown and typed the same way everywhere.

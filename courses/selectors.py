@@ -125,7 +125,7 @@ def attempt_questions(attempt: Attempt) -> list[AttemptQuestion]:
         choices = list(question.choices.all())
         # Choices in an order of this attempt's own, the same on every reload of it.
         random.Random(f"{attempt.pk}:{qid}").shuffle(choices)
-        chosen = set(attempt.answers.get(str(qid), [])) if attempt.is_graded else set()
+        chosen = set(attempt.answers.get(str(qid), []))  # graded, or saved so far (open)
         correct = None
         if attempt.is_graded:
             correct = bool(chosen) and chosen == {c.pk for c in choices if c.is_correct}

@@ -302,6 +302,20 @@ def _clean_answers(attempt: Attempt, answers: dict[int, list[int]]) -> tuple[dic
     return stored, correct
 
 
+def attempt_answers_save(*, user, attempt: Attempt, answers: dict[int, list[int]]) -> bool:
+    """Store the answers chosen so far in an open attempt (the whole form, as it stands), so a
+    reload or a dropped connection keeps them. Sent again, it stores the same: idempotent.
+    Returns False, storing nothing, when the attempt has been graded meanwhile."""
+    if attempt.user_id != user.pk:
+        raise AnswerRefused(_("This is not your attempt."), code="foreign_attempt")
+    stored, _correct = _clean_answers(attempt, answers)
+    # Conditional: a save that arrives after the submission never touches the graded answers.
+    updated = Attempt.objects.filter(pk=attempt.pk, submitted_at__isnull=True).update(answers=stored)
+    if updated:
+        attempt.answers = stored
+    return bool(updated)
+
+
 def attempt_submit(
     *, user, attempt: Attempt, answers: dict[int, list[int]], client_key: str = ""
 ) -> tuple[Attempt, bool]:

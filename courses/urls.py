@@ -11,6 +11,7 @@ urlpatterns = [
     path("lessons/<int:pk>/read/", views.lesson_read, name="lesson_read"),
     path("documents/<int:pk>/", views.document_download, name="document"),
     path("attempts/<int:pk>/", views.attempt_detail, name="attempt"),
+    path("attempts/<int:pk>/answers/", views.attempt_answers, name="attempt_answers"),
     path("certificates/", views.certificate_list, name="certificates"),
     path("certificates/<int:pk>/", views.certificate_detail, name="certificate"),
     path("certificates/<int:pk>/pdf/", views.certificate_download, name="certificate_pdf"),

@@ -49,6 +49,12 @@ def module_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_study": permissions.can_study_module(request.user, module, roles),
         "can_author": permissions.can_author_module(request.user, module, roles),
         "certificate": Certificate.objects.filter(user=request.user, module=module, is_current=True).first(),
+        # "Save for offline use" stores these in the browser (core/pwa.py): the module, its lessons, their PDFs.
+        "offline_urls": " ".join(
+            [reverse("courses:module", args=[module.pk])]
+            + [reverse("courses:lesson", args=[lesson.pk]) for lesson in lessons]
+            + [reverse("courses:document", args=[doc.pk]) for lesson in lessons for doc in lesson.documents.all()]
+        ),
         # What an attempt really draws: never more than the bank holds.
         "questions_per_attempt": min(module.questions_per_attempt, module.questions.count()),
     }
@@ -199,6 +205,36 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
             }
         )
     return render(request, "courses/attempt_detail.html", context)
+
+
+@login_required
+@require_POST
+def attempt_answers(request: HttpRequest, pk: int) -> HttpResponse:
+    """Store the answers chosen so far: in the background on every change (courses.js), or by
+    the "Save answers" button without JavaScript (then back to the quiz)."""
+    attempt = selectors.get_attempt_or_404(request.user, pk)
+    roles = permissions.roles_for_request(request)
+    if not permissions.can_view_module(request.user, attempt.module, roles):
+        raise Http404
+    permissions.require(permissions.can_study_module(request.user, attempt.module, roles))
+    background = request.headers.get("X-Requested-With") == "fetch"
+    answers = _parse_answers(request, attempt.question_ids)
+    try:
+        if answers is None:
+            raise services.AnswerRefused(_("The form was not understood."))
+        saved = services.attempt_answers_save(user=request.user, attempt=attempt, answers=answers)
+    except services.AnswerRefused as exc:
+        if background:
+            return HttpResponseBadRequest(" ".join(exc.messages), content_type="text/plain; charset=utf-8")
+        messages.error(request, " ".join(exc.messages))
+        return redirect("courses:attempt", pk=attempt.pk)
+    if background:
+        return HttpResponse(status=204 if saved else 409)
+    if saved:
+        messages.success(request, _("Your answers are saved."))
+    else:
+        messages.info(request, _("This attempt had already been submitted; it was graded once."))
+    return redirect("courses:attempt", pk=attempt.pk)
 
 
 # --- Certificates ----------------------------------------------------------------------------

@@ -121,6 +121,21 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
 
 
+def vapid_keys() -> dict[str, str]:
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    raw = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    encode = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()  # noqa: E731
+    return {
+        "VAPID_PUBLIC_KEY": encode(raw),
+        "VAPID_PRIVATE_KEY": encode(key.private_numbers().private_value.to_bytes(32, "big")),
+    }
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -157,6 +172,8 @@ def e2e_server(tmp_path_factory) -> LiveServer:
         env.update(REDIS_URL=redis_url, CHANNEL_PREFIX=prefix, CACHE_KEY_PREFIX=prefix)
     else:
         redis_url = ""
+    # Web Push keys of this run; the tests' push service listens on loopback http.
+    env.update(vapid_keys(), PUSH_ALLOW_HTTP="1")
     port = free_port()
     env["SITE_URL"] = f"http://127.0.0.1:{port}"
     server = LiveServer(url=f"http://127.0.0.1:{port}", env=env, log=workdir / "server.log", redis_url=redis_url)

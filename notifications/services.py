@@ -7,7 +7,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from core.events import publish_on_commit, user_group
-from notifications.models import Notification
+from notifications.models import Notification, PushSubscription
+from notifications.push import enabled as push_enabled
+from notifications.push import push_notification
 from notifications.selectors import unread_count_now
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,25 @@ def notification_send(*, user, kind: str, message: str, url: str = "", email: bo
         )
         if email and user.email and user.email_notifications:
             transaction.on_commit(lambda: _email(notification))
+        if push_enabled():
+            transaction.on_commit(lambda: push_notification(notification))
     return notification
+
+
+def push_subscribe(*, user, endpoint: str, p256dh: str, auth: str) -> PushSubscription:
+    """Turn pushes on for one browser (the same endpoint again updates it, for this user)."""
+    with transaction.atomic():
+        subscription, _created = PushSubscription.objects.update_or_create(
+            endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth}
+        )
+    return subscription
+
+
+def push_unsubscribe(*, user, endpoint: str) -> int:
+    """Turn pushes off for one browser of this user's."""
+    with transaction.atomic():
+        deleted, _rows = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
+    return deleted
 
 
 def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:

@@ -69,6 +69,10 @@ class _Page(HTMLParser):
         elif tag == "form":
             self._form = {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(), "fields": {}}
             self.forms.append(self._form)
+        elif self._form is not None and tag == "button" and a.get("formaction"):
+            # A button that sends the same form elsewhere (the quiz's "Save answers"): one more
+            # form, sharing the fields (those after the button included).
+            self.forms.append({**self._form, "action": a["formaction"]})
         elif self._form is not None and tag in ("input", "textarea", "button") and a.get("name"):
             kind = (a.get("type") or ("textarea" if tag == "textarea" else "text")).lower()
             if kind in ("checkbox", "radio") and a["name"] in self._form["fields"]:

@@ -101,10 +101,41 @@
     }
   }
 
+  // --- Each choice is stored on the server as it changes; resent when the connection is back ---
+  function setupAutosave() {
+    var form = document.querySelector("[data-quiz][data-save-url]");
+    if (!form || !window.fetch || !window.FormData) return;
+    var status = form.querySelector("[data-save-status]");
+    var busy = false;
+    var pending = false;
+    function send() {
+      if (busy) { pending = true; return; }
+      busy = true;
+      pending = false;
+      var data = new FormData(form);
+      data.set("csrfmiddlewaretoken", csrfToken(form));
+      fetch(form.getAttribute("data-save-url"), {
+        method: "POST", body: data, credentials: "same-origin", headers: { "X-Requested-With": "fetch" }
+      }).then(function (r) {
+        if (r.status === 204) status.textContent = form.getAttribute("data-saved");
+        else if (r.status === 400) return r.text().then(function (t) { status.textContent = t; });
+      }, function () {
+        pending = true; // offline: try again once the connection is back
+        status.textContent = form.getAttribute("data-unsaved");
+      }).then(function () {
+        busy = false;
+        if (pending && navigator.onLine !== false) send();
+      });
+    }
+    form.addEventListener("change", send);
+    window.addEventListener("online", function () { if (pending) send(); });
+  }
+
   function init() {
     setupReadAloud();
     setupReadAtEnd();
     setupSubmitOnce();
+    setupAutosave();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();

@@ -136,6 +136,11 @@
         inFlight -= 1;
         if (mySeq < seq) return;
         dirty = true;
+        if (navigator.onLine === false) {
+          // Offline: the text stays here (and in localStorage); the `online` event saves it.
+          show(form.getAttribute("data-offline"), true);
+          return;
+        }
         show(form.getAttribute("data-failed"), true);
         window.setTimeout(save, 10000);
       });
@@ -234,6 +239,7 @@
     }
 
     offerRestore();
+    window.addEventListener("online", save);
     form.addEventListener("input", changed);
     form.addEventListener("change", changed);
     function hidden(name, value) {
