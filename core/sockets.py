@@ -20,6 +20,7 @@ ends when the access it was opened with ends.
 
 import json
 import logging
+import time
 from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
@@ -44,6 +45,9 @@ CLOSE_INVALID = 1007  # text that is not one JSON object
 CLOSE_TOO_BIG = 1009
 
 MAX_TEXT = 4096  # characters; what clients send (typing, pings) is a few dozen
+# Seconds between two checks of the session before passing an event on: the safety net for an
+# `access.changed` or `session.ended` the channel layer lost (its sends are logged, not raised).
+SESSION_RECHECK = 5.0
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -165,6 +169,7 @@ class UserSocket(AsyncJsonWebsocketConsumer):
             return False
         self.user = user
         self.epoch = server_epoch()
+        self.recheck_at = time.monotonic() + SESSION_RECHECK
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
         self.access_groups = [user_group(user.pk)]
@@ -224,9 +229,11 @@ class UserSocket(AsyncJsonWebsocketConsumer):
         # Another process on the embedded default (`manage.py changepassword`) reaches this
         # one only through the epoch file, never through the channel layer: a new epoch is
         # an `access.changed` that could not be sent.
-        epoch = server_epoch()
-        if kind == "access.changed" or epoch != self.epoch:
-            self.epoch = epoch
+        # And any event may have been lost: the session is checked again at least every
+        # SESSION_RECHECK seconds before anything more is passed on.
+        epoch, now = server_epoch(), time.monotonic()
+        if kind == "access.changed" or epoch != self.epoch or now >= self.recheck_at:
+            self.epoch, self.recheck_at = epoch, now + SESSION_RECHECK
             if not await self.session_holds():
                 await self.close(code=CLOSE_UNAUTHENTICATED)
             else:

@@ -306,3 +306,23 @@ async def test_a_password_changed_by_another_process_on_the_embedded_default_clo
 
     await _closes(topic_socket, 4401)
     await _closes(bell, 4401)
+
+
+async def test_a_logout_whose_event_went_unheard_stops_what_the_sockets_pass_on(personas, general, monkeypatch):
+    # The logout's event is lost (a full channel layer) and the client never asks for
+    # anything: before passing on an event, each socket re-checks its session at least every
+    # SESSION_RECHECK seconds (0 here, so on the very next event).
+    import core.sockets
+
+    monkeypatch.setattr(core.sockets, "SESSION_RECHECK", 0)
+    monkeypatch.setattr("accounts.signals.publish_on_commit", lambda group, event: None)
+    user = personas["member_a"]
+    member = await _login(user)
+    bell, topic_socket = await _sockets(member, general)
+    await sync_to_async(member.post)("/accounts/logout/")
+
+    await sync_to_async(forum.post_create)(actor=personas["secretary_a"], topic=general, body="Sau khi đăng xuất")
+    await sync_to_async(notification_send)(user=user, kind="test", message="không được tới", email=False)
+
+    await _closes(topic_socket, 4401)
+    await _closes(bell, 4401)
