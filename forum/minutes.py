@@ -263,10 +263,13 @@ def _attendance_flow(content: MinutesContent, s) -> list:
 
 
 def _votes_flow(content: MinutesContent, s) -> list:
+    """The heading and each vote, never split across pages; the heading goes with the first
+    vote (reportlab's keepWithNext does not hold before a KeepTogether)."""
     story = []
     for number, vote in enumerate(content.votes, 1):
         how = "bỏ phiếu kín" if vote.secret else "biểu quyết công khai"
-        lines = [
+        lines = [Paragraph("Biểu quyết", s["subheading"])] if number == 1 else []
+        lines += [
             Paragraph(f"<b>Biểu quyết {number}:</b> {_text(vote.motion)} ({how}).", s["body"]),
             Paragraph(f"Số đảng viên có mặt: {vote.present}; số đã biểu quyết: {vote.voted}.", s["body"]),
         ]
@@ -331,7 +334,6 @@ def minutes_pdf(content: MinutesContent) -> bytes:
         if not content.discussion:
             story.append(Paragraph("—", s["body"]))
     if content.votes:
-        story.append(Paragraph("Biểu quyết", s["subheading"]))
         story += _votes_flow(content, s)
     # Conclusion and end.
     story.append(Paragraph("III. KẾT LUẬN CỦA CHỦ TRÌ", s["heading"]))
