@@ -11,7 +11,7 @@ DEBUG ?= 0
 RUN_ENV = DEBUG=$(DEBUG) SECRET_KEY="$$(cat .secret_key)" ALLOWED_HOSTS=$(HOST),localhost,127.0.0.1 \
 	SITE_URL=http://$(HOST):$(PORT) SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 SECURE_HSTS_SECONDS=0
 
-.PHONY: run test lint messages bench
+.PHONY: run test lint messages bench deploy-local
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,3 +64,14 @@ messages: $(VENV)/.dev-deps
 ## bench: print the benchmark figures
 bench: $(VENV)/.dev-deps
 	$(BIN)/python bench/run.py
+
+## deploy-local: the production layout here: N uvicorn processes on PostgreSQL + Redis behind nginx
+N ?= 2
+DEPLOY_PORT ?= 8080
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chibo
+REDIS_URL ?= redis://127.0.0.1:6379/0
+deploy-local: $(VENV)/.run-deps .secret_key
+	DEBUG=0 SECRET_KEY="$$(cat .secret_key)" ALLOWED_HOSTS=127.0.0.1,localhost \
+		SITE_URL=http://127.0.0.1:$(DEPLOY_PORT) SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 SECURE_HSTS_SECONDS=0 \
+		DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) \
+		$(BIN)/python deploy/local.py --processes $(N) --port $(DEPLOY_PORT)

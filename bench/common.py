@@ -48,15 +48,17 @@ def prepared_env(extra: dict | None = None) -> dict:
     return env
 
 
-@contextlib.contextmanager
-def server(env_extra: dict | None = None, workers: int = 1, seed: bool = True):
-    """Start `uvicorn asgi:application` on a fresh SQLite file seeded with demo data."""
-    tmp = tempfile.mkdtemp(prefix="chibo-bench-")
-    env = prepared_env({"SQLITE_PATH": f"{tmp}/db.sqlite3", **(env_extra or {})})
+def prepare(env: dict, seed: bool = True) -> None:
+    """Migrate, collect static files and (by default) load the demo data into env's database."""
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     if seed:
         subprocess.run([PYTHON, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def uvicorn(env: dict):
+    """One `uvicorn asgi:application` process on a free port of 127.0.0.1; yields the port."""
     port = free_port()
     proc = subprocess.Popen(
         [PYTHON, "-m", "uvicorn", "asgi:application", "--port", str(port), "--no-access-log", "--log-level", "warning"],
@@ -72,10 +74,20 @@ def server(env_extra: dict | None = None, workers: int = 1, seed: bool = True):
                 if conn.getresponse().status == 200:
                     break
             time.sleep(0.2)
-        yield {"port": port, "env": env, "db": f"{tmp}/db.sqlite3"}
+        yield port
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def server(env_extra: dict | None = None, workers: int = 1, seed: bool = True):
+    """Start `uvicorn asgi:application` on a fresh SQLite file seeded with demo data."""
+    tmp = tempfile.mkdtemp(prefix="chibo-bench-")
+    env = prepared_env({"SQLITE_PATH": f"{tmp}/db.sqlite3", **(env_extra or {})})
+    prepare(env, seed=seed)
+    with uvicorn(env) as port:
+        yield {"port": port, "env": env, "db": f"{tmp}/db.sqlite3"}
 
 
 def django_eval(env: dict, setup: str, expr: str) -> str:
@@ -179,7 +191,7 @@ def measure(port: int, path: str, *, cookies: list[str] = (), seconds: float = 5
                 WRK,
                 "-t1",
                 f"-c{connections}",
-                f"-d{seconds}s",
+                f"-d{max(1, round(seconds))}s",
                 "--latency",
                 "-s",
                 script.name,

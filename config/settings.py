@@ -162,6 +162,14 @@ TEMPLATES = [
     },
 ]
 
+# --- Serving HTTP ---------------------------------------------------------------------------
+# asgi.py: HTTP through Django's WSGI handler on this many reused threads per process (a2wsgi);
+# 0 = Django's ASGI handler, a fresh thread per request. WebSockets are ASGI either way.
+HTTP_THREADS_DEFAULT = 8
+HTTP_THREADS = env_int("HTTP_THREADS", HTTP_THREADS_DEFAULT)
+if not 0 <= HTTP_THREADS <= 64:
+    raise ImproperlyConfigured(f"HTTP_THREADS must be between 0 and 64, not {HTTP_THREADS}.")
+
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
@@ -192,6 +200,13 @@ if DATABASE_URL:
         raise ImproperlyConfigured(f"DB_POOL_MIN must be between 0 and DB_POOL_MAX ({DB_POOL_MAX}), not {DB_POOL_MIN}.")
     if not 0 < DB_POOL_TIMEOUT <= 300:
         raise ImproperlyConfigured(f"DB_POOL_TIMEOUT must be between 0 and 300 seconds, not {DB_POOL_TIMEOUT}.")
+    if HTTP_THREADS >= DB_POOL_MAX:
+        if env_str("HTTP_THREADS"):
+            raise ImproperlyConfigured(
+                f"HTTP_THREADS ({HTTP_THREADS}) must be below DB_POOL_MAX ({DB_POOL_MAX}): each HTTP thread "
+                "holds a connection while it answers, and the sockets need one too."
+            )
+        HTTP_THREADS = DB_POOL_MAX - 1  # the default follows a small pool
     DATABASES["default"]["OPTIONS"] = {
         **DATABASES["default"].get("OPTIONS", {}),
         # Named in pg_stat_activity, so an operator can count this site's connections.
@@ -207,6 +222,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
+            # Kept open by each thread of the HTTP pool (HTTP_THREADS), which are reused.
+            "CONN_MAX_AGE": None if HTTP_THREADS else 0,
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             "OPTIONS": {
                 # WAL lets readers and one writer work at once; IMMEDIATE avoids

@@ -30,6 +30,7 @@ CONTROLLED = (
     "DB_POOL_MAX",
     "DB_POOL_TIMEOUT",
     "TRUSTED_PROXIES",
+    "HTTP_THREADS",
 )
 
 
@@ -86,6 +87,9 @@ def test_it_passes_the_deploy_check_with_production_settings(scale_out):
         ({**ON_POSTGRES, "DB_POOL_TIMEOUT": "0"}, "DB_POOL_TIMEOUT"),
         ({**ON_POSTGRES, "DB_POOL_TIMEOUT": "soon"}, "DB_POOL_TIMEOUT"),
         ({"TRUSTED_PROXIES": "10.0.0.1,nginx"}, "TRUSTED_PROXIES"),
+        ({"HTTP_THREADS": "-1"}, "HTTP_THREADS"),
+        ({"HTTP_THREADS": "many"}, "HTTP_THREADS"),
+        ({**ON_POSTGRES, "DB_POOL_MAX": "4", "HTTP_THREADS": "4"}, "HTTP_THREADS"),
     ],
     ids=[
         "missing-secret-key",
@@ -101,6 +105,9 @@ def test_it_passes_the_deploy_check_with_production_settings(scale_out):
         "pool-timeout-zero",
         "pool-timeout-not-a-number",
         "trusted-proxies-not-addresses",
+        "http-threads-negative",
+        "http-threads-not-a-number",
+        "http-threads-not-below-pool",
     ],
 )
 def test_it_refuses_to_start_with_a_bad_or_missing_value(env, variable):
@@ -121,6 +128,26 @@ def test_on_postgresql_each_process_has_one_bounded_pool_and_no_persistent_conne
     result = manage("shell", "-c", code, **ON_POSTGRES, DB_POOL_MIN="1", DB_POOL_MAX="7", DB_POOL_TIMEOUT="2.5")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[-2] == "0 True {'min_size': 1, 'max_size': 7, 'timeout': 2.5} chibo"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "8 None"),
+        ({"HTTP_THREADS": "0"}, "0 0"),
+        ({**ON_POSTGRES}, "8 0"),
+        ({**ON_POSTGRES, "DB_POOL_MAX": "4"}, "3 0"),
+        ({**ON_POSTGRES, "DB_POOL_MAX": "4", "HTTP_THREADS": "2"}, "2 0"),
+    ],
+    ids=["embedded", "embedded-asgi", "postgres", "postgres-small-pool", "postgres-chosen"],
+)
+def test_http_threads_stay_below_the_pool_and_keep_their_sqlite_connections(env, expected):
+    # HTTP threads are reused: on SQLite each keeps its connection (CONN_MAX_AGE None); on
+    # PostgreSQL the pool is the persistence, and a thread must never wait for a connection.
+    code = "from django.conf import settings as s; print(s.HTTP_THREADS, s.DATABASES['default']['CONN_MAX_AGE'])"
+    result = manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == expected
 
 
 def _directives(header: str) -> dict[str, list[str]]:
