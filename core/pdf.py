@@ -5,7 +5,6 @@ Vietnamese; they are registered once per process. reportlab does not position co
 marks, so every string drawn goes through `nfc` first.
 """
 
-import datetime
 import html
 import re
 import threading
@@ -250,12 +249,6 @@ def canvas_party_header(
 
 # --- Pieces of a Party document of record (Hướng dẫn 36-HD/VPTW) -------------------------------
 # Minutes, certificates and pledge forms share the two-column header and the signature blocks.
-
-
-def party_date_line(place: str, day: datetime.date) -> str:
-    """ "Triệu Phong, ngày 05 tháng 12 năm 2020" (the place left out when there is none)."""
-    prefix = f"{nfc(place)}, " if place else ""
-    return f"{prefix}ngày {day:%d} tháng {day:%m} năm {day.year}"
 
 
 def party_header(

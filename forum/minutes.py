@@ -38,10 +38,10 @@ from core.cache import versioned
 from core.pdf import (
     PORTRAIT,
     SERIF,
+    date_line,
     markup_flowables,
     nfc,
     page_furniture,
-    party_date_line,
     party_header,
     signature_blocks,
     styles,
@@ -293,7 +293,7 @@ def minutes_pdf(content: MinutesContent) -> bytes:
         party_header(
             superior=content.committee,
             unit=content.cell,
-            place_date=party_date_line(locality(content.committee), day),
+            place_date=date_line(locality(content.committee), day),
             width=width,
         ),
         Spacer(1, 8 * mm),
