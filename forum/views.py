@@ -446,8 +446,12 @@ def participation(request: HttpRequest, pk: int) -> HttpResponse:
     if not topic.is_meeting:
         raise Http404
     if request.method == "POST":
-        count = services.participation_remind(actor=request.user, topic=topic, client_key=posted_key(request))
-        messages.success(request, _("A reminder was sent to %(n)s members.") % {"n": count})
+        try:
+            count = services.participation_remind(actor=request.user, topic=topic, client_key=posted_key(request))
+        except ValidationError as exc:  # a round was sent less than an hour ago
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("A reminder was sent to %(n)s members.") % {"n": count})
         return redirect("forum:participation", pk=topic.pk)
     posted, missing = selectors.session_participation(topic)
     return render(request, "forum/participation.html", {"topic": topic, "posted": posted, "missing": missing})

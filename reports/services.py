@@ -1,21 +1,15 @@
 """One-click reminders from a cell's overview, through each feature's own reminder service.
 
-The reports app writes nothing of its own: courses and pledges throttle their reminders to
-one round an hour per cell (their RemindTooSoon); the forum's participation reminder has no
-throttle of its own, so the same hour is applied here from its audit rows.
+The reports app writes nothing of its own, and each feature throttles its own reminders to one
+round an hour (courses and pledges per cell, with RemindTooSoon; the forum per session, with a
+ValidationError that the view shows).
 """
 
-import datetime
-
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from courses import services as courses_services
-from forum import selectors as forum_selectors
 from forum import services as forum_services
 from pledges import services as pledges_services
-
-FORUM_REMIND_EVERY = datetime.timedelta(hours=1)
 
 
 class RemindRefused(Exception):
@@ -48,10 +42,4 @@ def _remind_theme(actor, column) -> int:
     session = column.session
     if session is None or session.is_concluded:
         raise RemindRefused(_("Members can be reminded only while the session is under discussion."))
-    last = forum_selectors.participation_reminded_at(session)
-    if last is not None and timezone.now() < last + FORUM_REMIND_EVERY:
-        raise RemindRefused(
-            _("Reminders were already sent in the last hour; they can be sent again after %(time)s.")
-            % {"time": formats.time_format(timezone.localtime(last + FORUM_REMIND_EVERY), "H:i")}
-        )
     return forum_services.participation_remind(actor=actor, topic=session)

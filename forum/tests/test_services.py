@@ -1,6 +1,7 @@
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from cells.services import membership_end
 from forum import services
@@ -182,6 +183,16 @@ def test_it_reminds_members_who_have_not_posted(personas, org, session, django_c
     note = Notification.objects.get(kind="forum.reminder")
     assert note.user == late
     assert any(m.to == ["late@example.org"] for m in mail.outbox)
+
+
+def test_it_sends_one_round_of_reminders_an_hour(personas, org, session, client):
+    services.participation_remind(actor=personas["secretary_a"], topic=session)
+    with pytest.raises(ValidationError, match="một giờ qua"):
+        services.participation_remind(actor=personas["secretary_a"], topic=session)
+    client.force_login(personas["secretary_a"])  # the page says so, never a 500
+    response = client.post(reverse("forum:participation", args=[session.pk]), follow=True)
+    assert response.status_code == 200
+    assert "một giờ qua" in response.content.decode()
 
 
 def test_it_counts_the_members_at_the_time(personas, org, session):
