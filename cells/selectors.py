@@ -152,10 +152,11 @@ def members_by_child(unit: OrgUnit, within: dict[str, str] | None = None) -> dic
     return {row.pop("child"): row for row in rows}
 
 
-def cell_former_members(cell: OrgUnit, since) -> list[Membership]:
-    """Memberships of the cell that ended (or moved away) on or after `since`. One query."""
+def cell_former_members(cell: OrgUnit, since, until) -> list[Membership]:
+    """Memberships of the cell that ended (or moved away) from `since` to `until`, both
+    included. One query."""
     return list(
-        Membership.objects.filter(cell=cell, ended_on__isnull=False, ended_on__gte=since)
+        Membership.objects.filter(cell=cell, ended_on__isnull=False, ended_on__gte=since, ended_on__lte=until)
         .select_related("user")
         .order_by("user__sort_name")
     )

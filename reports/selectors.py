@@ -183,7 +183,7 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
                 overview.pledges_handed_in += 1
             overview.pledges_rated += line.pledge_state == pledges_selectors.S.RATED
         overview.lines.append(line)
-    overview.former = cells_selectors.cell_former_members(cell, datetime.date(year, 1, 1))
+    overview.former = cells_selectors.cell_former_members(cell, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     return overview
 
 

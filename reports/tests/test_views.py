@@ -27,6 +27,9 @@ def _messages(response) -> list[str]:
 def test_cell_overview_rows_columns_and_counts(client_as, personas, org, world):
     leaver = make_member("leaver", org["cell_a"], full_name="Đỗ Văn Rời")
     cells_services.membership_end(actor=None, membership=Membership.objects.get(user=leaver), reason="Chuyển công tác")
+    Membership.objects.filter(user=leaver).update(ended_on=datetime.date(2020, 6, 30))
+    later = make_member("later", org["cell_a"], full_name="Hồ Văn Sau")  # left after 2020: not in its report
+    cells_services.membership_end(actor=None, membership=Membership.objects.get(user=later), reason="Nghỉ hưu")
     response = client_as(personas["secretary_a"]).get(_cell_url(org, year=2020))
     assert response.status_code == 200
     overview = response.context["overview"]
