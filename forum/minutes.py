@@ -47,7 +47,7 @@ from core.pdf import (
     styles,
 )
 from forum.models import Attendance, Motion, Post, Topic
-from forum.text import _MENTION
+from forum.text import _MENTION, mentioned_usernames
 
 
 class Copy(enum.StrEnum):
@@ -164,7 +164,7 @@ def minutes_content(topic: Topic, copy: Copy) -> MinutesContent:
     openings = [p for p in posts if p.kind == Post.Kind.OPENING]
     conclusions = [p for p in posts if p.kind == Post.Kind.CONCLUSION]  # after a reopening, the last one
     names = {r.user.username.lower(): _name(r.user) for r in rows}
-    mentioned = {m.lower() for p in posts for m in _MENTION.findall(p.body_html)} - set(names)
+    mentioned = set().union(*(mentioned_usernames(p.body_html) for p in posts)) - set(names)
     names |= {u.username.lower(): _name(u) for u in User.objects.filter(username__in=mentioned)} if mentioned else {}
     parent = type(topic.cell).objects.filter(path=topic.cell.path[: -topic.cell.steplen]).first()
     conclusion = conclusions[-1] if conclusions else None

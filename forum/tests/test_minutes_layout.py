@@ -17,7 +17,7 @@ from forum.models import Post, Topic
 pytestmark = pytest.mark.django_db
 
 WHEN = datetime.datetime(2020, 12, 5, 1, 0, tzinfo=datetime.UTC)  # 08:00 in Hà Nội
-DISCUSSION = "Đề nghị chi bộ:\n\n1. Rà soát đảng viên\n2. Thu đảng phí\n\n- Họp đúng giờ\n- Báo cáo @member_a"
+DISCUSSION = "Đề nghị chi bộ:\n\n1. Rà soát đảng viên\n2. Thu đảng phí\n\n- Họp đúng giờ\n- Báo cáo @member_a\n- Hỏi thêm @member_b."
 
 
 def _text(pdf: bytes) -> str:
@@ -108,6 +108,7 @@ def test_the_cells_copy_has_every_part_in_the_party_documents_order(concluded):
         ],
     )
     assert "@member_a" not in flat
+    assert "@member_b" not in flat and "Trần Đức Cường." in flat  # outside the roll, at a sentence's end
     signatures = flat.rsplit("THƯ KÝ", 1)[1]
     assert "Nguyễn Văn Ấn" in signatures and "Lê Thị Bích" in signatures
 
