@@ -141,30 +141,6 @@ def page_furniture(footer_left: str, footer_right: str = ""):
     return draw
 
 
-def national_heading(
-    canvas: Canvas,
-    *,
-    left_lines: list[str],
-    x_left: float,
-    x_right: float,
-    top: float,
-    font: str = SERIF,
-    bold: str = SERIF_BOLD,
-) -> None:
-    """The Party document heading: issuing body on the left, "ĐẢNG CỘNG SẢN VIỆT NAM" on
-    the right, as on printed Party papers."""
-    register_fonts()
-    y = top
-    for index, line in enumerate(left_lines):
-        canvas.setFont(bold if index == len(left_lines) - 1 else font, 11)
-        canvas.drawCentredString(x_left, y, nfc(line))
-        y -= 14
-    canvas.setFont(bold, 12)
-    canvas.drawCentredString(x_right, top, "ĐẢNG CỘNG SẢN VIỆT NAM")
-    canvas.setLineWidth(0.6)
-    canvas.line(x_right - 60, top - 4, x_right + 60, top - 4)
-
-
 PORTRAIT = A4
 
 

@@ -248,13 +248,9 @@ class TopicConsumer(UserSocket):
             return
         if kind == "presence" and event.get("left") == self.user.pk and await self._may_broadcast():
             await self._presence_renew()  # another socket of this user left; this one stays
-        if kind in POST_EVENTS and "seq" in event:
+        if kind in POST_EVENTS:  # every post event carries its seq (forum.services.post_event)
             await self._forward_post(event, key)
             return
-        if kind.startswith("post.") and event.get("hidden") and not self._may_see_hidden(event):
-            return
-        if kind == "post.created" and event.get("id", 0) <= self.sent_upto:
-            return  # already sent by the catch-up
         await self.send(text_data=_encode_once(key, event))
 
     async def _vote(self, content: dict) -> None:
@@ -304,9 +300,6 @@ class TopicConsumer(UserSocket):
         with translation.override(self._language()):
             message = self._post_message(event, live)
         await self.send(text_data=json.dumps(message))
-
-    def _may_see_hidden(self, event: dict) -> bool:
-        return self.moderator or event.get("author_id") == self.user.pk
 
     async def _broadcast(self, event: dict) -> None:
         payload = {"version": EVENT_VERSION, "topic": self.topic_id, **event}

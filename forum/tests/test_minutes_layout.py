@@ -17,7 +17,10 @@ from forum.models import Post, Topic
 pytestmark = pytest.mark.django_db
 
 WHEN = datetime.datetime(2020, 12, 5, 1, 0, tzinfo=datetime.UTC)  # 08:00 in Hà Nội
-DISCUSSION = "Đề nghị chi bộ:\n\n1. Rà soát đảng viên\n2. Thu đảng phí\n\n- Họp đúng giờ\n- Báo cáo @member_a\n- Hỏi thêm @member_b."
+DISCUSSION = (
+    "Đề nghị chi bộ:\n\n1. Rà soát đảng viên\n2. Thu đảng phí\n\n- Họp đúng giờ\n- Báo cáo @member_a\n"
+    "- Hỏi thêm @member_b."
+)
 
 
 def _text(pdf: bytes) -> str:
