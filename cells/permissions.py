@@ -498,6 +498,12 @@ def can_remind_from_report(user, cell: OrgUnit, roles: Roles | None = None) -> b
     return cell.is_cell and is_cell_leader(user, cell, roles)
 
 
+def can_open_reports(user, roles: Roles | None = None) -> bool:
+    """Whether /reports/ has somewhere to open for this user (no query): the menu link."""
+    r = _roles(user, roles)
+    return bool(r.officer_paths) or r.is_superuser or (r.membership is not None and r.membership.is_leader)
+
+
 def report_start_unit(user, roles: Roles | None = None) -> OrgUnit | None:
     """Where /reports/ opens: an officer's top node (the highest they oversee), a leader's
     cell, the root for a site admin; None for everyone else."""

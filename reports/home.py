@@ -5,7 +5,7 @@ from core.links import reverse_cached
 
 
 def nav_links(request, roles) -> list[tuple[str, str]]:
-    if roles.is_officer or roles.is_superuser or (roles.membership is not None and roles.membership.is_leader):
+    if permissions.can_open_reports(request.user, roles):
         return [(_("Reports"), reverse_cached("reports:start"))]
     return []
 

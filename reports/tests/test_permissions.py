@@ -81,3 +81,12 @@ def test_a_deputy_works_like_the_secretary(client_as, org):
         assert client.get(url).status_code == 200
     for url in _urls(org["cell_b"]) + _urls(org["committee"]):
         assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "who, shown",
+    [("secretary_a", True), ("officer", True), ("member_a", False), ("member_b", False), ("outsider", False)],
+)
+def test_the_menu_links_reports_only_for_those_it_opens_for(client_as, personas, org, who, shown):
+    page = client_as(personas[who]).get("/").content.decode()
+    assert (f'href="{reverse("reports:start")}"' in page) == shown
