@@ -29,6 +29,19 @@ def browser_available() -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    # Each async test runs on an event loop of its own, and a channel layer instance keeps
+    # loop-bound state (channels-redis's receive lock, its connections): one left locked by
+    # a consumer cancelled at the end of a test broke later tests ("bound to a different
+    # event loop"). Every test gets new layer instances.
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # Rate-limit counters and presence live in the cache; each test starts clean.
     from django.core.cache import cache

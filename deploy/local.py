@@ -35,7 +35,7 @@ MIME_TYPES = "/etc/nginx/mime.types"
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 MAIN_CONF = """\
-worker_processes 1;
+{user}worker_processes 1;
 pid {tmp}/nginx.pid;
 error_log {tmp}/nginx-error.log warn;
 events {{ worker_connections 4096; }}
@@ -156,7 +156,10 @@ def layout(
         site.manage("seed_demo")
     conf = workdir / "nginx.conf"
     text = render(ports=ports, static_root=str(ROOT / "staticfiles"), listen=f"127.0.0.1:{port}")
-    conf.write_text(MAIN_CONF.format(tmp=workdir, mime=MIME_TYPES, site=text))
+    # Started as root, nginx would run its workers as www-data, who may not read a checkout in
+    # a private folder (a clone under mktemp -d is 0700): here they run as whoever started it.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf.write_text(MAIN_CONF.format(user=user, tmp=workdir, mime=MIME_TYPES, site=text))
     try:
         for index in range(processes):
             start_app(site, index)
