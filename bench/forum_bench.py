@@ -20,6 +20,7 @@ Run: .venv/bin/python bench/forum_bench.py
 """
 
 import asyncio
+import concurrent.futures
 import contextlib
 import http.client
 import json
@@ -229,7 +230,10 @@ async def _run_live(ports: list[int], topics: list[dict], per_topic_rate: float,
             with lock:
                 sent[post_id] = (topic["topic"], t0)
 
-    await asyncio.gather(*(loop.run_in_executor(None, poster, i, t) for i, t in enumerate(topics)))
+    # One thread per topic: the default executor has only cpu_count + 4 threads, which ran the
+    # topics' posters a few at a time (a fraction of the stated load).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(topics)) as pool:
+        await asyncio.gather(*(loop.run_in_executor(pool, poster, i, t) for i, t in enumerate(topics)))
     await asyncio.sleep(3.0)  # let stragglers arrive
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
