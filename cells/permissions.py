@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from cells.models import CommitteeRole, Membership, OrgUnit
 from core.cache import versioned
@@ -70,8 +69,12 @@ def roles_for_request(request) -> Roles:
     return cached
 
 
-def _roles(user, roles: Roles | None) -> Roles:
+def resolve_roles(user, roles: Roles | None) -> Roles:
+    """The roles passed in, or the user's (every predicate takes an optional `roles`)."""
     return roles if roles is not None else roles_of(user)
+
+
+_roles = resolve_roles
 
 
 # --- Cells ----------------------------------------------------------------------------------
@@ -96,8 +99,7 @@ def can_view_cell(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
 
 def can_manage_members(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
     """Add, import, change roles and end memberships: the cell's leaders and officers above it."""
-    r = _roles(user, roles)
-    return r.is_superuser or is_cell_leader(user, cell, r) or r.oversees(cell)
+    return can_oversee_cell(user, cell, roles)
 
 
 def can_manage_membership(user, membership: Membership, roles: Roles | None = None) -> bool:
@@ -185,10 +187,9 @@ def require(allowed: bool) -> None:
         raise PermissionDenied
 
 
-# --- Courses --------------------------------------------------------------------------------
-# A module's audience is a committee (or cell) and everything under it. Members of a cell in
-# that subtree study it; officers over the audience author and track it; officers of a unit
-# inside the audience see it (and track their own subtree). Everyone else: 404.
+# --- Shared role rules ----------------------------------------------------------------------
+# The few rules every feature's permissions.py is built from. A feature names the rule it
+# means (courses.permissions.can_view_cell_progress is can_oversee_cell) instead of copying it.
 
 _PATH_STEP = OrgUnit.steplen
 
@@ -198,89 +199,36 @@ def ancestor_paths(path: str) -> list[str]:
     return [path[:end] for end in range(_PATH_STEP, len(path) + 1, _PATH_STEP)]
 
 
-def modules_visible_q(roles: Roles) -> Q | None:
-    """A filter on courses.Module for what these roles may see; None means everything."""
-    if roles.is_superuser:
-        return None
-    condition = Q(pk__in=[])
-    if roles.membership is not None:
-        now = timezone.now()
-        condition |= Q(audience__path__in=ancestor_paths(roles.membership.cell.path), publish_from__lte=now) & (
-            Q(publish_until__isnull=True) | Q(publish_until__gte=now)
-        )
-    for path in roles.officer_paths:
-        condition |= Q(audience__path__startswith=path) | Q(audience__path__in=ancestor_paths(path))
-    return condition
-
-
-def can_view_module(user, module, roles: Roles | None = None) -> bool:
-    r = _roles(user, roles)
-    if r.is_superuser:
-        return True
-    audience = module.audience.path
-    if any(path.startswith(audience) or audience.startswith(path) for path in r.officer_paths):
-        return True
-    return r.membership is not None and module.is_published and r.membership.cell.path.startswith(audience)
-
-
-def can_study_module(user, module, roles: Roles | None = None) -> bool:
-    """Read lessons as a learner, take the quiz and earn the certificate: members of the audience."""
-    r = _roles(user, roles)
-    return r.membership is not None and module.is_published and r.membership.cell.path.startswith(module.audience.path)
-
-
-def can_author_module(user, module, roles: Roles | None = None) -> bool:
-    """Edit a module, its lessons and questions: officers over its issuing committee, site admins."""
-    r = _roles(user, roles)
-    return r.is_superuser or r.oversees(module.issuing_unit)
-
-
-def can_author_for(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
-    """Publish a new module to this unit's subtree."""
+def oversees_unit(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
+    """Officers over the unit (on it or a unit above it) and site admins."""
     r = _roles(user, roles)
     return r.is_superuser or r.oversees(unit)
 
 
-def can_view_cell_progress(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
-    """The cell's member x module table, reminders and certificate ZIP: its leaders, officers above."""
+def oversees_committee(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
+    """`oversees_unit` for a committee; never a cell (committee-wide pages and writes)."""
+    return not unit.is_cell and oversees_unit(user, unit, roles)
+
+
+def oversees_any_unit(user, roles: Roles | None = None) -> bool:
+    """An officer somewhere, or a site admin (no query): who gets the organisation tree and
+    the committee-wide tracking and authoring pages."""
+    r = _roles(user, roles)
+    return r.is_superuser or r.is_officer
+
+
+def can_oversee_cell(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    """Follow a cell (its progress tables, states and counts, never discussion): the cell's
+    secretary and deputy, officers above it, site admins."""
     r = _roles(user, roles)
     return r.is_superuser or is_cell_leader(user, cell, r) or r.oversees(cell)
 
 
-def can_view_committee_progress(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
+def leads_or_oversees_any(user, roles: Roles | None = None) -> bool:
+    """A cell leader, an officer somewhere, or a site admin (no query): who has some cell to
+    follow (the progress and report menu links)."""
     r = _roles(user, roles)
-    return r.is_superuser or r.oversees(unit)
-
-
-def can_view_certificate(user, certificate, roles: Roles | None = None) -> bool:
-    """The holder, the leaders of the cell it was issued in, officers over that cell."""
-    r = _roles(user, roles)
-    if r.is_superuser or certificate.user_id == getattr(user, "pk", None):
-        return True
-    return is_cell_leader(user, certificate.cell, r) or r.oversees(certificate.cell)
-
-
-def can_revoke_certificate(user, certificate, roles: Roles | None = None) -> bool:
-    """Revoke or reissue: officers over the issuing committee."""
-    r = _roles(user, roles)
-    return r.is_superuser or r.oversees(certificate.module.issuing_unit)
-
-
-def can_manage_certificate_signers(user, roles: Roles | None = None) -> bool:
-    """Set who signs a committee's certificates and upload the scanned signature and seal:
-    site admins only (a signature and seal scan is what a forger wants most)."""
-    return _roles(user, roles).is_superuser
-
-
-def can_view_signer_images(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
-    """See a committee's scanned signature and seal: site admins and officers over it."""
-    r = _roles(user, roles)
-    return r.is_superuser or r.oversees(unit)
-
-
-def can_view_attempt(user, attempt, roles: Roles | None = None) -> bool:
-    """An attempt's answers are the member's own."""
-    return attempt.user_id == getattr(user, "pk", None)
+    return r.is_superuser or r.is_officer or (r.membership is not None and r.membership.is_leader)
 
 
 # --- Pledges --------------------------------------------------------------------------------

@@ -12,10 +12,9 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from cells import permissions
 from cells.models import OrgUnit
 from core.params import int_param
-from courses import services
+from courses import permissions, services
 from courses.models import Certificate, CertificateSigner, Choice, Lesson, LessonDocument, Module, Question
 from courses.validators import clean_signer_image
 
@@ -33,8 +32,7 @@ class SubtreeAdmin(admin.ModelAdmin):
         return obj if isinstance(obj, Module) else getattr(obj, "module", None)
 
     def has_module_permission(self, request) -> bool:
-        roles = _roles(request)
-        return roles.is_superuser or roles.is_officer
+        return permissions.can_author_modules(request.user, _roles(request))
 
     def has_view_permission(self, request, obj=None) -> bool:
         if obj is None:
