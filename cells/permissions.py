@@ -231,56 +231,19 @@ def leads_or_oversees_any(user, roles: Roles | None = None) -> bool:
     return r.is_superuser or r.is_officer or (r.membership is not None and r.membership.is_leader)
 
 
-# --- Forum ----------------------------------------------------------------------------------
-# A cell's forum is private to its active members. Committee officers above the cell see the
-# state of each themed session (dates, participation, minutes) but never the discussion.
+# --- Active members, for sockets ------------------------------------------------------
 
 
-def can_read_forum(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
-    """Read and post in the cell's forum: its active members only (not officers, not admins)."""
-    return is_cell_member(user, cell, roles)
-
-
-def can_moderate_forum(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
-    """Open/conclude sessions, pin, lock, hide, resolve flags, remind: the cell's leaders."""
-    return is_cell_leader(user, cell, roles)
-
-
-def can_keep_meeting_record(user, topic, roles: Roles | None = None) -> bool:
-    """Take attendance and open or close votes at a meeting: the cell's leaders, and the
-    member recorded as the meeting's secretary, while an active member of the cell."""
-    if not can_read_forum(user, topic.cell, roles):
-        return False
-    return is_cell_leader(user, topic.cell, roles) or topic.meeting_secretary_id == getattr(user, "pk", None)
-
-
-def can_view_forum_state(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
-    """Sessions' state, dates, participation and minutes: members and officers above the cell."""
-    r = _roles(user, roles)
-    return r.cell_id == cell.pk or r.oversees(cell) or r.is_superuser
-
-
-def can_edit_post(user, post, roles: Roles | None = None) -> bool:
-    """Only the author edits a post, while still a member of the cell."""
-    return post.author_id == getattr(user, "pk", None) and can_read_forum(user, post.topic.cell, roles)
-
-
-def can_author_themes(user, committee: OrgUnit, roles: Roles | None = None) -> bool:
-    """Set the year's themes for a committee's subtree: officers over that committee."""
-    r = _roles(user, roles)
-    return not committee.is_cell and (r.is_superuser or r.oversees(committee))
-
-
-def forum_access_holds(user_id: int, cell_id: int) -> bool:
-    """One indexed query, from the database: an active membership of an active account (for
-    sockets, before they broadcast typing or presence)."""
+def membership_holds(user_id: int, cell_id: int) -> bool:
+    """One indexed query, from the database: an active membership of an active account in
+    this cell (for sockets, before they broadcast typing or presence)."""
     return Membership.objects.filter(
         user_id=user_id, cell_id=cell_id, ended_on__isnull=True, user__is_active=True
     ).exists()
 
 
-def forum_active_member_ids(cell_id: int) -> frozenset[int]:
-    """Users who may read the cell's forum now (active memberships of active accounts),
+def active_member_ids(cell_id: int) -> frozenset[int]:
+    """The cell's active members now (active memberships of active accounts),
     shared by all sockets of a topic that re-check access for the same event. From the cache
     under the cell's generation, which every membership saved in or out of the cell, and
     every change of a member account's active flag, replaces (cells.signals): a member who
@@ -292,91 +255,3 @@ def forum_active_member_ids(cell_id: int) -> frozenset[int]:
         return frozenset(members.values_list("user_id", flat=True))
 
     return versioned(f"cells:active:{cell_id}", (f"cell:{cell_id}",), load, ROLES_TIMEOUT)
-
-
-def get_topic_or_404(user, pk: int, roles: Roles | None = None):
-    """A topic the user may read (a member of its cell), or 404."""
-    from forum.selectors import topic_by_id
-
-    topic = topic_by_id(pk)
-    if topic is None or not can_read_forum(user, topic.cell, roles):
-        raise Http404
-    return topic
-
-
-def get_session_state_or_404(user, pk: int, roles: Roles | None = None):
-    """A meeting (themed session or monthly meeting) whose state (not content) the user may
-    see: members and officers above."""
-    from forum.models import Topic
-
-    kinds = [Topic.Kind.SESSION, Topic.Kind.MEETING]
-    topic = Topic.objects.select_related("cell", "theme").filter(pk=pk, kind__in=kinds).first()
-    if topic is None or not can_view_forum_state(user, topic.cell, roles):
-        raise Http404
-    return topic
-
-
-def get_post_or_404(user, pk: int, roles: Roles | None = None):
-    """A post the user may see: a member of its cell; a hidden post only by its author or a leader."""
-    from forum.models import Post
-
-    post = Post.objects.select_related("topic__cell", "author").filter(pk=pk).first()
-    if post is None or not can_read_forum(user, post.topic.cell, roles):
-        raise Http404
-    if post.is_hidden and post.author_id != user.pk and not can_moderate_forum(user, post.topic.cell, roles):
-        raise Http404
-    return post
-
-
-# --- Reports --------------------------------------------------------------------------------
-# A cell's overview (members x themes, modules, pledge): its secretary and deputy, officers
-# above it, site admins. A committee's report (one row per child, counts only): officers over
-# it, site admins. Neither ever shows discussion content. Reminders from the overview: the
-# cell's leaders, through each feature's own reminder service and its throttle.
-
-
-def can_view_cell_report(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
-    r = _roles(user, roles)
-    return r.is_superuser or is_cell_leader(user, cell, r) or r.oversees(cell)
-
-
-def can_view_committee_report(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
-    r = _roles(user, roles)
-    return not unit.is_cell and (r.is_superuser or r.oversees(unit))
-
-
-def can_view_report(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
-    if unit.is_cell:
-        return can_view_cell_report(user, unit, roles)
-    return can_view_committee_report(user, unit, roles)
-
-
-def can_remind_from_report(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
-    return cell.is_cell and is_cell_leader(user, cell, roles)
-
-
-def can_open_reports(user, roles: Roles | None = None) -> bool:
-    """Whether /reports/ has somewhere to open for this user (no query): the menu link."""
-    r = _roles(user, roles)
-    return bool(r.officer_paths) or r.is_superuser or (r.membership is not None and r.membership.is_leader)
-
-
-def report_start_unit(user, roles: Roles | None = None) -> OrgUnit | None:
-    """Where /reports/ opens: an officer's top node (the highest they oversee), a leader's
-    cell, the root for a site admin; None for everyone else."""
-    r = _roles(user, roles)
-    if r.officer_paths:
-        return OrgUnit.objects.filter(path=min(r.officer_paths, key=len)).first()
-    if r.membership is not None and r.membership.is_leader:
-        return r.membership.cell
-    if r.is_superuser:
-        return OrgUnit.objects.filter(depth=1).order_by("path").first()
-    return None
-
-
-def get_report_unit_or_404(user, pk: int, roles: Roles | None = None) -> OrgUnit:
-    """The unit if the user may see its report: 404 when it is unknown or out of reach,
-    403 when the user sees the unit but not its report (a plain member on their cell)."""
-    unit = get_unit_or_404(user, pk, roles)
-    require(can_view_report(user, unit, roles))
-    return unit
