@@ -1,11 +1,17 @@
-"""The one place that decides who may see or do what.
+"""Who someone is in the organisation, the shared role rules, and the organisation's own access.
 
-Views, consumers, selectors and exports ask these functions; nothing re-derives access on
-its own. A membership ended a moment ago is already gone from the next request or
-WebSocket event: `roles_of` reads the database on every call, and the per-request roles
-(`roles_for_request`) and a cell's active members (checked by sockets on every event) are
-cached under generations that every change to a membership, committee role, user or unit
-replaces, at once and when it commits (`cells.signals`, `core.cache`).
+Each app decides its own access in its `permissions` module (courses, pledges, forum,
+reports), built on what is here: `Roles`, `ancestor_paths`, `units_overseen` and the shared
+role rules (`oversees_unit`, `oversees_committee`, `oversees_any_unit`, `can_oversee_cell`,
+`leads_or_oversees_any`), which a feature names rather than copies. Views, consumers,
+selectors and exports ask those predicates; nothing re-derives access on its own. This
+module imports no feature app (core/tests/test_layering.py).
+
+A membership ended a moment ago is already gone from the next request or WebSocket event:
+`roles_of` reads the database on every call, and the per-request roles (`roles_for_request`)
+and a cell's active members (checked by sockets on every event) are cached under generations
+that every change to a membership, committee role, user or unit replaces, at once and when
+it commits (`cells.signals`, `core.cache`).
 
 Conventions: an object the user may not see answers 404 (`get_*_or_404` here raise
 Http404); a visible object on which the action is forbidden answers 403 (`require`).
