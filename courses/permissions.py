@@ -45,6 +45,7 @@ __all__ = [
     "can_view_committee_progress",
     "can_view_module",
     "can_view_signer_images",
+    "modules_authored_q",
     "modules_visible_q",
     "require",
     "roles_for_request",
@@ -87,6 +88,16 @@ def can_study_module(user, module, roles: Roles | None = None) -> bool:
 def can_author_module(user, module, roles: Roles | None = None) -> bool:
     """Edit a module, its lessons and questions: officers over its issuing committee, site admins."""
     return oversees_unit(user, module.issuing_unit, roles)
+
+
+def modules_authored_q(user, roles: Roles | None = None, via: str = "") -> Q | None:
+    """`can_author_module` as a filter on Module (with `via="module__"`, on a model that
+    points to one); None means every module (a site admin)."""
+    r = resolve_roles(user, roles)
+    if r.is_superuser:
+        return None
+    units = units_overseen(user, r)
+    return Q(**{f"{via}issuer__in": units}) | Q(**{f"{via}issuer__isnull": True, f"{via}audience__in": units})
 
 
 def can_author_for(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
