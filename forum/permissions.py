@@ -18,13 +18,13 @@ from cells.permissions import (
     Roles,
     active_member_ids,
     ancestor_paths,
+    can_view_cell,
     is_cell_leader,
     is_cell_member,
     membership_holds,
     oversees_any_unit,
     oversees_committee,
     require,
-    resolve_roles,
     roles_for_request,
     roles_of,
     units_overseen,
@@ -87,10 +87,9 @@ def can_keep_meeting_record(user, topic, roles: Roles | None = None) -> bool:
     return is_cell_leader(user, topic.cell, roles) or topic.meeting_secretary_id == getattr(user, "pk", None)
 
 
-def can_view_forum_state(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
-    """Sessions' state, dates, participation and minutes: members and officers above the cell."""
-    r = resolve_roles(user, roles)
-    return r.cell_id == cell.pk or r.oversees(cell) or r.is_superuser
+# Sessions' state, dates, participation and minutes: whoever sees the cell (its members,
+# officers above it, site admins).
+can_view_forum_state = can_view_cell
 
 
 # The committee-wide tracking table and the themes pages: an officer anywhere, or a site admin.
