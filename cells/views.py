@@ -36,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
             leaders=selectors.cell_members(cell).exclude(role=Membership.Role.MEMBER),
             can_manage=permissions.can_manage_members(request.user, cell, roles),
         )
-    if roles.is_officer or roles.is_superuser:
+    if permissions.oversees_any_unit(request.user, roles):
         context["tree"] = selectors.unit_tree(request.user, roles)[:200]
     context["sections"] = home_sections(request, roles)
     return render(request, "cells/home.html", context)
@@ -57,6 +57,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Breadcrumbs only to units this user may open: an officer's links stop at their committee.
     ancestors = [a for a in selectors.unit_ancestors(unit) if permissions.can_view_unit(request.user, a, roles)]
     context = {"unit": unit, "ancestors": ancestors, "roles": roles}
+    context["shows_breadcrumbs"] = permissions.oversees_any_unit(request.user, roles)
     if unit.is_cell:
         can_manage = permissions.can_manage_members(request.user, unit, roles)
         context.update(
@@ -74,7 +75,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def tree(request: HttpRequest) -> HttpResponse:
     roles = permissions.roles_for_request(request)
-    if not (roles.is_officer or roles.is_superuser):
+    if not permissions.oversees_any_unit(request.user, roles):
         raise Http404
     return render(request, "cells/tree.html", {"tree": selectors.unit_tree(request.user, roles)})
 

@@ -7,15 +7,13 @@ once, questions locked once members have attempted the quiz).
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from cells import permissions
 from cells.models import OrgUnit
 from core.params import int_param
-from courses import services
+from courses import permissions, services
 from courses.models import Certificate, CertificateSigner, Choice, Lesson, LessonDocument, Module, Question
 from courses.validators import clean_signer_image
 
@@ -33,8 +31,7 @@ class SubtreeAdmin(admin.ModelAdmin):
         return obj if isinstance(obj, Module) else getattr(obj, "module", None)
 
     def has_module_permission(self, request) -> bool:
-        roles = _roles(request)
-        return roles.is_superuser or roles.is_officer
+        return permissions.can_author_modules(request.user, _roles(request))
 
     def has_view_permission(self, request, obj=None) -> bool:
         if obj is None:
@@ -153,11 +150,8 @@ class ModuleAdmin(SubtreeAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("audience", "issuer")
-        roles = _roles(request)
-        if roles.is_superuser:
-            return qs
-        units = permissions.units_overseen(request.user, roles)
-        return qs.filter(Q(issuer__in=units) | Q(issuer__isnull=True, audience__in=units))
+        authored = permissions.modules_authored_q(request.user, _roles(request))
+        return qs if authored is None else qs.filter(authored)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in ("audience", "issuer"):
@@ -202,20 +196,13 @@ class DocumentInline(admin.TabularInline):
 class ModuleChildAdmin(SubtreeAdmin):
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("module__audience", "module__issuer")
-        roles = _roles(request)
-        if roles.is_superuser:
-            return qs
-        units = permissions.units_overseen(request.user, roles)
-        return qs.filter(Q(module__issuer__in=units) | Q(module__issuer__isnull=True, module__audience__in=units))
+        authored = permissions.modules_authored_q(request.user, _roles(request), via="module__")
+        return qs if authored is None else qs.filter(authored)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "module":
-            roles = _roles(request)
-            qs = Module.objects.all()
-            if not roles.is_superuser:
-                units = permissions.units_overseen(request.user, roles)
-                qs = qs.filter(Q(issuer__in=units) | Q(issuer__isnull=True, audience__in=units))
-            kwargs["queryset"] = qs
+            authored = permissions.modules_authored_q(request.user, _roles(request))
+            kwargs["queryset"] = Module.objects.all() if authored is None else Module.objects.filter(authored)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -1,13 +1,14 @@
 from django.utils.translation import gettext as _
 
 from core.links import reverse_cached
+from courses import permissions
 
 
 def nav_links(request, roles) -> list[tuple[str, str]]:
     links = []
-    if roles.membership is not None or roles.is_officer or roles.is_superuser:
+    if permissions.can_open_study(request.user, roles):
         links.append((_("Study"), reverse_cached("courses:list")))
-    if (roles.membership is not None and roles.membership.is_leader) or roles.is_officer:
+    if permissions.can_open_progress(request.user, roles):
         links.append((_("Study progress"), reverse_cached("courses:progress")))
     return links
 

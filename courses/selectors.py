@@ -7,10 +7,9 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from cells import permissions
 from cells.models import Membership, OrgUnit
 from cells.permissions import Roles
-from courses import codes
+from courses import codes, permissions
 from courses.models import (
     Attempt,
     Certificate,

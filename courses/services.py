@@ -13,12 +13,11 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.validators import normalize_full_name
-from cells import permissions
 from cells.models import Membership, OrgUnit
 from cells.permissions import ancestor_paths
 from core.events import publish_on_commit, user_group
 from core.markup import markdown_to_html, normalize
-from courses import codes
+from courses import codes, permissions
 from courses.models import (
     Attempt,
     Certificate,

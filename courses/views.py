@@ -9,13 +9,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from cells import permissions
 from cells.models import OrgUnit
 from core.csvutil import csv_response
 from core.filenames import content_disposition, safe_filename
 from core.idempotency import posted_key
 from core.params import int_param
-from courses import pdf, selectors, services
+from courses import pdf, permissions, selectors, services
 from courses.forms import ReissueForm, RevokeForm, VerifyForm
 from courses.models import Certificate
 
@@ -27,7 +26,13 @@ VERIFY_WINDOW = 60  # seconds
 def module_list(request: HttpRequest) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     rows = selectors.member_modules(request.user, roles)
-    return render(request, "courses/module_list.html", {"rows": rows, "roles": roles})
+    context = {
+        "rows": rows,
+        "roles": roles,
+        "can_open_progress": permissions.can_open_progress(request.user, roles),
+        "can_add_module": permissions.can_add_module_in_admin(request.user, roles),
+    }
+    return render(request, "courses/module_list.html", context)
 
 
 @login_required

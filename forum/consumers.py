@@ -40,12 +40,11 @@ from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from cells import permissions
 from core.events import EVENT_VERSION, forward_message
 from core.idempotency import socket_key
 from core.params import int_param
 from core.sockets import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, UserSocket
-from forum import selectors
+from forum import permissions, selectors
 from forum.models import Topic
 from forum.services import post_event, topic_group
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from core.links import reverse_cached
 from forum.models import Post
+from forum.permissions import may_see_post
 
 
 class PostPieces(NamedTuple):
@@ -143,7 +144,7 @@ def assemble(pieces: tuple[PostPieces, ...], *, user_id: int, moderator: bool, c
     end = "</footer></article>\n"
     out = []
     for piece in pieces:
-        if piece.hidden and not moderator and piece.author_id != user_id:
+        if not may_see_post(hidden=piece.hidden, author_id=piece.author_id, user_id=user_id, moderator=moderator):
             # The ids come from the request's snapshot and the pieces may have been built
             # just after a hide committed: never show a hidden post to another member.
             continue

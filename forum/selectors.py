@@ -11,9 +11,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
 from accounts.models import User
-from cells import permissions
 from cells.models import Membership, OrgUnit
 from core.cache import versioned
+from forum import permissions
 from forum.models import (
     Absence,
     Attendance,
@@ -74,10 +74,7 @@ def post_by_key(*, author, client_key: str) -> Post | None:
 def visible_posts(user_id: int, topic_id: int, moderator: bool) -> QuerySet[Post]:
     """Posts of a topic this user sees: hidden ones only for their author and the leaders.
     (`_visible_ids` applies the same rule to the topic's cached ids.)"""
-    qs = Post.objects.filter(topic_id=topic_id)
-    if not moderator:
-        qs = qs.filter(Q(hidden_at__isnull=True) | Q(author_id=user_id))
-    return qs
+    return Post.objects.filter(permissions.visible_posts_q(user_id, moderator), topic_id=topic_id)
 
 
 def _with_unread(qs: QuerySet[Topic], user) -> QuerySet[Topic]:
@@ -185,12 +182,18 @@ def _visible_ids(user_id: int, topic_id: int, moderator: bool) -> tuple[int, ...
 
 
 def _visible_among(ids: dict, user_id: int, moderator: bool) -> tuple[int, ...]:
+    """permissions.may_see_post over the topic's ids (the first two answers are shortcuts
+    of that rule: a leader sees all; a reader who wrote no hidden post sees the public ones)."""
     if moderator:
         return ids["all"]
     if user_id not in ids["hidden_authors"]:
         return ids["public"]
     hidden = ids["hidden"]
-    return tuple(pk for pk in ids["all"] if hidden.get(pk, user_id) == user_id)
+    return tuple(
+        pk
+        for pk in ids["all"]
+        if permissions.may_see_post(hidden=pk in hidden, author_id=hidden.get(pk), user_id=user_id, moderator=moderator)
+    )
 
 
 def _pieces(topic: Topic, ids: list[int], page_number: int) -> tuple[PostPieces, ...]:
@@ -263,7 +266,9 @@ class LivePosts:
 
     def article(self, post_id: int, *, user_id: int, moderator: bool, csrf_token: str = "") -> str | None:
         post = self.posts.get(post_id)
-        if post is None or (post.hidden_at and not moderator and post.author_id != user_id):
+        if post is None or not permissions.may_see_post(
+            hidden=post.hidden_at is not None, author_id=post.author_id, user_id=user_id, moderator=moderator
+        ):
             return None
         visible = _visible_among(self.ids, user_id, moderator)
         page_number = bisect_left(visible, post_id) // POSTS_PER_PAGE + 1
@@ -312,10 +317,8 @@ def search_posts(user, roles: permissions.Roles, query: str) -> list[Post]:
     words = fold(query).split()[:8]
     if roles.membership is None or not words:
         return []
-    moderator = roles.membership.is_leader
-    qs = Post.objects.filter(topic__cell_id=roles.cell_id)
-    if not moderator:
-        qs = qs.filter(Q(hidden_at__isnull=True) | Q(author_id=user.pk))
+    moderator = permissions.can_moderate_forum(user, roles.membership.cell, roles)
+    qs = Post.objects.filter(permissions.visible_posts_q(user.pk, moderator), topic__cell_id=roles.cell_id)
     for word in words:
         qs = qs.filter(search_text__contains=word)
     return list(qs.select_related("author", "topic").order_by("-id")[:SEARCH_LIMIT])

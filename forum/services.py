@@ -1,5 +1,5 @@
 """Every write to the forum. Whether the actor may act at all is decided by the caller with
-cells.permissions; these functions check the rules of the data (a concluded session takes no
+forum.permissions; these functions check the rules of the data (a concluded session takes no
 posts), write in one transaction, keep the moderation audit and publish events after commit.
 """
 

@@ -1,4 +1,4 @@
-"""Thin views: parse input, ask cells.permissions, call a selector or a service, render."""
+"""Thin views: parse input, ask forum.permissions, call a selector or a service, render."""
 
 from functools import lru_cache
 
@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from cells import permissions
 from cells.models import OrgUnit
 from core.cache import prefetch, versioned
 from core.csvutil import csv_response
@@ -28,7 +27,7 @@ from core.holes import fill, hole
 from core.idempotency import new_key, posted_key, secret_key
 from core.links import reverse_cached
 from core.params import int_param, text_param, year_param
-from forum import selectors, services
+from forum import permissions, selectors, services
 from forum.forms import (
     AbsenceForm,
     ConcludeForm,
@@ -73,7 +72,7 @@ def _rate_limited(request: HttpRequest, client_key: str = "") -> str | None:
 def forum_home(request: HttpRequest) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     if roles.membership is None:
-        if roles.is_officer or roles.is_superuser:
+        if permissions.can_track_forums(request.user, roles):
             return redirect("forum:tracking")
         raise Http404
     cell = roles.membership.cell
@@ -477,7 +476,7 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def tracking(request: HttpRequest) -> HttpResponse:
     roles = permissions.roles_for_request(request)
-    if not (roles.is_officer or roles.is_superuser):
+    if not permissions.can_track_forums(request.user, roles):
         raise Http404
     data = selectors.committee_tracking(request.user, roles, year_param(request.GET.get("year")))
     if request.GET.get("format") == "csv":
@@ -522,7 +521,7 @@ def _tracking_csv(data: dict) -> HttpResponse:
 @login_required
 def themes(request: HttpRequest) -> HttpResponse:
     roles = permissions.roles_for_request(request)
-    if not (roles.is_officer or roles.is_superuser):
+    if not permissions.can_track_forums(request.user, roles):
         raise Http404
     committees = permissions.units_overseen(request.user, roles).filter(kind=OrgUnit.Kind.COMMITTEE)
     form = ThemeForm(request.POST or None, committees=committees, initial={"year": timezone.localdate().year})

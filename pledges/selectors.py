@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from cells import permissions
 from cells.models import Membership, OrgUnit
-from pledges import similarity
+from pledges import permissions, similarity
 from pledges.models import Pledge, PledgeEvent, PledgeTemplate
 
 S = Pledge.Status

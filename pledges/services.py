@@ -10,11 +10,10 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
-from cells import permissions
 from cells.models import Membership, OrgUnit
 from core.markup import markdown_to_html, normalize
 from notifications.services import notification_send
-from pledges import similarity
+from pledges import permissions, similarity
 from pledges.models import (
     DEFAULT_SECTIONS,
     Pledge,
@@ -191,7 +190,7 @@ LEADER_ROLES = {Membership.Role.SECRETARY: "Bí thư chi bộ", Membership.Role.
 
 def approver_role(actor, cell: OrgUnit) -> str:
     """The approver's role in the cell, in the paper's words (always Vietnamese): its secretary
-    or deputy (only they approve, cells.permissions.can_review_pledge). Stored on the approval."""
+    or deputy (only they approve, pledges.permissions.can_review_pledge). Stored on the approval."""
     membership = Membership.objects.filter(user=actor, cell=cell, ended_on__isnull=True).first()
     return LEADER_ROLES.get(membership.role, "") if membership is not None else ""
 

@@ -14,13 +14,12 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cells import permissions
 from cells.models import OrgUnit
 from core.csvutil import csv_response
 from core.filenames import content_disposition, fold_ascii, zip_entry_name
 from core.idempotency import posted_key
 from core.params import int_param, year_param
-from pledges import selectors, services
+from pledges import permissions, selectors, services
 from pledges.diff import section_changes
 from pledges.forms import (
     AnswersForm,

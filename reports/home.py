@@ -1,7 +1,7 @@
 from django.utils.translation import gettext as _
 
-from cells import permissions
 from core.links import reverse_cached
+from reports import permissions
 
 
 def nav_links(request, roles) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Thin views: parse input, ask cells.permissions, call reports.selectors, render."""
+"""Thin views: parse input, ask reports.permissions, call reports.selectors, render."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,11 +10,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cells import permissions
 from cells import selectors as cells_selectors
 from cells.models import OrgUnit
 from core.filenames import content_disposition, fold_ascii
-from reports import exports, pdf, selectors
+from reports import exports, pdf, permissions, selectors
 from reports.services import RemindRefused, remind_missing
 
 SORTS = ("name", "missing")

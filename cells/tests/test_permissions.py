@@ -106,3 +106,23 @@ def test_it_lets_no_leader_manage_their_own_membership_nor_a_deputy_the_secretar
     assert response.status_code == 403
     secretary_membership.refresh_from_db()
     assert secretary_membership.role == "secretary"
+
+
+def test_the_shared_role_rules_persona_by_persona(org, personas):
+    """The rules the features name (courses, pledges, forum, reports): who follows a cell,
+    who oversees a unit or a committee, who oversees anything at all."""
+    admin = make_user("root", is_superuser=True)
+    everyone = {**personas, "admin": admin}
+    assert _can(permissions.can_oversee_cell, everyone, org["cell_a"]) == {"secretary_a", "officer", "admin"}
+    assert _can(permissions.can_oversee_cell, everyone, org["cell_c"]) == {"admin"}
+    assert _can(permissions.oversees_unit, everyone, org["committee"]) == {"officer", "admin"}
+    assert _can(permissions.oversees_unit, everyone, org["cell_b"]) == {"officer", "admin"}
+    assert _can(permissions.oversees_unit, everyone, org["province"]) == {"admin"}
+    assert _can(permissions.oversees_committee, everyone, org["committee"]) == {"officer", "admin"}
+    assert _can(permissions.oversees_committee, everyone, org["cell_a"]) == set()
+    assert {n for n, u in everyone.items() if permissions.oversees_any_unit(u)} == {"officer", "admin"}
+    assert {n for n, u in everyone.items() if permissions.leads_or_oversees_any(u)} == {
+        "secretary_a",
+        "officer",
+        "admin",
+    }

@@ -153,3 +153,27 @@ def test_it_leaves_a_module_to_the_committee_that_issues_it(client_as, staff_off
     client = client_as(staff_officer)
     assert module.title not in client.get(reverse("admin:courses_module_changelist")).content.decode()
     assert_sent_to_admin_index(client.get(reverse("admin:courses_module_change", args=[module.pk])))
+
+
+def test_the_admin_filter_is_the_authoring_rule(personas, org, django_user_model):
+    """courses.permissions.modules_authored_q (the admin's querysets) selects exactly the
+    modules can_author_module allows, for modules and for lessons, persona by persona."""
+    from courses import permissions
+    from courses.models import Lesson, Module
+    from courses.tests.conftest import build_module
+
+    modules = [
+        build_module(org["committee"]),
+        build_module(org["cell_a"]),
+        build_module(org["other_committee"]),
+        build_module(org["cell_a"], issuer=org["province"]),
+    ]
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "x")
+    for user in [*(p for p in personas.values() if p is not None), admin]:
+        allowed = {m.pk for m in modules if permissions.can_author_module(user, m)}
+        q = permissions.modules_authored_q(user)
+        found = Module.objects.all() if q is None else Module.objects.filter(q)
+        assert set(found.values_list("pk", flat=True)) == allowed, user.username
+        q = permissions.modules_authored_q(user, via="module__")
+        lessons = Lesson.objects.all() if q is None else Lesson.objects.filter(q)
+        assert set(lessons.values_list("module_id", flat=True)) == allowed, user.username

@@ -364,6 +364,28 @@ def test_it_redirects_to_the_right_progress_table(client_as, personas, setup, or
     assert client_as(personas["member_a"]).get(reverse("courses:progress")).status_code == 404
 
 
+def test_study_and_progress_links_follow_the_named_predicates(client_as, personas, setup, django_user_model):
+    """The menu and the module list show "Study progress" to whoever the progress page opens
+    for (courses.permissions.can_open_progress), a site admin included; "New study module"
+    only to someone who can reach the admin."""
+    progress = reverse("courses:progress")
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "x")
+    for name, user, expected in [
+        ("member_a", personas["member_a"], False),
+        ("secretary_a", personas["secretary_a"], True),
+        ("officer", personas["officer"], True),
+        ("admin", admin, True),
+    ]:
+        body = client_as(user).get(reverse("courses:list")).content.decode()
+        assert (f'href="{progress}"' in body) == expected, name
+        assert client_as(user).get(progress).status_code == (302 if expected else 404), name
+    add = reverse("admin:courses_module_add")
+    assert add not in client_as(personas["officer"]).get(reverse("courses:list")).content.decode()
+    assert add in client_as(admin).get(reverse("courses:list")).content.decode()
+    assert reverse("courses:list") not in client_as(personas["outsider"]).get(reverse("home")).content.decode()
+    assert f'href="{progress}"' in client_as(admin).get(reverse("home")).content.decode()  # the menu
+
+
 def test_it_shows_unfinished_modules_on_the_home_page(client_as, personas, setup):
     body = client_as(personas["member_b"]).get(reverse("home")).content.decode()
     assert setup["module"].title in body

@@ -22,10 +22,10 @@ from django.utils import timezone
 from accounts.backends import ModelBackend
 from accounts.models import User
 from cells.models import CommitteeRole, Membership, OrgUnit
-from cells.permissions import forum_active_member_ids, roles_for_request
 from core import cache as core_cache
 from forum import selectors
 from forum.models import Absence, Attendance, Ballot, Motion, Post, Reaction, ReadState, Theme, Topic
+from forum.permissions import forum_active_member_ids, roles_for_request
 from notifications.models import Notification
 from notifications.selectors import unread_count
 

@@ -3,9 +3,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cells import permissions
 from conftest import make_member
-from forum import selectors, services
+from forum import permissions, selectors, services
 from forum.models import Post, Topic
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +104,30 @@ def test_it_tracks_cells_by_theme_for_the_officer(personas, org, theme, session)
     assert set(by_cell) == {"Chi bộ A", "Chi bộ B"}
     assert by_cell["Chi bộ A"][0].pk == session.pk and by_cell["Chi bộ A"][0].participants == 1
     assert by_cell["Chi bộ B"] == ["none"]
+
+
+def test_one_rule_decides_who_sees_a_hidden_post(personas, general):
+    """forum.permissions.may_see_post is the rule; its filter form, the cached ids, the live
+    socket article and the search all give what it says, persona by persona."""
+    from forum.permissions import may_see_post
+
+    post = general.posts.first()
+    services.post_hide(actor=personas["secretary_a"], post=post, reason="Lạc đề")
+    services.post_create(actor=personas["member_a"], topic=general, body="đoàn kết một lòng")
+    other = make_member("other", general.cell)
+    posts = list(general.posts.order_by("id"))
+    live = selectors.LivePosts(general.pk, [p.pk for p in posts])
+    for reader, moderator in ((other, False), (personas["member_a"], False), (personas["secretary_a"], True)):
+        expected = tuple(
+            p.pk
+            for p in posts
+            if may_see_post(hidden=p.is_hidden, author_id=p.author_id, user_id=reader.pk, moderator=moderator)
+        )
+        assert tuple(p.pk for p in selectors.visible_posts(reader.pk, general.pk, moderator).order_by("id")) == expected
+        assert selectors._visible_ids(reader.pk, general.pk, moderator) == expected
+        for p in posts:
+            shown = live.article(p.pk, user_id=reader.pk, moderator=moderator) is not None
+            assert shown == (p.pk in expected), (reader.username, p.pk)
+    for reader, found in ((other, False), (personas["member_a"], True), (personas["secretary_a"], True)):
+        hits = selectors.search_posts(reader, permissions.roles_of(reader), "kien dau tien")
+        assert (post.pk in [p.pk for p in hits]) == found, reader.username

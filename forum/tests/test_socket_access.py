@@ -18,9 +18,9 @@ from django.test import Client
 from accounts.models import User
 from asgi import application
 from cells.models import Membership
-from cells.permissions import forum_active_member_ids
 from cells.services import membership_change_role
 from forum import services as forum
+from forum.permissions import forum_active_member_ids
 from notifications.services import notification_send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

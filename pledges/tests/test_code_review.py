@@ -17,8 +17,7 @@ def test_it_notifies_both_leaders_but_never_the_member_on_submit_and_self_review
 
 
 def test_it_finds_the_template_through_the_shared_ancestor_paths(template, org):
-    from cells import permissions
-    from pledges import selectors
+    from pledges import permissions, selectors
 
     assert permissions.ancestor_paths(org["cell_a"].path)[-2:] == [org["committee"].path, org["cell_a"].path]
     assert selectors.template_for_cell(org["cell_a"], 2020) == template
@@ -158,7 +157,7 @@ def test_it_shows_the_review_window_on_the_page(approved, personas, client_as):
 
 
 def test_it_answers_the_pledges_predicates(personas, org, deputy_a):
-    from cells import permissions
+    from pledges import permissions
 
     cell, committee = org["cell_a"], org["committee"]
     assert permissions.can_review_pledges(personas["secretary_a"], cell)
