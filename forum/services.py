@@ -4,7 +4,6 @@ posts), write in one transaction, keep the moderation audit and publish events a
 """
 
 import datetime
-import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cells.models import Membership, OrgUnit
+from core import ratelimit
 from core.events import group_name, publish_on_commit
 from core.markup import markdown_to_html, normalize
 from forum.models import (
@@ -118,7 +118,7 @@ def _clean_title(title: str, limit: int = MAX_TITLE_CHARS) -> str:
 def post_rate_check(*, user: User, client_key: str = "") -> int:
     """Count one post attempt; return 0 when allowed, else the seconds to wait.
 
-    A fixed window in the cache (atomic `incr` on Redis), so it holds across processes. Copies
+    The shared fixed window (core.ratelimit), per member. Copies
     of one submission (its idempotency key, core.idempotency: a double tap, a retry) count
     once: a copy of a submission that was let through is let through again (the service
     stores it at most once); a refused one is counted afresh when it comes again."""
@@ -126,25 +126,10 @@ def post_rate_check(*, user: User, client_key: str = "") -> int:
     let_through = f"forum:rate:key:{user.pk}:{client_key}"
     if client_key and not cache.add(let_through, True, timeout=window + 1):
         return 0
-    wait = _post_rate_count(user, limit, window)
+    wait = ratelimit.hit(f"forum:post:{user.pk}", limit=limit, period=window)
     if client_key and wait:
         cache.delete(let_through)
     return wait
-
-
-def _post_rate_count(user: User, limit: int, window: int) -> int:
-    now = time.time()
-    slot = int(now // window)
-    key = f"forum:rate:{user.pk}:{slot}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
-    if count > limit:
-        return max(1, int((slot + 1) * window - now + 0.999))
-    return 0
 
 
 # --- One submission, once ---------------------------------------------------------------------

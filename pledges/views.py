@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from cells import permissions
 from cells.models import OrgUnit
+from core import ratelimit
 from core.csvutil import csv_response
 from core.filenames import content_disposition, fold_ascii, zip_entry_name
 from core.idempotency import posted_key
@@ -54,18 +54,6 @@ STASH_LIMIT = 20  # parked posts per IP per window: anonymous POSTs must not fil
 STASH_WINDOW = 3600  # seconds
 
 
-def _stash_allowed(request: HttpRequest) -> bool:
-    """Count one parking from this IP; False once the window's limit is reached."""
-    key = f"pledges:stash:{request.META.get('REMOTE_ADDR', 'unknown')}"
-    cache.add(key, 0, STASH_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, STASH_WINDOW)
-        count = 1
-    return count <= STASH_LIMIT
-
-
 def _stash(request: HttpRequest, pk: int, kind: str) -> None:
     # Only a browser whose session ended (it still sends the session cookie) is typing in a
     # pledge page; a POST without one is not, and must not create a session row.
@@ -74,7 +62,9 @@ def _stash(request: HttpRequest, pk: int, kind: str) -> None:
     data = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
     if sum(len(k) + len(v) for k, v in data.items()) > STASH_MAX_CHARS:
         return
-    if not Pledge.objects.filter(pk=pk).exists() or not _stash_allowed(request):
+    if not Pledge.objects.filter(pk=pk).exists() or ratelimit.hit(
+        f"pledges:stash:{request.META.get('REMOTE_ADDR', 'unknown')}", limit=STASH_LIMIT, period=STASH_WINDOW
+    ):
         return
     stash = request.session.get(STASH, {})
     stash.pop(str(pk), None)

@@ -120,7 +120,9 @@ def test_the_form_counts_against_the_same_per_ip_limit(client_as, certificate):
     client = client_as(None)
     statuses = [client.get(FORM, {"code": certificate.code}).status_code for _ in range(31)]
     assert statuses.count(200) == 30 and statuses[-1] == 429
-    assert client.get(reverse("certificate_verify", args=[certificate.code])).status_code == 429
+    refused = client.get(reverse("certificate_verify", args=[certificate.code]))
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60  # the seconds left in the window (core.ratelimit)
 
 
 def test_my_certificates_links_to_the_form(client_as, personas, certificate):
