@@ -9,13 +9,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.validators import normalize_full_name
 from cells import permissions
 from cells.models import Membership, OrgUnit
 from cells.permissions import ancestor_paths
+from core import reminders
 from core.events import publish_on_commit, user_group
 from core.markup import markdown_to_html, normalize
 from courses import codes
@@ -558,29 +559,19 @@ def certificate_reissue(*, certificate: Certificate, actor, reason: str = "") ->
 # --- Reminders -------------------------------------------------------------------------------
 
 
-REMIND_EVERY = datetime.timedelta(hours=1)
-
-
-class RemindTooSoon(ValidationError):
-    """Reminders for this cell and module were sent less than an hour ago; `next_at` says when
-    they may be sent again."""
-
-    def __init__(self, message: str, next_at: datetime.datetime):
-        super().__init__(message, code="too_soon")
-        self.next_at = next_at
+def _last_reminded(*, cell: OrgUnit, module: Module) -> datetime.datetime | None:
+    """The courses' key for the reminder throttle (core.reminders): the cell and module."""
+    return CourseReminder.objects.filter(cell=cell, module=module).values_list("created_at", flat=True).first()
 
 
 def reminders_next_at(*, cell: OrgUnit, module: Module) -> datetime.datetime | None:
     """When reminders for the cell and module may be sent again, or None if they may be now."""
-    last = CourseReminder.objects.filter(cell=cell, module=module).values_list("created_at", flat=True).first()
-    if last is None or timezone.now() >= last + REMIND_EVERY:
-        return None
-    return last + REMIND_EVERY
+    return reminders.next_at(_last_reminded(cell=cell, module=module))
 
 
 def reminders_send(*, actor, cell: OrgUnit, module: Module, client_key: str = "") -> int:
     """Remind every active member of the cell who has not completed the module, never the
-    leader who sends it. Once an hour per cell and module (RemindTooSoon otherwise)."""
+    leader who sends it. Once an hour per cell and module (core.reminders.RemindTooSoon otherwise)."""
     if not permissions.can_view_cell_progress(actor, cell):
         raise PermissionDenied
     done = set(
@@ -603,13 +594,7 @@ def reminders_send(*, actor, cell: OrgUnit, module: Module, client_key: str = ""
         OrgUnit.objects.select_for_update().filter(pk=cell.pk).first()  # one round at a time per cell
         if client_key and (done := CourseReminder.objects.filter(sent_by=actor, client_key=client_key).first()):
             return done.recipients  # this very click, sent again
-        next_at = reminders_next_at(cell=cell, module=module)
-        if next_at is not None:
-            raise RemindTooSoon(
-                _("Reminders were already sent in the last hour; they can be sent again after %(time)s.")
-                % {"time": formats.time_format(timezone.localtime(next_at), "H:i")},
-                next_at,
-            )
+        reminders.check(_last_reminded(cell=cell, module=module))
         CourseReminder.objects.create(
             cell=cell, module=module, sent_by=actor, recipients=len(members), client_key=client_key
         )

@@ -12,6 +12,7 @@ from cells import permissions
 from cells.models import OrgUnit
 from core import ratelimit
 from core.csvutil import csv_response
+from core.errors import ServiceError, user_message
 from core.filenames import content_disposition, safe_filename
 from core.idempotency import posted_key
 from core.params import int_param
@@ -481,8 +482,8 @@ def cell_remind(request: HttpRequest, pk: int, module_pk: int) -> HttpResponse:
     try:
         # One round per cell and module per hour: a double click must not spam members.
         count = services.reminders_send(actor=request.user, cell=cell, module=module, client_key=posted_key(request))
-    except services.RemindTooSoon as exc:
-        messages.error(request, exc.messages[0])
+    except ServiceError as exc:  # core.reminders.RemindTooSoon: a round less than an hour ago
+        messages.error(request, user_message(exc))
     else:
         messages.success(request, _("Reminder sent to %(count)d members.") % {"count": count})
     return redirect("courses:cell_progress", pk=cell.pk)

@@ -12,12 +12,12 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cells.models import Membership, OrgUnit
-from core import ratelimit
+from core import ratelimit, reminders
 from core.events import group_name, publish_on_commit
 from core.markup import markdown_to_html, normalize
 from forum.models import (
@@ -563,21 +563,13 @@ def participation_remind(*, actor: User, topic: Topic, client_key: str = "") -> 
         raise
 
 
-REMIND_EVERY = datetime.timedelta(hours=1)  # one round of reminders an hour per session
-
-
 def _participation_remind(*, actor: User, topic: Topic, client_key: str) -> int:
     from forum.selectors import session_participation
 
     with transaction.atomic():
         if done := _moderation_by_key(actor=actor, client_key=client_key):
             return int(done.detail or 0)
-        last = participation_reminded_at(topic)
-        if last is not None and timezone.now() < last + REMIND_EVERY:
-            raise ValidationError(
-                _("Reminders were already sent in the last hour; they can be sent again after %(time)s.")
-                % {"time": formats.time_format(timezone.localtime(last + REMIND_EVERY), "H:i")}
-            )
+        reminders.check(participation_reminded_at(topic))  # the throttle's key: the session
         _posted, missing = session_participation(topic)
         url = reverse("forum:topic", args=[topic.pk])
         for membership in missing:

@@ -17,6 +17,7 @@ from cells import permissions
 from cells.models import OrgUnit
 from core import ratelimit
 from core.csvutil import csv_response
+from core.errors import ServiceError, user_message
 from core.filenames import content_disposition, fold_ascii, zip_entry_name
 from core.idempotency import posted_key
 from core.params import int_param, year_param
@@ -636,14 +637,13 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
     template = selectors.template_for_cell(cell, year)
     if template is None:
         raise Http404
-    behind = [r.membership.user for r in selectors.cell_tracking(cell, template, year) if r.state in selectors.BEHIND]
     try:
         # One round per cell and year per hour: a double click must not spam members.
         count = services.pledges_remind(
-            actor=request.user, cell=cell, template=template, behind=behind, client_key=posted_key(request)
+            actor=request.user, cell=cell, template=template, client_key=posted_key(request)
         )
-    except services.RemindTooSoon as exc:
-        messages.error(request, exc.message)
+    except ServiceError as exc:  # core.reminders.RemindTooSoon: a round less than an hour ago
+        messages.error(request, user_message(exc))
     else:
         messages.success(request, _("Reminders sent: %(n)d.") % {"n": count})
     return redirect(f"{reverse('pledges:tracking', args=[pk])}?year={year}")

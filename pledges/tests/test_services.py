@@ -270,3 +270,26 @@ def test_it_emails_and_pushes_the_decision_to_the_member(
     assert [m.to for m in mailoutbox] == [[personas["member_a"].email]]
     assert "phê duyệt" in mailoutbox[0].subject
     assert any(e["type"] == "notification.created" and g.endswith(f".{personas['member_a'].pk}") for g, e in sent)
+
+
+def test_the_reminder_service_chooses_whom_to_remind(template, personas, org, submitted):
+    """The service, not the view, picks the recipients: the cell's active members whose pledge
+    is behind (not started, draft, returned), never the sender, never another cell's."""
+    from conftest import make_member
+    from core.reminders import RemindTooSoon
+
+    make_member("late_a", org["cell_a"], full_name="Đinh Văn Chậm")
+    make_member("late_b", org["cell_b"], full_name="Ngô Văn Khác")
+    count = services.pledges_remind(actor=personas["secretary_a"], cell=org["cell_a"], template=template)
+    reminded = set(Notification.objects.filter(kind="pledge.reminder").values_list("user__username", flat=True))
+    assert count == 1 and reminded == {"late_a"}  # member_a has submitted; the secretary sent it
+    with pytest.raises(RemindTooSoon):
+        services.pledges_remind(actor=personas["secretary_a"], cell=org["cell_a"], template=template)
+
+
+def test_a_refusal_is_a_validation_error_with_the_message_for_the_user(pledge, personas):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        services.pledge_approve(pledge=pledge, actor=personas["secretary_a"])  # a draft
+    assert refused.value.messages == [refused.value.message]
