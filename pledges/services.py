@@ -449,19 +449,25 @@ def pledge_reopen(*, pledge: Pledge, actor, reason: str, client_key: str = "") -
     return pledge
 
 
-def _review_open(pledge: Pledge) -> None:
-    template = pledge.template
+def review_window_refusal(template: PledgeTemplate) -> str | None:
+    """The one review-window rule: None while the year-end review may be written and sent
+    today (inside [review_opens_on, review_closes_on]), else why not, for the user. The
+    services refuse with it and the pledge page shows it instead of the form."""
+    today = timezone.localdate()
     if not template.has_year_end_review:
-        raise PledgeRefused(_("This year's template has no year-end review."))
-    if template.review_opens_on and timezone.localdate() < template.review_opens_on:
-        raise PledgeRefused(
-            _("The year-end review opens on %(date)s.") % {"date": template.review_opens_on.strftime("%d/%m/%Y")}
-        )
-    if template.review_closes_on and timezone.localdate() > template.review_closes_on:
-        raise PledgeRefused(
-            _("The year-end review closed on %(date)s; it can no longer be written or sent.")
-            % {"date": template.review_closes_on.strftime("%d/%m/%Y")}
-        )
+        return _("This year's template has no year-end review.")
+    if template.review_opens_on and today < template.review_opens_on:
+        return _("The year-end review opens on %(date)s.") % {"date": template.review_opens_on.strftime("%d/%m/%Y")}
+    if template.review_closes_on and today > template.review_closes_on:
+        return _("The year-end review closed on %(date)s; it can no longer be written or sent.") % {
+            "date": template.review_closes_on.strftime("%d/%m/%Y")
+        }
+    return None
+
+
+def _review_open(pledge: Pledge) -> None:
+    if (refusal := review_window_refusal(pledge.template)) is not None:
+        raise PledgeRefused(refusal)
 
 
 def pledge_review_save_draft(

@@ -222,20 +222,10 @@ def _render_detail(request, pledge, *, status=200, **state) -> HttpResponse:
         "similar": similar,
         "rate_form": RateForm(),
         "ratings": Pledge._meta.get_field("rating").choices,
-        "review_open": _review_open(pledge),
+        "review_refusal": services.review_window_refusal(pledge.template),
         "today": selectors.today(),
     }
     return render(request, "pledges/detail.html", context, status=status)
-
-
-def _review_open(pledge: Pledge) -> bool:
-    """Whether the year-end review may be written today: inside [opens_on, closes_on]."""
-    t, today = pledge.template, selectors.today()
-    return (
-        t.has_year_end_review
-        and not (t.review_opens_on and today < t.review_opens_on)
-        and not (t.review_closes_on and today > t.review_closes_on)
-    )
 
 
 @login_required

@@ -284,3 +284,21 @@ def test_it_forgets_a_parked_copy_once_the_member_saves_from_a_live_page(client,
     page = client.get(reverse("pledges:detail", args=[pledge.pk]))
     assert page.status_code == 200 and stored(pledge)[0] == "Bản mới hơn"
     assert "Bản cũ lúc hết phiên" not in page.content.decode()
+
+
+def test_the_page_says_when_the_year_end_review_opens_instead_of_the_form(client_as, personas, approved):
+    """The page and the services share one review-window rule (services.review_window_refusal)."""
+    import datetime
+
+    from django.utils import timezone
+
+    opens = timezone.localdate() + datetime.timedelta(days=2)
+    approved.template.review_opens_on = opens
+    approved.template.save(update_fields=["review_opens_on"])
+    page = client_as(personas["member_a"]).get(reverse("pledges:detail", args=[approved.pk])).content.decode()
+    assert f"Phần tự kiểm điểm cuối năm mở từ ngày {opens:%d/%m/%Y}." in page
+    assert 'name="proposed_rating"' not in page
+    approved.template.review_opens_on = timezone.localdate()
+    approved.template.save(update_fields=["review_opens_on"])
+    page = client_as(personas["member_a"]).get(reverse("pledges:detail", args=[approved.pk])).content.decode()
+    assert 'name="proposed_rating"' in page  # open from its first day
