@@ -10,7 +10,7 @@ without a second key. Each caller names its key (its app and what it counts: an 
 and its figures. The counters expire with their window: nothing to invalidate.
 
 Users: forum posts per member (forum.services.post_rate_check), certificate look-ups per IP
-(courses.views), text parked by logged-out browsers per IP (pledges.views).
+(courses.views), text parked by logged-out browsers per IP (pledges.views.stash).
 """
 
 import math
