@@ -120,9 +120,21 @@ def test_the_form_counts_against_the_same_per_ip_limit(client_as, certificate):
     client = client_as(None)
     statuses = [client.get(FORM, {"code": certificate.code}).status_code for _ in range(31)]
     assert statuses.count(200) == 30 and statuses[-1] == 429
-    refused = client.get(reverse("certificate_verify", args=[certificate.code]))
-    assert refused.status_code == 429
-    assert 0 < int(refused["Retry-After"]) <= 60  # the seconds left in the window (core.ratelimit)
+    assert client.get(reverse("certificate_verify", args=[certificate.code])).status_code == 429
+
+
+def test_a_refused_look_up_says_how_many_seconds_are_left(client_as, certificate, monkeypatch):
+    from types import SimpleNamespace
+
+    from core import ratelimit
+
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now[0]))
+    client = client_as(None)
+    assert [client.get(FORM, {"code": certificate.code}).status_code for _ in range(30)] == [200] * 30
+    now[0] += 20
+    refused = client.get(FORM, {"code": certificate.code})
+    assert refused.status_code == 429 and refused["Retry-After"] == "40"  # the window's rest, not a minute
 
 
 def test_my_certificates_links_to_the_form(client_as, personas, certificate):
