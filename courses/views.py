@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -10,7 +9,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cells.models import OrgUnit
+from core import ratelimit
 from core.csvutil import csv_response
+from core.errors import ServiceError, user_message
 from core.filenames import content_disposition, safe_filename
 from core.idempotency import posted_key
 from core.params import int_param
@@ -345,21 +346,15 @@ def _client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
-def _verify_allowed(request: HttpRequest) -> bool:
-    """Counts one look-up against the caller's IP; False once over the limit for the window."""
-    key = f"courses:verify:{_client_ip(request)}"
-    cache.add(key, 0, VERIFY_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, VERIFY_WINDOW)
-        count = 1
-    return count <= VERIFY_LIMIT
+def _verify_wait(request: HttpRequest) -> int:
+    """Counts one look-up against the caller's IP (core.ratelimit); the seconds to wait once
+    over the limit for the window, else 0."""
+    return ratelimit.hit(f"courses:verify:{_client_ip(request)}", limit=VERIFY_LIMIT, period=VERIFY_WINDOW)
 
 
-def _limited(request: HttpRequest) -> HttpResponse:
+def _limited(request: HttpRequest, wait: int) -> HttpResponse:
     response = render(request, "courses/verify_limited.html", status=429)
-    response["Retry-After"] = str(VERIFY_WINDOW)
+    response["Retry-After"] = str(wait)
     return response
 
 
@@ -371,8 +366,8 @@ def _public(response: HttpResponse) -> HttpResponse:
 @never_cache
 def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
     """Public: anyone holding the code (printed or in the QR) sees what the certificate says."""
-    if not _verify_allowed(request):
-        return _public(_limited(request))
+    if wait := _verify_wait(request):
+        return _public(_limited(request, wait))
     certificate = selectors.certificate_by_code(code)
     if certificate is None:
         response = render(request, "courses/verify_unknown.html", {"form": VerifyForm()}, status=404)
@@ -390,8 +385,8 @@ def certificate_verify_form(request: HttpRequest) -> HttpResponse:
     form = VerifyForm(request.GET)
     if not form.is_valid():  # empty, or cannot be a code: no look-up is spent
         return _public(render(request, "courses/verify_form.html", {"form": form}, status=400))
-    if not _verify_allowed(request):
-        return _public(_limited(request))
+    if wait := _verify_wait(request):
+        return _public(_limited(request, wait))
     certificate = selectors.certificate_by_code(form.cleaned_data["code"])
     if certificate is None:
         return _public(render(request, "courses/verify_unknown.html", {"form": form}, status=404))
@@ -492,8 +487,8 @@ def cell_remind(request: HttpRequest, pk: int, module_pk: int) -> HttpResponse:
     try:
         # One round per cell and module per hour: a double click must not spam members.
         count = services.reminders_send(actor=request.user, cell=cell, module=module, client_key=posted_key(request))
-    except services.RemindTooSoon as exc:
-        messages.error(request, exc.messages[0])
+    except ServiceError as exc:  # core.reminders.RemindTooSoon: a round less than an hour ago
+        messages.error(request, user_message(exc))
     else:
         messages.success(request, _("Reminder sent to %(count)d members.") % {"count": count})
     return redirect("courses:cell_progress", pk=cell.pk)

@@ -4,7 +4,6 @@ posts), write in one transaction, keep the moderation audit and publish events a
 """
 
 import datetime
-import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -13,11 +12,12 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cells.models import Membership, OrgUnit
+from core import ratelimit, reminders
 from core.events import group_name, publish_on_commit
 from core.markup import markdown_to_html, normalize
 from forum.models import (
@@ -118,7 +118,7 @@ def _clean_title(title: str, limit: int = MAX_TITLE_CHARS) -> str:
 def post_rate_check(*, user: User, client_key: str = "") -> int:
     """Count one post attempt; return 0 when allowed, else the seconds to wait.
 
-    A fixed window in the cache (atomic `incr` on Redis), so it holds across processes. Copies
+    The shared fixed window (core.ratelimit), per member. Copies
     of one submission (its idempotency key, core.idempotency: a double tap, a retry) count
     once: a copy of a submission that was let through is let through again (the service
     stores it at most once); a refused one is counted afresh when it comes again."""
@@ -126,25 +126,10 @@ def post_rate_check(*, user: User, client_key: str = "") -> int:
     let_through = f"forum:rate:key:{user.pk}:{client_key}"
     if client_key and not cache.add(let_through, True, timeout=window + 1):
         return 0
-    wait = _post_rate_count(user, limit, window)
+    wait = ratelimit.hit(f"forum:post:{user.pk}", limit=limit, period=window)
     if client_key and wait:
         cache.delete(let_through)
     return wait
-
-
-def _post_rate_count(user: User, limit: int, window: int) -> int:
-    now = time.time()
-    slot = int(now // window)
-    key = f"forum:rate:{user.pk}:{slot}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
-    if count > limit:
-        return max(1, int((slot + 1) * window - now + 0.999))
-    return 0
 
 
 # --- One submission, once ---------------------------------------------------------------------
@@ -578,21 +563,13 @@ def participation_remind(*, actor: User, topic: Topic, client_key: str = "") -> 
         raise
 
 
-REMIND_EVERY = datetime.timedelta(hours=1)  # one round of reminders an hour per session
-
-
 def _participation_remind(*, actor: User, topic: Topic, client_key: str) -> int:
     from forum.selectors import session_participation
 
     with transaction.atomic():
         if done := _moderation_by_key(actor=actor, client_key=client_key):
             return int(done.detail or 0)
-        last = participation_reminded_at(topic)
-        if last is not None and timezone.now() < last + REMIND_EVERY:
-            raise ValidationError(
-                _("Reminders were already sent in the last hour; they can be sent again after %(time)s.")
-                % {"time": formats.time_format(timezone.localtime(last + REMIND_EVERY), "H:i")}
-            )
+        reminders.check(participation_reminded_at(topic))  # the throttle's key: the session
         _posted, missing = session_participation(topic)
         url = reverse("forum:topic", args=[topic.pk])
         for membership in missing:

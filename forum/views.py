@@ -21,6 +21,7 @@ from accounts.models import User
 from cells.models import OrgUnit
 from core.cache import prefetch, versioned
 from core.csvutil import csv_response
+from core.errors import user_message
 from core.filenames import content_disposition
 from core.header import site_header
 from core.holes import fill, hole
@@ -447,8 +448,8 @@ def participation(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             count = services.participation_remind(actor=request.user, topic=topic, client_key=posted_key(request))
-        except ValidationError as exc:  # a round was sent less than an hour ago
-            messages.error(request, " ".join(exc.messages))
+        except ValidationError as exc:  # core.reminders.RemindTooSoon: a round less than an hour ago
+            messages.error(request, user_message(exc))
         else:
             messages.success(request, _("A reminder was sent to %(n)s members.") % {"n": count})
         return redirect("forum:participation", pk=topic.pk)

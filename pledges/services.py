@@ -6,14 +6,16 @@ import datetime
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
 from cells.models import Membership, OrgUnit
+from core import reminders
+from core.errors import ServiceError
 from core.markup import markdown_to_html, normalize
 from notifications.services import notification_send
-from pledges import permissions, similarity
+from pledges import permissions, selectors, similarity
 from pledges.models import (
     DEFAULT_SECTIONS,
     Pledge,
@@ -29,13 +31,9 @@ S = Pledge.Status
 A = PledgeEvent.Action
 
 
-class PledgeRefused(Exception):
-    """A transition the pledge's state does not allow. The message is for the user."""
-
-    def __init__(self, message: str, errors: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
+class PledgeRefused(ServiceError):
+    """A transition the pledge's state does not allow (core.errors.ServiceError). The message
+    is for the user; `errors` maps section id (or "rating", "comment") to a message."""
 
 
 class StaleVersion(PledgeRefused):
@@ -450,19 +448,25 @@ def pledge_reopen(*, pledge: Pledge, actor, reason: str, client_key: str = "") -
     return pledge
 
 
-def _review_open(pledge: Pledge) -> None:
-    template = pledge.template
+def review_window_refusal(template: PledgeTemplate) -> str | None:
+    """The one review-window rule: None while the year-end review may be written and sent
+    today (inside [review_opens_on, review_closes_on]), else why not, for the user. The
+    services refuse with it and the pledge page shows it instead of the form."""
+    today = timezone.localdate()
     if not template.has_year_end_review:
-        raise PledgeRefused(_("This year's template has no year-end review."))
-    if template.review_opens_on and timezone.localdate() < template.review_opens_on:
-        raise PledgeRefused(
-            _("The year-end review opens on %(date)s.") % {"date": template.review_opens_on.strftime("%d/%m/%Y")}
-        )
-    if template.review_closes_on and timezone.localdate() > template.review_closes_on:
-        raise PledgeRefused(
-            _("The year-end review closed on %(date)s; it can no longer be written or sent.")
-            % {"date": template.review_closes_on.strftime("%d/%m/%Y")}
-        )
+        return _("This year's template has no year-end review.")
+    if template.review_opens_on and today < template.review_opens_on:
+        return _("The year-end review opens on %(date)s.") % {"date": template.review_opens_on.strftime("%d/%m/%Y")}
+    if template.review_closes_on and today > template.review_closes_on:
+        return _("The year-end review closed on %(date)s; it can no longer be written or sent.") % {
+            "date": template.review_closes_on.strftime("%d/%m/%Y")
+        }
+    return None
+
+
+def _review_open(pledge: Pledge) -> None:
+    if (refusal := review_window_refusal(pledge.template)) is not None:
+        raise PledgeRefused(refusal)
 
 
 def pledge_review_save_draft(
@@ -576,43 +580,32 @@ def pledges_follow_move(*, actor, old: Membership, new: Membership) -> None:
         _event(pledge, actor or pledge.member, A.MOVED, comment)
 
 
-REMIND_EVERY = datetime.timedelta(hours=1)
-
-
-class RemindTooSoon(PledgeRefused):
-    """Reminders for this cell and year were sent less than an hour ago; `next_at` says when
-    they may be sent again."""
-
-    def __init__(self, message: str, next_at: datetime.datetime):
-        super().__init__(message)
-        self.next_at = next_at
+def _last_reminded(*, cell: OrgUnit, year: int) -> datetime.datetime | None:
+    """The pledges' key for the reminder throttle (core.reminders): the cell and year."""
+    return PledgeReminder.objects.filter(cell=cell, year=year).values_list("created_at", flat=True).first()
 
 
 def pledges_remind_next_at(*, cell: OrgUnit, year: int) -> datetime.datetime | None:
     """When reminders for the cell and year may be sent again, or None if they may be now."""
-    last = PledgeReminder.objects.filter(cell=cell, year=year).values_list("created_at", flat=True).first()
-    if last is None or timezone.now() >= last + REMIND_EVERY:
-        return None
-    return last + REMIND_EVERY
+    return reminders.next_at(_last_reminded(cell=cell, year=year))
 
 
-def pledges_remind(*, actor, cell: OrgUnit, template: PledgeTemplate, behind: list, client_key: str = "") -> int:
-    """Remind the members in `behind` (users) of the pledge due date, never the leader who
-    sends it. Once an hour per cell and year (RemindTooSoon otherwise). Returns how many."""
+def pledges_remind(*, actor, cell: OrgUnit, template: PledgeTemplate, client_key: str = "") -> int:
+    """Remind the cell's active members whose pledge for the template's year is behind (not
+    started, a draft, or returned: pledges.selectors.BEHIND) of its due date, never the leader
+    who sends it. Once an hour per cell and year (core.reminders.RemindTooSoon otherwise). Returns how many."""
     if not permissions.can_remind_pledges(actor, cell):
         raise PermissionDenied
-    recipients = [user for user in behind if user.pk != actor.pk]
     with transaction.atomic():
         OrgUnit.objects.select_for_update().filter(pk=cell.pk).first()  # one round at a time per cell
         if client_key and (done := PledgeReminder.objects.filter(sent_by=actor, client_key=client_key).first()):
             return done.recipients  # this very click, sent again
-        next_at = pledges_remind_next_at(cell=cell, year=template.year)
-        if next_at is not None:
-            raise RemindTooSoon(
-                _("Reminders were already sent in the last hour; they can be sent again after %(time)s.")
-                % {"time": formats.time_format(timezone.localtime(next_at), "H:i")},
-                next_at,
-            )
+        reminders.check(_last_reminded(cell=cell, year=template.year))
+        recipients = [
+            row.membership.user
+            for row in selectors.cell_tracking(cell, template, template.year)
+            if row.state in selectors.BEHIND and row.membership.user_id != actor.pk
+        ]
         PledgeReminder.objects.create(
             cell=cell, year=template.year, sent_by=actor, recipients=len(recipients), client_key=client_key
         )

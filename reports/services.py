@@ -1,21 +1,20 @@
 """One-click reminders from a cell's overview, through each feature's own reminder service.
 
-The reports app writes nothing of its own, and each feature throttles its own reminders to one
-round an hour (courses and pledges per cell, with RemindTooSoon; the forum per session, with a
-ValidationError that the view shows).
+The reports app writes nothing of its own. Each feature's service chooses whom to remind and
+applies the one reminder throttle (core.reminders: a round an hour per cell and module, cell
+and year, or session); its refusal is a core.errors.ServiceError, which the view shows.
 """
 
 from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
 from courses import services as courses_services
 from forum import services as forum_services
 from pledges import services as pledges_services
 
 
-class RemindRefused(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class RemindRefused(ServiceError):
+    """Nothing to remind about: an unknown item, or a session no longer under discussion."""
 
 
 def remind_missing(*, actor, overview, item: str) -> int:
@@ -28,13 +27,7 @@ def remind_missing(*, actor, overview, item: str) -> int:
         if column.key == item:
             return courses_services.reminders_send(actor=actor, cell=overview.cell, module=column.module)
     if item == "pledge" and overview.pledge_template is not None:
-        behind = [line.membership.user for line in overview.lines if "pledge" in line.missing]
-        try:
-            return pledges_services.pledges_remind(
-                actor=actor, cell=overview.cell, template=overview.pledge_template, behind=behind
-            )
-        except pledges_services.RemindTooSoon as exc:
-            raise RemindRefused(exc.message) from None
+        return pledges_services.pledges_remind(actor=actor, cell=overview.cell, template=overview.pledge_template)
     raise RemindRefused(_("There is nothing to remind about for that item."))
 
 

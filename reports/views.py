@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 
 from cells import selectors as cells_selectors
 from cells.models import OrgUnit
+from core.errors import user_message
 from core.filenames import content_disposition, fold_ascii
 from reports import exports, pdf, permissions, selectors
-from reports.services import RemindRefused, remind_missing
+from reports.services import remind_missing
 
 SORTS = ("name", "missing")
 
@@ -143,10 +144,8 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
     overview = selectors.cell_overview(unit, year)
     try:
         count = remind_missing(actor=request.user, overview=overview, item=request.POST.get("item", ""))
-    except RemindRefused as refused:
-        messages.error(request, refused.message)
-    except ValidationError as error:  # a feature's throttle: "already sent in the last hour"
-        messages.error(request, " ".join(error.messages))
+    except ValidationError as error:  # a ServiceError: nothing to remind about, or a round less than an hour ago
+        messages.error(request, user_message(error))
     else:
         messages.success(request, _("A reminder was sent to %(n)s members.") % {"n": count})
     return redirect(reverse("reports:unit", args=[unit.pk]) + f"?year={year}")

@@ -123,6 +123,20 @@ def test_the_form_counts_against_the_same_per_ip_limit(client_as, certificate):
     assert client.get(reverse("certificate_verify", args=[certificate.code])).status_code == 429
 
 
+def test_a_refused_look_up_says_how_many_seconds_are_left(client_as, certificate, monkeypatch):
+    from types import SimpleNamespace
+
+    from core import ratelimit
+
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now[0]))
+    client = client_as(None)
+    assert [client.get(FORM, {"code": certificate.code}).status_code for _ in range(30)] == [200] * 30
+    now[0] += 20
+    refused = client.get(FORM, {"code": certificate.code})
+    assert refused.status_code == 429 and refused["Retry-After"] == "40"  # the window's rest, not a minute
+
+
 def test_my_certificates_links_to_the_form(client_as, personas, certificate):
     body = client_as(personas["member_a"]).get(reverse("courses:certificates")).content.decode()
     assert f'href="{FORM}"' in body

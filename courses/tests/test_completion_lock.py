@@ -54,7 +54,7 @@ def test_it_locks_the_progress_row_when_an_attempt_is_submitted(org, progress_re
 def test_it_never_misses_completion_when_the_last_lesson_and_the_pass_race(org, monkeypatch):
     module = build_module(org["committee"], lessons=2, certificate_enabled=False)
     first, last = list(module.lessons.order_by("position"))
-    real_progress = services._progress
+    real_progress = services.study._progress
     state = threading.local()
     missed = []
     for round_ in range(6):
@@ -71,7 +71,7 @@ def test_it_never_misses_completion_when_the_last_lesson_and_the_pass_race(org, 
                 barrier.wait(timeout=10)
             return found
 
-        monkeypatch.setattr(services, "_progress", progress_then_wait)
+        monkeypatch.setattr(services.study, "_progress", progress_then_wait)
         errors = []
 
         def run(work, errors=errors):
@@ -95,7 +95,7 @@ def test_it_never_misses_completion_when_the_last_lesson_and_the_pass_race(org, 
             thread.start()
         for thread in threads:
             thread.join(timeout=30)
-        monkeypatch.setattr(services, "_progress", real_progress)
+        monkeypatch.setattr(services.study, "_progress", real_progress)
         assert errors == []
         if ModuleProgress.objects.get(user=user, module=module).completed_at is None:
             missed.append(round_)

@@ -23,7 +23,7 @@ def test_it_issues_one_certificate_when_two_completions_race(org, monkeypatch):
     user = make_member("racer", org["cell_a"], full_name="Phạm Thị Đua")
     barrier = threading.Barrier(2)
     looked = threading.local()
-    real_lookup = services._current_certificate
+    real_lookup = services.certificates._current_certificate
 
     def lookup_then_wait(u, m):
         # Both requests finish their "already issued?" check before either inserts: a true race.
@@ -33,7 +33,7 @@ def test_it_issues_one_certificate_when_two_completions_race(org, monkeypatch):
             barrier.wait(timeout=10)
         return found
 
-    monkeypatch.setattr(services, "_current_certificate", lookup_then_wait)
+    monkeypatch.setattr(services.certificates, "_current_certificate", lookup_then_wait)
     results, errors = [], []
 
     def issue() -> None:

@@ -171,7 +171,9 @@ def test_it_refuses_a_second_current_certificate_in_the_database(personas, modul
     user = personas["member_a"]
     complete(user, module)
     with pytest.raises(IntegrityError), transaction.atomic():
-        services._create_certificate(user=user, module=module, cell=user.memberships.get().cell, holder_name="X")
+        services.certificates._create_certificate(
+            user=user, module=module, cell=user.memberships.get().cell, holder_name="X"
+        )
 
 
 def test_it_returns_the_winner_when_a_racing_issue_loses(personas, module, monkeypatch):
@@ -179,14 +181,14 @@ def test_it_returns_the_winner_when_a_racing_issue_loses(personas, module, monke
     complete(user, module)
     winner = Certificate.objects.get(user=user)
     calls = []
-    real = services._current_certificate
+    real = services.certificates._current_certificate
 
     def blind_first_look(u, m):
         # The losing request checked before the winner committed: its first look sees nothing.
         calls.append(1)
         return None if len(calls) == 1 else real(u, m)
 
-    monkeypatch.setattr(services, "_current_certificate", blind_first_look)
+    monkeypatch.setattr(services.certificates, "_current_certificate", blind_first_look)
     loser = services.certificate_issue(user=user, module=module)
     assert loser.pk == winner.pk
     assert Certificate.objects.filter(user=user, module=module).count() == 1

@@ -80,3 +80,14 @@ def reviewed(approved, personas):
         expected_version=approved.version,
     )
     return services.pledge_review_submit(pledge=p, actor=personas["member_a"], expected_version=p.version)
+
+
+def close_review(pledge, days_ago=1):
+    """Set the pledge's template's year-end review to have closed `days_ago` days ago."""
+    from django.utils import timezone
+
+    template = pledge.template
+    template.review_closes_on = timezone.localdate() - datetime.timedelta(days=days_ago)
+    template.save(update_fields=["review_closes_on"])
+    pledge.refresh_from_db()
+    return template.review_closes_on

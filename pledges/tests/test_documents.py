@@ -119,3 +119,99 @@ def test_no_confirmation_before_approval_or_after_reopening(client_as, personas,
     services.pledge_reopen(pledge=Pledge.objects.get(pk=submitted.pk), actor=personas["secretary_a"], reason="Sửa")
     text = _text(client, submitted)
     assert "XÁC NHẬN CỦA CHI BỘ" in text and "Lê Thị Bích" not in text and "T/M CHI BỘ" not in text
+
+
+def _pdf_text(response) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
+def test_it_does_not_repeat_the_year_the_title_already_names(client_as, personas, pledge, template):
+    client = client_as(personas["member_a"])
+    for url in (reverse("pledges:mine"), reverse("pledges:detail", args=[pledge.pk])):
+        page = client.get(url).content.decode()
+        assert "năm 2020" in page and "năm 2020 — 2020" not in page and "năm 2020 (2020)" not in page
+    text = _pdf_text(client.get(reverse("pledges:pdf", args=[pledge.pk])))
+    assert "Năm 2020" not in text  # the title line already says NĂM 2020
+    template.title = "Bản cam kết tu dưỡng, rèn luyện"
+    template.save()
+    assert "Bản cam kết tu dưỡng, rèn luyện (2020)" in client.get(reverse("pledges:mine")).content.decode()
+    assert "Năm 2020" in _pdf_text(client.get(reverse("pledges:pdf", args=[pledge.pk])))
+
+
+def test_it_prints_markdown_answers_as_formatted_text_not_raw(client_as, personas, pledge):
+    texts = [
+        "Giữ vững **lập trường** chính trị, *kiên định* mục tiêu.",
+        "- Học tập chuyên đề\n- Tham gia sinh hoạt",
+        "",
+    ]
+    from pledges.tests.conftest import fill
+
+    services.pledge_save_draft(
+        pledge=pledge, actor=personas["member_a"], answers=fill(pledge, texts), expected_version=1
+    )
+    client = client_as(personas["member_a"])
+    page = client.get(reverse("pledges:detail", args=[pledge.pk])).content.decode()
+    assert "**lập trường**" in page  # in the box, as typed
+    response = client.get(reverse("pledges:pdf", args=[pledge.pk]))
+    flat = " ".join(_pdf_text(response).split())
+    assert "Giữ vững lập trường chính trị, kiên định mục tiêu." in flat and "**" not in flat
+    assert "• Học tập chuyên đề" in flat and "- Học tập" not in flat
+    assert b"DejaVuSerif-Bold" in response.content  # the bold words are set in the bold face
+
+
+def test_it_fills_the_place_and_date_line(client_as, personas, pledge, submitted):
+    from django.utils import timezone
+
+    client = client_as(personas["member_a"])
+    flat = " ".join(_pdf_text(client.get(reverse("pledges:pdf", args=[submitted.pk]))).split())
+    day = timezone.localtime(Pledge.objects.get(pk=submitted.pk).submitted_at)
+    # No place name set on the template: a blank to fill in, never the organisation's name.
+    assert f"……………, ngày {day:%d} tháng {day:%m} năm {day:%Y}" in flat
+
+
+def test_it_leaves_dotted_blanks_only_for_an_unknown_date(client_as, personas, pledge):
+    flat = " ".join(_pdf_text(client_as(personas["member_a"]).get(reverse("pledges:pdf", args=[pledge.pk]))).split())
+    assert "……………, ngày ….. tháng ….. năm ……." in flat
+
+
+def test_it_never_leaves_the_signatures_alone_on_the_last_page(personas, pledge):
+    import io
+
+    from pypdf import PdfReader
+
+    from pledges import selectors
+    from pledges.pdf import pledge_pdf
+    from pledges.tests.conftest import fill
+
+    checked = 0
+    for lines in range(26, 46, 2):
+        last = "\n\n".join(f"Đoạn {i} của phần kế hoạch, biện pháp thực hiện." for i in range(lines))
+        p = Pledge.objects.get(pk=pledge.pk)
+        services.pledge_save_draft(
+            pledge=p,
+            actor=personas["member_a"],
+            answers=fill(p, ["Tư tưởng vững vàng.", "Học tập.", last]),
+            expected_version=p.version,
+        )
+        pages = PdfReader(io.BytesIO(pledge_pdf(selectors.pledge_with_answers(Pledge.objects.get(pk=pledge.pk))))).pages
+        if len(pages) < 2:
+            continue
+        checked += 1
+        final = pages[-1].extract_text()
+        assert "NGƯỜI CAM KẾT" in final and "Đoạn" in final, (lines, final[:200])
+    assert checked  # some lengths did run over to a second page
+
+
+def test_it_prints_the_template_introduction_formatted_too(client_as, personas, pledge, template):
+    from core.markup import markdown_to_html
+
+    # Written directly: the service refuses to change a template a member has started.
+    template.intro = "Thực hiện **Chỉ thị 05-CT/TW**."
+    template.intro_html = markdown_to_html(template.intro)
+    template.save()
+    flat = " ".join(_pdf_text(client_as(personas["member_a"]).get(reverse("pledges:pdf", args=[pledge.pk]))).split())
+    assert "Thực hiện Chỉ thị 05-CT/TW." in flat and "**" not in flat

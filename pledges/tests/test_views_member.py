@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from pledges import services
 from pledges.models import Pledge
+from pledges.tests.conftest import close_review
 
 S = Pledge.Status
 
@@ -284,3 +285,177 @@ def test_it_forgets_a_parked_copy_once_the_member_saves_from_a_live_page(client,
     page = client.get(reverse("pledges:detail", args=[pledge.pk]))
     assert page.status_code == 200 and stored(pledge)[0] == "Bản mới hơn"
     assert "Bản cũ lúc hết phiên" not in page.content.decode()
+
+
+def test_the_page_says_when_the_year_end_review_opens_instead_of_the_form(client_as, personas, approved):
+    """The page and the services share one review-window rule (services.review_window_refusal)."""
+    import datetime
+
+    from django.utils import timezone
+
+    opens = timezone.localdate() + datetime.timedelta(days=2)
+    approved.template.review_opens_on = opens
+    approved.template.save(update_fields=["review_opens_on"])
+    page = client_as(personas["member_a"]).get(reverse("pledges:detail", args=[approved.pk])).content.decode()
+    assert f"Phần tự kiểm điểm cuối năm mở từ ngày {opens:%d/%m/%Y}." in page
+    assert 'name="proposed_rating"' not in page
+    approved.template.review_opens_on = timezone.localdate()
+    approved.template.save(update_fields=["review_opens_on"])
+    page = client_as(personas["member_a"]).get(reverse("pledges:detail", args=[approved.pk])).content.decode()
+    assert 'name="proposed_rating"' in page  # open from its first day
+
+
+def test_it_shows_the_review_window_on_the_page(approved, personas, client_as):
+    import datetime
+
+    from django.utils import timezone
+
+    approved.template.review_closes_on = timezone.localdate() + datetime.timedelta(days=3)
+    approved.template.save(update_fields=["review_closes_on"])
+    page = client_as(personas["member_a"]).get(f"/pledges/{approved.pk}/")
+    assert approved.template.review_closes_on.strftime("%d/%m/%Y") in page.content.decode()
+    assert b'name="proposed_rating"' in page.content
+
+    closed = close_review(approved)
+    page = client_as(personas["member_a"]).get(f"/pledges/{approved.pk}/")
+    assert closed.strftime("%d/%m/%Y") in page.content.decode()
+    assert b'name="proposed_rating"' not in page.content
+    response = client_as(personas["member_a"]).post(
+        f"/pledges/{approved.pk}/self-review/",
+        {"version": approved.version, "proposed_rating": "good", "action": "submit"},
+    )
+    assert response.status_code == 409
+    approved.refresh_from_db()
+    assert approved.status == "approved"
+
+
+def _anonymous_post(client, pk, text="Gõ lúc hết phiên", cookie=True, ip="10.0.0.1"):
+    from django.conf import settings
+
+    if cookie:
+        client.cookies[settings.SESSION_COOKIE_NAME] = "expired0session0key0000000000000"
+    return client.post(f"/pledges/{pk}/save/", {"version": 1, "action": "save", "answer-1": text}, REMOTE_ADDR=ip)
+
+
+def test_it_parks_nothing_for_a_post_without_a_session_cookie(client, pledge):
+    from django.contrib.sessions.models import Session
+
+    response = _anonymous_post(client, pledge.pk, cookie=False)
+    assert response.status_code == 302
+    assert Session.objects.count() == 0
+
+
+def test_it_parks_nothing_for_a_pledge_that_does_not_exist(client, pledge):
+    from django.contrib.sessions.models import Session
+
+    assert _anonymous_post(client, pledge.pk + 1000).status_code == 302
+    assert Session.objects.count() == 0
+    _anonymous_post(client, pledge.pk)
+    assert Session.objects.count() == 1
+
+
+def test_it_parks_nothing_over_50000_characters(client, pledge):
+    from django.contrib.sessions.models import Session
+
+    _anonymous_post(client, pledge.pk, text="x" * 60_000)
+    assert Session.objects.count() == 0
+
+
+def test_it_limits_parking_per_ip(client, pledge):
+    from django.contrib.sessions.models import Session
+
+    from pledges.views import STASH_LIMIT
+
+    for _ in range(STASH_LIMIT + 5):
+        client.cookies.clear()
+        _anonymous_post(client, pledge.pk)
+    assert Session.objects.count() == STASH_LIMIT
+    client.cookies.clear()
+    _anonymous_post(client, pledge.pk, ip="10.0.0.2")  # another address is not held back
+    assert Session.objects.count() == STASH_LIMIT + 1
+
+
+def _save(pledge, member, text, version, token="", seq=0):
+    from pledges import services
+    from pledges.tests.conftest import fill
+
+    return services.pledge_save_draft(
+        pledge=pledge,
+        actor=member,
+        answers=fill(pledge, [text]),
+        expected_version=version,
+        client_token=token,
+        client_seq=seq,
+    )
+
+
+def test_it_accepts_a_save_one_version_behind_from_the_page_that_made_the_newer_one(pledge, personas):
+    from pledges.models import PledgeAnswer
+
+    member, base = personas["member_a"], pledge.version
+    _save(pledge, member, "Gõ dở", base, "page-token-1", 1)  # in flight when the page was hidden
+    saved = _save(pledge, member, "Gõ dở và chữ cuối", base, "page-token-1", 2)  # the keepalive save
+    assert saved.version == base + 2
+    assert PledgeAnswer.objects.filter(pledge=pledge).order_by("section__order")[0].text == "Gõ dở và chữ cuối"
+
+
+def test_it_refuses_a_save_one_version_behind_from_another_page(pledge, personas):
+    from pledges import services
+
+    member, base = personas["member_a"], pledge.version
+    _save(pledge, member, "Thẻ một", base, "page-token-1", 1)
+    with pytest.raises(services.StaleVersion):
+        _save(pledge, member, "Thẻ hai", base, "page-token-2", 1)
+    with pytest.raises(services.StaleVersion):
+        _save(pledge, member, "Không có mã", base)
+
+
+def test_it_refuses_the_pages_older_save_arriving_after_its_newer_one(pledge, personas):
+    from pledges import services
+    from pledges.models import PledgeAnswer
+
+    member, base = personas["member_a"], pledge.version
+    _save(pledge, member, "Bản mới nhất", base, "page-token-1", 5)
+    with pytest.raises(services.StaleVersion):
+        _save(pledge, member, "Bản cũ hơn", base, "page-token-1", 4)
+    assert PledgeAnswer.objects.filter(pledge=pledge).order_by("section__order")[0].text == "Bản mới nhất"
+
+
+def test_it_refuses_two_versions_behind_or_after_a_transition(submitted, personas):
+    from pledges import services
+
+    member = personas["member_a"]
+    services.pledge_return(pledge=submitted, actor=personas["secretary_a"], comment="Viết thêm.")
+    with pytest.raises(services.StaleVersion):  # the newer version was the return, not this page's save
+        _save(submitted, member, "x", submitted.version, "page-token-1", 9)
+
+
+def test_it_passes_the_pages_token_from_an_autosave_post(client_as, personas, pledge):
+    section = pledge.answers.order_by("section__order")[0].section_id
+    client = client_as(personas["member_a"])
+    url = f"/pledges/{pledge.pk}/save/"
+    base = pledge.version
+
+    def post(text, token, seq):
+        data = {"version": base, "autosave": "1", f"answer-{section}": text, "client_token": token, "client_seq": seq}
+        return client.post(url, data)
+
+    assert post("Một", "page-token-1", 1).status_code == 200
+    response = post("Một hai", "page-token-1", 2)
+    assert response.status_code == 200 and response.json()["version"] == base + 2
+    assert post("Ba", "page-token-2", 1).status_code == 409
+    assert post("Bốn", "bad token!", 3).status_code == 409  # not a token: an ordinary stale save
+
+
+def test_it_answers_an_autosave_with_a_24_hour_time(client_as, personas, pledge):
+    import re
+
+    from django.utils import timezone
+
+    sid = pledge.answers.order_by("section__order").first().section_id
+    response = client_as(personas["member_a"]).post(
+        reverse("pledges:save", args=[pledge.pk]), {"version": 1, f"answer-{sid}": "Đang gõ", "autosave": "1"}
+    )
+    saved_at = response.json()["saved_at"]
+    assert re.fullmatch(r"\d{2}:\d{2}:\d{2}", saved_at)
+    assert saved_at[:2] == timezone.localtime().strftime("%H") or saved_at[:2] == "00"  # local, 24-hour

@@ -122,3 +122,21 @@ def test_it_hides_other_subtrees_from_the_officer(client_as, who, org):
     client = client_as(who["officer"])
     assert client.get(reverse("pledges:committee", args=[org["other_committee"].pk])).status_code == 404
     assert client.get(reverse("pledges:tracking", args=[org["cell_c"].pk])).status_code == 404
+
+
+def test_it_answers_the_pledges_predicates(personas, org, deputy_a):
+    from pledges import permissions
+
+    cell, committee = org["cell_a"], org["committee"]
+    assert permissions.can_review_pledges(personas["secretary_a"], cell)
+    assert permissions.can_review_pledges(deputy_a, cell)
+    assert not permissions.can_review_pledges(personas["member_a"], cell)
+    assert not permissions.can_review_pledges(personas["officer"], cell)
+    assert permissions.can_view_pledge_counts(personas["officer"], committee)
+    assert not permissions.can_view_pledge_counts(personas["officer"], org["other_committee"])
+    assert not permissions.can_view_pledge_counts(personas["officer"], cell)
+    assert not permissions.can_view_pledge_counts(personas["secretary_a"], committee)
+    assert permissions.can_author_pledge_templates(personas["officer"])
+    assert permissions.can_author_pledge_templates(personas["officer"], committee)
+    assert not permissions.can_author_pledge_templates(personas["officer"], org["other_committee"])
+    assert not permissions.can_author_pledge_templates(personas["secretary_a"])

@@ -218,3 +218,170 @@ def test_it_counts_overdue_against_the_nearest_template(client_as, personas, org
     response = client_as(root).get(reverse("pledges:committee_csv", args=[org["province"].pk, 2021]))
     rows = {r[0]: r for r in csv.reader(io.StringIO(response.content.decode("utf-8").lstrip("\ufeff")))}
     assert rows["Chi bộ A"][-1] == "0" and rows["Chi bộ C"][-1] == "1"
+
+
+def test_it_links_the_review_queue_for_the_cells_leaders_only(client_as, personas, template):
+    assert b"/pledges/review/" in client_as(personas["secretary_a"]).get("/pledges/").content
+    assert b"/pledges/review/" not in client_as(personas["member_a"]).get("/pledges/").content
+
+
+def _pair(personas, template, org):
+    x = submit_as(personas["member_a"], template, org["cell_a"], [BASE, "Học tập chuyên đề hằng tháng đầy đủ."])
+    twin = make_member("twin_a", org["cell_a"], full_name="Phạm Thị Sinh Đôi")
+    y = submit_as(
+        twin, template, org["cell_a"], [BASE.replace("hằng ngày", "hàng ngày"), "Học tập chuyên đề hằng tháng đầy đủ."]
+    )
+    return x, y
+
+
+def test_it_keeps_warning_the_other_pledge_after_one_of_a_pair_is_returned(client_as, personas, template, org):
+    x, y = _pair(personas, template, org)
+    services.pledge_return(pledge=x, actor=personas["secretary_a"], comment="Viết lại bằng lời của mình")
+    client = client_as(personas["secretary_a"])
+    detail = client.get(reverse("pledges:detail", args=[y.pk])).content.decode()
+    assert "similar-warning" in detail and reverse("pledges:compare", args=[y.pk, x.pk]) in detail
+    queue = client.get(reverse("pledges:queue")).content.decode()
+    assert 'class="tag similar"' in queue
+
+
+def test_it_keeps_warning_after_the_other_pledge_is_approved(client_as, personas, template, org):
+    x, y = _pair(personas, template, org)
+    services.pledge_approve(pledge=x, actor=personas["secretary_a"])
+    detail = client_as(personas["secretary_a"]).get(reverse("pledges:detail", args=[y.pk])).content.decode()
+    assert reverse("pledges:compare", args=[y.pk, x.pk]) in detail
+
+
+def test_it_never_compares_with_a_draft_never_submitted(client_as, personas, template, org):
+    x = submit_as(personas["member_a"], template, org["cell_a"], [BASE, "Học tập chuyên đề hằng tháng đầy đủ."])
+    twin = make_member("twin_a", org["cell_a"], full_name="Phạm Thị Sinh Đôi")
+    draft = services.pledge_start(member=twin, template=template, cell=org["cell_a"])
+    from pledges.tests.conftest import fill
+
+    services.pledge_save_draft(
+        pledge=draft,
+        actor=twin,
+        answers=fill(draft, [BASE, "Học tập chuyên đề hằng tháng đầy đủ."]),
+        expected_version=1,
+    )
+    detail = client_as(personas["secretary_a"]).get(reverse("pledges:detail", args=[x.pk])).content.decode()
+    assert "similar-warning" not in detail and "Phạm Thị Sinh Đôi" not in detail
+
+
+def test_it_shows_a_return_without_comment_next_to_the_box_keeping_the_text(client_as, personas, submitted):
+    sid = submitted.answers.order_by("section__order").first().section_id
+    response = client_as(personas["secretary_a"]).post(
+        reverse("pledges:decide", args=[submitted.pk]), {"action": "return", "comment": "   ", f"note-{sid}": ""}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    box = page[page.index('class="card review-box"') :]
+    # The message sits in the review box, right before the comment box.
+    assert 'id="err-comment"' in box and box.index('id="err-comment"') < box.index('name="comment"')
+    assert 'id="pledge-error"' not in page
+    assert Pledge.objects.get(pk=submitted.pk).status == S.SUBMITTED
+
+
+def test_it_keeps_the_secretarys_text_when_a_comment_is_too_long(client_as, personas, submitted):
+    sid = submitted.answers.order_by("section__order").first().section_id
+    response = client_as(personas["secretary_a"]).post(
+        reverse("pledges:decide", args=[submitted.pk]),
+        {"action": "return", "comment": "Nhận xét chung rõ ràng", f"note-{sid}": "x" * 20001},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nhận xét chung rõ ràng</textarea>" in page
+    assert f'id="err-note-{sid}"' in page and "x" * 20001 in page
+
+
+def test_it_answers_409_only_when_someone_decided_meanwhile(client_as, personas, submitted):
+    services.pledge_approve(pledge=submitted, actor=personas["secretary_a"])
+    response = client_as(personas["secretary_a"]).post(
+        reverse("pledges:decide", args=[submitted.pk]), {"action": "return", "comment": "Sửa lại"}
+    )
+    assert response.status_code == 409 and "Sửa lại" in response.content.decode()
+
+
+def test_it_never_reminds_the_leader_who_sends_it_nor_those_approved(client_as, personas, template, org, approved):
+    from notifications.models import Notification
+
+    deputy = make_member("deputy_late", org["cell_a"], role="deputy", full_name="Phó Bí Thư Chậm")
+    make_member("late_a", org["cell_a"], full_name="Đinh Văn Chậm")
+    client = client_as(deputy)
+    page = client.get(reverse("pledges:tracking", args=[org["cell_a"].pk]) + "?year=2020").content.decode()
+    assert "Remind the 2 members" in page or "Nhắc 2 đảng viên" in page  # late_a and secretary_a, not the deputy
+    client.post(reverse("pledges:remind", args=[org["cell_a"].pk]), {"year": 2020})
+    reminded = set(Notification.objects.filter(kind="pledge.reminder").values_list("user__username", flat=True))
+    assert reminded == {"late_a", "secretary_a"}  # not the deputy who sent it, not member_a (approved)
+
+
+def test_it_throttles_reminders_in_the_database_and_says_when(client_as, personas, template, org):
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from notifications.models import Notification
+
+    make_member("late_a", org["cell_a"], full_name="Đinh Văn Chậm")
+    client = client_as(personas["secretary_a"])
+    url = reverse("pledges:remind", args=[org["cell_a"].pk])
+    client.post(url, {"year": 2020})
+    assert Notification.objects.filter(kind="pledge.reminder").count() == 2  # member_a and late_a
+    cache.clear()  # another process, a restart, a flushed cache: the limit must still hold
+    response = client.post(url, {"year": 2020}, follow=True)
+    assert Notification.objects.filter(kind="pledge.reminder").count() == 2
+    page = response.content.decode()
+    again = timezone.localtime(timezone.now() + timezone.timedelta(hours=1)).strftime("%H:%M")
+    assert again in page  # the message says when reminders can be sent again
+    assert f'action="{url}"' not in page  # and the button is gone until then
+
+
+def _forms_without_novalidate(html: str) -> list[str]:
+    import re
+
+    forms = re.findall(r"<form\b[^>]*>", html, flags=re.S)
+    assert forms
+    return [f for f in forms if "novalidate" not in f]
+
+
+def test_it_lets_the_server_validate_every_form(client_as, personas, template, org, reviewed):
+    from pledges.models import PledgeTemplate
+
+    services.template_create(
+        actor=personas["officer"], unit=org["committee"], year=2021, title="Cam kết 2021", due_on=template.due_on
+    )
+    writer = make_member("writer_a", org["cell_a"])
+    draft = services.pledge_start(member=writer, template=template, cell=org["cell_a"])
+    other = submit_as(make_member("other_a", org["cell_a"]), template, org["cell_a"], [BASE, "Học tập đầy đủ."])
+    approved = submit_as(make_member("ok_a", org["cell_a"]), template, org["cell_a"], [BASE + " Khác.", "Học tập."])
+    services.pledge_approve(pledge=approved, actor=personas["secretary_a"])
+    secretary, officer = personas["secretary_a"], personas["officer"]
+    pages = [
+        (writer, reverse("pledges:detail", args=[draft.pk])),  # answers
+        (secretary, reverse("pledges:detail", args=[other.pk])),  # approve / return
+        (secretary, reverse("pledges:detail", args=[reviewed.pk])),  # rate
+        (secretary, reverse("pledges:detail", args=[approved.pk])),  # reopen
+        (approved.member, reverse("pledges:detail", args=[approved.pk])),  # self-review
+        (personas["member_a"], reverse("pledges:mine")),  # start (2021)
+        (secretary, reverse("pledges:tracking", args=[org["cell_a"].pk]) + "?year=2020"),  # remind, year picker
+        (officer, reverse("pledges:template_edit", args=[PledgeTemplate.objects.get(year=2021).pk])),
+        (officer, reverse("pledges:committee", args=[org["committee"].pk])),  # year picker
+    ]
+    for user, url in pages:
+        response = client_as(user).get(url)
+        assert response.status_code == 200, url
+        assert _forms_without_novalidate(response.content.decode()) == [], url
+
+
+def test_it_keeps_the_overdue_column_in_view_on_a_phone(client_as, personas, approved, org):
+    import re
+
+    from django.conf import settings
+
+    page = client_as(personas["officer"]).get(reverse("pledges:committee", args=[org["committee"].pk])).content.decode()
+    table = page[page.index('<div class="table-scroll">') :]
+    assert table.index("<table") < table.index("</div>")  # the wide table scrolls inside its box
+    head = re.findall(r"<th scope=\"col\"[^>]*>([^<]*)</th>", table)
+    assert len(head) == 7 and head.index("Quá hạn") <= 2  # right after the cell and its members
+    optional = re.findall(r'<th scope="col" class="num narrow-optional">([^<]*)</th>', table)
+    assert len(optional) == 2 and "Quá hạn" not in optional
+    css = (settings.BASE_DIR / "static" / "css" / "site.css").read_text()
+    assert re.search(r"@media \(max-width: 30rem\) \{ \.table \.narrow-optional \{ display: none; \} \}", css)
