@@ -316,7 +316,8 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # allauth keeps these counters in Django's cache, so with REDIS_URL they hold across processes.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/5m/key",
+    # Per address and per account; LOGIN_FAILED_LIMIT changes it (allauth's syntax).
+    "login_failed": env_str("LOGIN_FAILED_LIMIT") or "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
