@@ -34,6 +34,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
 from accounts.models import User
+from cells.selectors import place_of
 from core.cache import versioned
 from core.pdf import (
     PORTRAIT,
@@ -92,6 +93,7 @@ class MinutesContent:
     copy: Copy
     cell: str
     committee: str  # the committee right above the cell, for the document header
+    locality: str  # the date line's place name (cells.selectors.place_of): "" prints a dotted blank
     kind: str  # Topic.Kind: a themed session or a monthly meeting
     title: str  # the theme (or the meeting's title)
     opened_at: datetime.datetime | None
@@ -173,6 +175,7 @@ def minutes_content(topic: Topic, copy: Copy) -> MinutesContent:
         copy=copy,
         cell=topic.cell.name,
         committee=parent.name if parent else "",
+        locality=place_of(topic.cell),
         kind=topic.kind,
         title=topic.theme.title if topic.theme else topic.title,
         opened_at=topic.created_at,
@@ -194,22 +197,6 @@ def minutes_content(topic: Topic, copy: Copy) -> MinutesContent:
 
 
 # --- Layout ----------------------------------------------------------------------------------
-
-_PREFIXES = re.compile(
-    r"^(đảng bộ|đảng ủy|đảng uỷ|chi bộ|tỉnh ủy|tỉnh uỷ|thành ủy|thành uỷ|huyện ủy|huyện uỷ|thị ủy|thị uỷ)\s+"
-    r"((cơ sở|khối)\s+)?(tỉnh|thành phố|huyện|thị xã|quận|xã|phường|thị trấn|thôn|khu phố)?\s*",
-    re.IGNORECASE,
-)
-
-
-def locality(unit_name: str) -> str:
-    """The place for the date line, from a committee's name: "Đảng ủy xã Triệu Phong" ->
-    "Triệu Phong"; "" when the name is not of a place."""
-    name = nfc(unit_name).strip()
-    rest = _PREFIXES.sub("", name, count=1)
-    if rest == name or not rest or not rest[0].isupper() or rest.lower() in ("khối", "cơ sở"):
-        return ""
-    return rest
 
 
 def _text(value: object) -> str:
@@ -293,7 +280,7 @@ def minutes_pdf(content: MinutesContent) -> bytes:
         party_header(
             superior=content.committee,
             unit=content.cell,
-            place_date=date_line(locality(content.committee), day),
+            place_date=date_line(content.locality, day),
             width=width,
         ),
         Spacer(1, 8 * mm),

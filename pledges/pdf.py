@@ -11,6 +11,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from cells.selectors import place_of
 from core import pdf as corepdf
 from core.pdf import nfc
 from pledges.models import Pledge, PledgeEvent, Rating
@@ -131,12 +132,12 @@ def html_paragraphs(html: str, style: ParagraphStyle) -> list[Paragraph]:
 
 
 def _place_and_date(pledge: Pledge) -> str:
-    """ "<place>, ngày dd tháng mm năm yyyy": the place name the committee set on the template
-    (in the admin) and the day the pledge was (last) submitted; dotted blanks for either
-    that is not known yet."""
+    """ "<place>, ngày dd tháng mm năm yyyy": the place name of the member's cell or the nearest
+    committee above it that has one (set in the admin, cells.selectors.place_of) and the day
+    the pledge was (last) submitted; dotted blanks for either that is not known yet."""
     moment = pledge.submitted_at
     day = timezone.localtime(moment).date() if moment else None
-    return corepdf.date_line(pledge.template.place, day)
+    return corepdf.date_line(place_of(pledge.cell), day)
 
 
 def approval_of(pledge: Pledge):

@@ -196,17 +196,6 @@ def approver_role(actor, cell: OrgUnit) -> str:
     return LEADER_ROLES.get(membership.role, "") if membership is not None else ""
 
 
-def template_set_place(*, actor, template: PledgeTemplate, place: str) -> PledgeTemplate:
-    """The place name printed on the pledges' date line; printing only, so it may change after
-    members have started (their answers and the form stay as they were)."""
-    if not permissions.can_manage_pledge_templates(actor, template.unit):
-        raise PermissionDenied
-    with transaction.atomic():
-        template.place = " ".join(normalize(place).split())
-        PledgeTemplate.objects.filter(pk=template.pk).update(place=template.place)
-    return template
-
-
 # A form POST sent again (a double tap, a retry) carries the same idempotency key
 # (core.idempotency). A transition records the key on its event, a save on the pledge until
 # the next change; the services look for it with the pledge locked, so two copies of one POST

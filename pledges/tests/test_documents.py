@@ -6,11 +6,11 @@ import io
 import unicodedata
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from cells.models import OrgUnit
 from pledges import services
 from pledges.models import Pledge, PledgeEvent, PledgeTemplate
 
@@ -32,8 +32,11 @@ def _fonts_embedded(data: bytes) -> None:
 
 
 @pytest.fixture
-def placed(template, personas):
-    return services.template_set_place(actor=personas["officer"], template=template, place="  Quảng   Trị ")
+def placed(template, org):
+    """The province's place name, set in the cells admin (cells.OrgUnit.place): the committee
+    of the template and the cell have none, so the pledge prints the province's."""
+    OrgUnit.objects.filter(pk=org["province"].pk).update(place="Quảng Trị")
+    return template
 
 
 def _day(moment) -> str:
@@ -58,27 +61,24 @@ def test_an_unknown_place_or_day_prints_dotted_blanks(client_as, personas, pledg
     assert "……………, ngày ….. tháng ….. năm ……." in text
 
 
-def test_the_place_may_be_set_after_members_started_but_only_by_those_managing_templates(personas, placed, pledge):
-    assert PledgeTemplate.objects.get(pk=placed.pk).place == "Quảng Trị"
-    services.template_set_place(actor=personas["officer"], template=placed, place="Triệu Phong")
-    assert PledgeTemplate.objects.get(pk=placed.pk).place == "Triệu Phong"
-    for name in ("member_a", "secretary_a", "member_b", "outsider"):
-        with pytest.raises(PermissionDenied):
-            services.template_set_place(actor=personas[name], template=placed, place="Giả")
-    assert PledgeTemplate.objects.get(pk=placed.pk).place == "Triệu Phong"
+def test_the_place_is_the_nearest_units_up_the_tree_and_a_change_shows_on_the_next_download(
+    client_as, org, personas, placed, submitted
+):
+    OrgUnit.objects.filter(pk=org["committee"].pk).update(place="Đông Hà")  # nearer than the province
+    text = _text(client_as(personas["member_a"]), submitted)
+    assert f"Đông Hà, {_day(submitted.submitted_at)}" in text and "Quảng Trị" not in text
+    OrgUnit.objects.filter(pk=org["cell_a"].pk).update(place="An Lợi")  # the cell's own first
+    assert f"An Lợi, {_day(submitted.submitted_at)}" in _text(client_as(personas["member_a"]), submitted)
 
 
-def test_the_admin_changes_the_place_of_a_started_template(client, personas, placed, pledge):
+def test_a_template_has_no_place_of_its_own(client, placed):
+    """One place name per unit, in the cells admin: the template's admin no longer asks for one."""
     from conftest import make_user
 
-    admin = make_user("admin", is_superuser=True, is_staff=True)
-    client.force_login(admin)
-    url = reverse("admin:pledges_pledgetemplate_change", args=[placed.pk])
-    page = client.get(url)
-    assert page.status_code == 200 and 'name="place"' in page.content.decode()
-    response = client.post(url, {"place": "Đông Hà", "sections-TOTAL_FORMS": "0", "sections-INITIAL_FORMS": "0"})
-    assert response.status_code == 302, response.content.decode()[:3000]
-    assert PledgeTemplate.objects.get(pk=placed.pk).place == "Đông Hà"
+    assert not any(field.name == "place" for field in PledgeTemplate._meta.get_fields())
+    client.force_login(make_user("admin", is_superuser=True, is_staff=True))
+    page = client.get(reverse("admin:pledges_pledgetemplate_change", args=[placed.pk]))
+    assert page.status_code == 200 and 'name="place"' not in page.content.decode()
 
 
 def test_the_confirmation_is_filled_from_the_approval(client_as, personas, placed, submitted):
