@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from cells.models import Membership, OrgUnit
 from forum import services
-from forum.models import Attendance, Minutes, Post, Theme, Topic
-from forum.selectors import meeting_attendance
+from forum.models import Minutes, Post, Theme, Topic
+from forum.selectors import attendance_count, meeting_attendance
 
 THEMES = [
     (
@@ -93,9 +93,10 @@ def _backdate(topic: Topic, start: datetime.datetime, concluded: bool) -> None:
     )
     if concluded:
         topic.refresh_from_db()
-        rows = meeting_attendance(topic)
-        present = sum(1 for row in rows if row.status == Attendance.Status.PRESENT)
-        Minutes.objects.filter(topic=topic).update(participants=present, absentees=len(rows) - present)
+        count = attendance_count(meeting_attendance(topic))
+        Minutes.objects.filter(topic=topic).update(
+            participants=count.present, excused=count.excused, absentees=count.away
+        )
 
 
 ABSENCE_REASONS = ["Đi công tác tại Hà Nội", "Ốm, có giấy của trạm y tế", "Chăm người nhà nằm viện"]
