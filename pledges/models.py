@@ -188,7 +188,8 @@ class PledgeEvent(models.Model):
     comment_html = models.TextField(blank=True, editable=False)
     # [{"section": id, "title": ..., "text": ..., "html": ...}] for comments on particular sections.
     section_comments = models.JSONField(default=list, blank=True)
-    # Approved: the approver's role as it was then, printed in the cell's confirmation block.
+    # Approved: the approver's role in the cell as it was then, as its code (cells.models.
+    # Membership.Role: secretary or deputy), worded in the cell's confirmation block (pledges.pdf).
     actor_role = models.CharField(max_length=200, blank=True, default="")
     # Returned: the answers as they were returned ([{"section": id, "title": ..., "text": ...}]),
     # so the reviewer sees what changed when the pledge comes back.

@@ -11,6 +11,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from cells.models import Membership, OrgUnit
 from cells.selectors import place_of
 from core import pdf as corepdf
 from core.pdf import nfc
@@ -140,6 +141,10 @@ def _place_and_date(pledge: Pledge) -> str:
     return corepdf.date_line(place_of(pledge.cell), day)
 
 
+# How the confirmation block signs for each cell leader who may approve (pledges.services.LEADER_ROLES).
+SIGNING_TITLES = {Membership.Role.SECRETARY: "BÍ THƯ", Membership.Role.DEPUTY: "PHÓ BÍ THƯ"}
+
+
 def approval_of(pledge: Pledge):
     """The approval the cell's confirmation block prints: the latest approval, while the pledge
     is still approved (a reopened pledge has none until it is approved again)."""
@@ -162,13 +167,10 @@ def _confirmation(pledge: Pledge, st) -> tuple[list, list, str]:
         ]
     day = timezone.localtime(approval.created_at).date()
     details.append(_para(f"Ngày {day.day:02d} tháng {day.month:02d} năm {day.year}", st["italic_center"]))
-    role = approval.actor_role
     behalf = []
-    if role in ("Bí thư chi bộ", "Phó Bí thư chi bộ"):
+    if title := SIGNING_TITLES.get(approval.actor_role):  # a role code, cells.models.Membership.Role
         behalf.append(_para("T/M CHI BỘ", st["center_bold"]))
-        behalf.append(_para(role.removesuffix(" chi bộ").upper(), st["center_bold"]))
-    elif role:
-        behalf.append(_para(role.upper(), st["center_bold"]))
+        behalf.append(_para(title, st["center_bold"]))
     return details, behalf, approval.actor.full_name
 
 
@@ -198,11 +200,14 @@ def _build(pledge: Pledge) -> bytes:
         author=nfc(pledge.member.full_name),
     )
     furniture = corepdf.page_furniture(f"{pledge.member.full_name} · {pledge.cell.name}", str(pledge.year))
+    # The header names the committee right above the cell (Hướng dẫn 36-HD/VPTW), which is not
+    # always the committee that set the form (a province's form for every cell under it).
+    superior = OrgUnit.objects.filter(path=pledge.cell.path[: -OrgUnit.steplen]).first()
 
     def first_page(canvas, document):
         corepdf.canvas_party_header(
             canvas,
-            superior=pledge.template.unit.name,
+            superior=superior.name if superior else "",
             unit=pledge.cell.name,
             place_date=_place_and_date(pledge),
             x_left=25 * mm + 38 * mm,

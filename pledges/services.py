@@ -186,14 +186,15 @@ def _event(
     )
 
 
-LEADER_ROLES = {Membership.Role.SECRETARY: "Bí thư chi bộ", Membership.Role.DEPUTY: "Phó Bí thư chi bộ"}
+LEADER_ROLES = (Membership.Role.SECRETARY, Membership.Role.DEPUTY)
 
 
 def approver_role(actor, cell: OrgUnit) -> str:
-    """The approver's role in the cell, in the paper's words (always Vietnamese): its secretary
-    or deputy (only they approve, cells.permissions.can_review_pledge). Stored on the approval."""
+    """The approver's role in the cell as its code (cells.models.Membership.Role): its secretary
+    or deputy (only they approve, cells.permissions.can_review_pledge); "" for anyone else.
+    Stored on the approval; the paper words it (pledges.pdf)."""
     membership = Membership.objects.filter(user=actor, cell=cell, ended_on__isnull=True).first()
-    return LEADER_ROLES.get(membership.role, "") if membership is not None else ""
+    return membership.role if membership is not None and membership.role in LEADER_ROLES else ""
 
 
 # A form POST sent again (a double tap, a retry) carries the same idempotency key

@@ -84,7 +84,7 @@ def test_a_template_has_no_place_of_its_own(client, placed):
 def test_the_confirmation_is_filled_from_the_approval(client_as, personas, placed, submitted):
     services.pledge_approve(pledge=submitted, actor=personas["secretary_a"], comment="Bản cam kết **sát thực tế**.")
     event = PledgeEvent.objects.get(pledge=submitted, action="approved")
-    assert event.actor_role == "Bí thư chi bộ"
+    assert event.actor_role == "secretary"  # the role's code, never its display text
     response = client_as(personas["member_a"]).get(reverse("pledges:pdf", args=[submitted.pk]))
     _fonts_embedded(response.content)
     text = _text(client_as(personas["member_a"]), submitted)
@@ -119,3 +119,31 @@ def test_no_confirmation_before_approval_or_after_reopening(client_as, personas,
     services.pledge_reopen(pledge=Pledge.objects.get(pk=submitted.pk), actor=personas["secretary_a"], reason="Sửa")
     text = _text(client, submitted)
     assert "XÁC NHẬN CỦA CHI BỘ" in text and "Lê Thị Bích" not in text and "T/M CHI BỘ" not in text
+
+
+def test_a_deputys_approval_signs_on_behalf_of_the_cell_as_deputy_secretary(client_as, org, personas, submitted):
+    """The block is chosen by the role's code (cells.models.Membership.Role), whatever the
+    language the approver's pages speak and however the role is labelled."""
+    from django.utils import translation
+
+    from conftest import make_member
+
+    deputy = make_member("deputy_a", org["cell_a"], role="deputy", full_name="Võ Thị Thanh Hương")
+    with translation.override("en"):
+        services.pledge_approve(pledge=submitted, actor=deputy, comment="Đồng ý.")
+    assert PledgeEvent.objects.get(pledge=submitted, action="approved").actor_role == "deputy"
+    text = _text(client_as(personas["member_a"]), submitted)
+    block = text[text.index("XÁC NHẬN CỦA CHI BỘ") :]
+    assert block.index("T/M CHI BỘ") < block.index("PHÓ BÍ THƯ") < block.index("Võ Thị Thanh Hương")
+
+
+def test_the_header_names_the_committee_right_above_the_cell_not_the_forms(client_as, org, personas, submitted):
+    """A province's form for every cell under it: the paper is still the cell's, under its own
+    committee (Hướng dẫn 36-HD/VPTW), with that committee's place."""
+    from pledges.models import PledgeTemplate
+
+    PledgeTemplate.objects.filter(pk=submitted.template_id).update(unit=org["province"])
+    OrgUnit.objects.filter(pk=org["committee"].pk).update(place="Đông Hà")
+    text = _text(client_as(personas["member_a"]), submitted)
+    assert text.index("ĐẢNG ỦY KHỐI") < text.index("CHI BỘ A") and "TỈNH ỦY THỬ NGHIỆM" not in text
+    assert f"Đông Hà, {_day(submitted.submitted_at)}" in text
