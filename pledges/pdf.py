@@ -194,7 +194,7 @@ def _build(pledge: Pledge) -> bytes:
         initialFontSize=12,
         leftMargin=25 * mm,
         rightMargin=20 * mm,
-        topMargin=45 * mm,
+        topMargin=20 * mm,  # the first page's header takes the next 25 mm (a spacer), later pages start here
         bottomMargin=22 * mm,
         title=nfc(f"{pledge.template.title} – {pledge.member.full_name}"),
         author=nfc(pledge.member.full_name),
@@ -219,6 +219,7 @@ def _build(pledge: Pledge) -> bytes:
         furniture(canvas, document)
 
     story = [
+        Spacer(1, 25 * mm),  # room for the header drawn on the first page
         _para(pledge.template.title.upper(), st["title"]),
     ]
     if not pledge.template.names_year:
