@@ -5,8 +5,10 @@ meeting's page and the roll call, from the records fixed at the conclusion."""
 
 import datetime
 import io
+import threading
 
 import pytest
+from django.db import connection, connections
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -97,3 +99,34 @@ def test_one_count_for_the_minutes_the_meeting_page_and_the_roll_call(client_as,
     roll = client_as(secretary).get(reverse("forum:attendance", args=[topic.pk])).content.decode()
     assert "Có mặt: 2 · Vắng có lý do: 2 · Vắng không có lý do: 0" in roll
     assert Attendance.objects.filter(topic=topic).count() == 4  # every member's row is on record
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="needs PostgreSQL (concurrent writers)")
+@pytest.mark.django_db(transaction=True)
+def test_meetings_of_one_cell_concluded_at_once_get_different_numbers(personas, org):
+    secretary = personas["secretary_a"]
+    topics = [_meeting(secretary, org["cell_a"], _at(2020, month)) for month in (3, 4, 5, 6)]
+    barrier = threading.Barrier(len(topics))
+    errors: list[BaseException] = []
+
+    def conclude(topic: Topic) -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.session_conclude(actor=secretary, topic=topic, conclusion="Chi bộ thống nhất.")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=conclude, args=(topic,)) for topic in topics]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(Minutes.objects.filter(cell=org["cell_a"], year=2020).values_list("number", flat=True)) == [
+        1,
+        2,
+        3,
+        4,
+    ]
