@@ -172,3 +172,11 @@ def test_the_date_line_takes_the_place_of_the_nearest_unit_up_the_tree_that_has_
     OrgUnit.objects.filter(pk=org["committee"].pk).update(place="Đông Hà")  # nearer than the province
     flat = " ".join(_text(minutes_render(concluded, Copy.COMMITTEE)).split())
     assert "Đông Hà, ngày 05 tháng 12 năm 2020" in flat and "Quảng Trị" not in flat
+
+
+def test_a_long_unit_name_wraps_on_even_lines_in_the_header(org, concluded):
+    OrgUnit.objects.filter(pk=org["cell_a"].pk).update(name="Chi bộ Ban Tuyên giáo và Dân vận")
+    lines = [line.strip() for line in _text(minutes_render(concluded, Copy.COMMITTEE)).splitlines()]
+    name = lines[lines.index("ĐẢNG ỦY KHỐI") + 1 : lines.index("*")]
+    assert " ".join(name) == "CHI BỘ BAN TUYÊN GIÁO VÀ DÂN VẬN"
+    assert len(name) == 2 and all(len(line.split()) > 2 for line in name), name  # even, no word alone
