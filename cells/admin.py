@@ -10,9 +10,9 @@ from cells.models import CommitteeRole, Membership, MembershipEvent, OrgUnit
 @admin.register(OrgUnit)
 class OrgUnitAdmin(TreeAdmin):
     form = movenodeform_factory(OrgUnit)
-    list_display = ["name", "kind", "code"]
+    list_display = ["name", "kind", "code", "place"]
     list_filter = ["kind"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "code", "place"]
 
 
 class MembershipEventInline(admin.TabularInline):

@@ -13,15 +13,18 @@ DEMO_PASSWORD = "chibo-demo"
 TREE = {
     "name": "Tỉnh ủy Quảng Trị",
     "code": "QT",
+    "place": "Quảng Trị",  # the date line of every document (cells.selectors.place_of)
     "children": [
         {
             "name": "Đảng ủy các cơ quan Đảng tỉnh",
             "code": "CQD",
+            "place": "",  # the province's: "Quảng Trị"
             "cells": ["Chi bộ Văn phòng Tỉnh ủy", "Chi bộ Ban Tuyên giáo và Dân vận", "Chi bộ Ban Tổ chức"],
         },
         {
             "name": "Đảng ủy xã Triệu Phong",
             "code": "TP",
+            "place": "Triệu Phong",
             "cells": ["Chi bộ thôn An Lợi", "Chi bộ thôn Phú Hưng", "Chi bộ Trường THCS Triệu Phong"],
         },
     ],
@@ -97,12 +100,15 @@ def _user(username: str, full_name: str, password_hash: str, **extra) -> User:
     return user
 
 
-def _unit(parent: OrgUnit | None, name: str, kind: str, code: str = "") -> OrgUnit:
+def _unit(parent: OrgUnit | None, name: str, kind: str, code: str = "", place: str = "") -> OrgUnit:
     qs = OrgUnit.get_root_nodes() if parent is None else parent.get_children()
     unit = qs.filter(name=name).first()
     if unit is None:
-        fields = {"name": name, "kind": kind, "code": code}
+        fields = {"name": name, "kind": kind, "code": code, "place": place}
         unit = OrgUnit.objects.add_root(fields) if parent is None else OrgUnit.objects.add_child(parent, fields)
+    elif place and not unit.place:  # a demo seeded before places were kept; never over an admin's
+        OrgUnit.objects.filter(pk=unit.pk).update(place=place)
+        unit.place = place
     return unit
 
 
@@ -114,10 +120,10 @@ def _join(user: User, cell: OrgUnit, role: str, status: str, started: datetime.d
 def seed(stdout) -> None:
     rng = random.Random(2020)  # the same names every run
     password_hash = make_password(DEMO_PASSWORD)  # hashed once: the demo has one password
-    province = _unit(None, TREE["name"], OrgUnit.Kind.COMMITTEE, TREE["code"])
+    province = _unit(None, TREE["name"], OrgUnit.Kind.COMMITTEE, TREE["code"], TREE["place"])
     cells: list[OrgUnit] = []
     for committee in TREE["children"]:
-        node = _unit(province, committee["name"], OrgUnit.Kind.COMMITTEE, committee["code"])
+        node = _unit(province, committee["name"], OrgUnit.Kind.COMMITTEE, committee["code"], committee["place"])
         for cell_name in committee["cells"]:
             cells.append(_unit(node, cell_name, OrgUnit.Kind.CELL))
 

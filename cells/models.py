@@ -45,6 +45,18 @@ class OrgUnit(MP_Node):
         ],
         help_text=_("Short code used in serial numbers, e.g. QT."),
     )
+    # The place name of every document's date line ("Quảng Trị, ngày …"): minutes, pledges and
+    # certificates print the one of the nearest unit up the tree that has one
+    # (cells.selectors.place_of); blank everywhere up the tree prints a dotted blank.
+    place = models.CharField(
+        _("place name"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Printed on the date line of minutes, pledges and certificates, e.g. Quảng Trị or Đông Hà. "
+            "Blank: the place of the committee above."
+        ),
+    )
 
     node_order_by = ["name"]
     steplen = 4

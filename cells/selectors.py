@@ -100,6 +100,23 @@ def unit_ancestors(unit: OrgUnit) -> list[OrgUnit]:
     return list(OrgUnit.objects.filter(path__in=ancestor_paths(unit.path)[:-1]).order_by("path"))
 
 
+def place_of(unit: OrgUnit | None) -> str:
+    """The place name a document issued by `unit` prints on its date line: the unit's own, or
+    that of the nearest unit above it that has one; "" when none has (the date line then
+    prints a dotted blank). One query on the path prefixes, the unit's own row included (read
+    as it is now, not as `unit` was loaded)."""
+    if unit is None:
+        return ""
+    found = (
+        OrgUnit.objects.filter(path__in=ancestor_paths(unit.path))
+        .exclude(place="")
+        .order_by("-depth")
+        .values_list("place", flat=True)
+        .first()
+    )
+    return found or ""
+
+
 # --- Roll-ups by child (read by the reports app) ---------------------------------------------
 # A committee's report has one row per direct child. Every figure is one GROUP BY on the first
 # `len(unit.path) + steplen` characters of a cell's path: the child the row belongs to.

@@ -239,10 +239,16 @@ def party_header(
     centre = ParagraphStyle("ph", fontName=SERIF, fontSize=size, leading=size * 1.3, alignment=TA_CENTER)
     bold = ParagraphStyle("phb", parent=centre, fontName=SERIF_BOLD)
     italic = ParagraphStyle("phi", parent=centre, fontName=SERIF_ITALIC)
+    column = width * 0.46
+
+    def even(text: str, font: str) -> str:
+        # A name that wraps does so on even lines, never leaving one word alone (balanced_lines).
+        return "<br/>".join(html.escape(line) for line in balanced_lines(nfc(text).upper(), font, size, column - 2))
+
     left = []
     if superior:
-        left.append(Paragraph(html.escape(nfc(superior).upper()), centre))
-    left.append(Paragraph(html.escape(nfc(unit).upper()), bold))
+        left.append(Paragraph(even(superior, SERIF), centre))
+    left.append(Paragraph(even(unit, SERIF_BOLD), bold))
     left.append(Paragraph("*", bold))
     if number:
         left.append(Paragraph(html.escape(nfc(number)), centre))
@@ -251,7 +257,7 @@ def party_header(
         Spacer(1, 2 * mm),
         Paragraph(html.escape(nfc(place_date)), italic),
     ]
-    table = Table([[left, right]], colWidths=[width * 0.46, width * 0.54])
+    table = Table([[left, right]], colWidths=[column, width - column])
     table.setStyle(
         TableStyle(
             [

@@ -100,7 +100,6 @@ class ModuleForm(forms.ModelForm):
             "summary",
             "audience",
             "issuer",
-            "place",
             "publish_from",
             "publish_until",
             "due_on",
@@ -132,7 +131,7 @@ class ModuleAdmin(SubtreeAdmin):
     inlines = [LessonInline, QuestionInline]
     actions = ["copy_as_new_version"]
     fieldsets = [
-        (None, {"fields": ["year", "directive", "title", "summary", "audience", "issuer", "place"]}),
+        (None, {"fields": ["year", "directive", "title", "summary", "audience", "issuer"]}),
         (_("Publication"), {"fields": ["publish_from", "publish_until", "due_on"]}),
         (
             _("Quiz and certificate"),

@@ -218,7 +218,6 @@ def _module(province: OrgUnit, audience: OrgUnit) -> Module:
             summary=SUMMARY,
             audience=audience,
             issuer=province,
-            place="Quảng Trị",
             due_on=datetime.date(2020, 12, 31),
             pass_mark=80,
             attempts_allowed=0,

@@ -38,9 +38,6 @@ class Module(models.Model):
         verbose_name=_("issuing committee"),
         help_text=_("Named on certificates and in their serial numbers. Empty: the audience's committee."),
     )
-    place = models.CharField(
-        _("place"), max_length=100, blank=True, help_text=_("Printed on certificates, e.g. Quảng Trị.")
-    )
     publish_from = models.DateTimeField(_("published from"), null=True, blank=True)
     publish_until = models.DateTimeField(_("published until"), null=True, blank=True)
     due_on = models.DateField(_("due date"), null=True, blank=True)

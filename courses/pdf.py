@@ -79,7 +79,9 @@ def _draw_wrapped(canvas: Canvas, text: str, *, top: float, width: float) -> Non
 
 
 def _date_line(certificate) -> str:
-    return date_line(certificate.place or certificate.issuer_name, certificate.issued_on)
+    """The issuing committee's place name as it was at issue (cells.selectors.place_of);
+    a dotted blank when none was set."""
+    return date_line(certificate.place, certificate.issued_on)
 
 
 def signer_images(certificate, signer) -> tuple[ImageReader | None, ImageReader | None]:

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from cells.models import Membership, OrgUnit
 from forum import services
-from forum.models import Attendance, Minutes, Post, Theme, Topic
-from forum.selectors import meeting_attendance
+from forum.models import Minutes, Post, Theme, Topic
+from forum.selectors import attendance_count, meeting_attendance
 
 THEMES = [
     (
@@ -92,10 +92,14 @@ def _backdate(topic: Topic, start: datetime.datetime, concluded: bool) -> None:
         created_at=start, last_post_at=last, concluded_at=last if concluded else None
     )
     if concluded:
-        topic.refresh_from_db()
-        rows = meeting_attendance(topic)
-        present = sum(1 for row in rows if row.status == Attendance.Status.PRESENT)
-        Minutes.objects.filter(topic=topic).update(participants=present, absentees=len(rows) - present)
+        _recount(topic)
+
+
+def _recount(topic: Topic) -> None:
+    """The minutes' stored counts again, for the members at the backdated conclusion."""
+    topic.refresh_from_db()
+    count = attendance_count(meeting_attendance(topic))
+    Minutes.objects.filter(topic=topic).update(participants=count.present, excused=count.excused, absentees=count.away)
 
 
 ABSENCE_REASONS = ["Đi công tác tại Hà Nội", "Ốm, có giấy của trạm y tế", "Chăm người nhà nằm viện"]
@@ -168,6 +172,7 @@ def _monthly_meeting(cell: OrgUnit, leader, members: list) -> bool:
     end = start + datetime.timedelta(hours=2, minutes=15)
     Post.objects.filter(topic=topic).update(created_at=start + datetime.timedelta(minutes=40))
     Topic.objects.filter(pk=topic.pk).update(created_at=start - datetime.timedelta(days=5), concluded_at=end)
+    _recount(topic)
     return True
 
 

@@ -34,6 +34,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
 from accounts.models import User
+from cells.selectors import place_of
 from core.cache import versioned
 from core.pdf import (
     PORTRAIT,
@@ -46,7 +47,8 @@ from core.pdf import (
     signature_blocks,
     styles,
 )
-from forum.models import Attendance, Motion, Post, Topic
+from forum.models import Attendance, Minutes, Motion, Post, Topic
+from forum.selectors import AttendanceCount, attendance_count, meeting_attendance
 from forum.text import _MENTION, mentioned_usernames
 
 
@@ -92,6 +94,7 @@ class MinutesContent:
     copy: Copy
     cell: str
     committee: str  # the committee right above the cell, for the document header
+    locality: str  # the date line's place name (cells.selectors.place_of): "" prints a dotted blank
     kind: str  # Topic.Kind: a themed session or a monthly meeting
     title: str  # the theme (or the meeting's title)
     opened_at: datetime.datetime | None
@@ -105,14 +108,13 @@ class MinutesContent:
     present: list[str]
     excused: list[tuple[str, str]]  # (name, reason)
     absent: list[str]
+    counts: AttendanceCount  # forum.selectors.attendance_count of the same rows
     opening: Contribution | None
     conclusion: Contribution | None
     discussion: list[Contribution] = field(default_factory=list)  # the cell's copy only
     votes: list[Vote] = field(default_factory=list)
 
-    @property
-    def total(self) -> int:
-        return len(self.present) + len(self.excused) + len(self.absent)
+    number: str = ""  # "Số 03-BB/CB", once the meeting is concluded (forum.models.Minutes)
 
 
 def _name(user) -> str:
@@ -154,8 +156,6 @@ def _votes(topic: Topic, present: int) -> list[Vote]:
 
 def minutes_content(topic: Topic, copy: Copy) -> MinutesContent:
     """What the copy says, from the rows as they are now. Hidden posts are never read."""
-    from forum.selectors import meeting_attendance
-
     rows = meeting_attendance(topic)
     present = [_name(r.user) for r in rows if r.status == Attendance.Status.PRESENT]
     kinds = Q(kind__in=[Post.Kind.OPENING, Post.Kind.CONCLUSION])
@@ -173,6 +173,7 @@ def minutes_content(topic: Topic, copy: Copy) -> MinutesContent:
         copy=copy,
         cell=topic.cell.name,
         committee=parent.name if parent else "",
+        locality=place_of(topic.cell),
         kind=topic.kind,
         title=topic.theme.title if topic.theme else topic.title,
         opened_at=topic.created_at,
@@ -186,30 +187,16 @@ def minutes_content(topic: Topic, copy: Copy) -> MinutesContent:
         present=present,
         excused=[(_name(r.user), r.reason) for r in rows if r.status == Attendance.Status.EXCUSED],
         absent=[_name(r.user) for r in rows if r.status == Attendance.Status.ABSENT],
+        counts=attendance_count(rows),
+        number=minutes.reference if (minutes := Minutes.objects.filter(topic=topic).first()) else "",
         opening=_contribution(openings[0] if openings else None, names),
         conclusion=_contribution(conclusion, names),
         discussion=[_contribution(p, names) for p in posts if p.kind not in (Post.Kind.OPENING, Post.Kind.CONCLUSION)],
-        votes=_votes(topic, len(present)),
+        votes=_votes(topic, attendance_count(rows).present),
     )
 
 
 # --- Layout ----------------------------------------------------------------------------------
-
-_PREFIXES = re.compile(
-    r"^(đảng bộ|đảng ủy|đảng uỷ|chi bộ|tỉnh ủy|tỉnh uỷ|thành ủy|thành uỷ|huyện ủy|huyện uỷ|thị ủy|thị uỷ)\s+"
-    r"((cơ sở|khối)\s+)?(tỉnh|thành phố|huyện|thị xã|quận|xã|phường|thị trấn|thôn|khu phố)?\s*",
-    re.IGNORECASE,
-)
-
-
-def locality(unit_name: str) -> str:
-    """The place for the date line, from a committee's name: "Đảng ủy xã Triệu Phong" ->
-    "Triệu Phong"; "" when the name is not of a place."""
-    name = nfc(unit_name).strip()
-    rest = _PREFIXES.sub("", name, count=1)
-    if rest == name or not rest or not rest[0].isupper() or rest.lower() in ("khối", "cơ sở"):
-        return ""
-    return rest
 
 
 def _text(value: object) -> str:
@@ -246,19 +233,19 @@ def _contribution_flow(item: Contribution, s) -> list:
 
 
 def _attendance_flow(content: MinutesContent, s) -> list:
-    away = len(content.excused) + len(content.absent)
+    n = content.counts
     story = [
         Paragraph(
-            f"Tổng số đảng viên của chi bộ: {content.total}; có mặt: {len(content.present)}; "
-            f"vắng mặt: {away} (có lý do: {len(content.excused)}; không có lý do: {len(content.absent)}).",
+            f"Tổng số đảng viên của chi bộ: {n.total}; có mặt: {n.present}; "
+            f"vắng mặt: {n.away} (có lý do: {n.excused}; không có lý do: {n.absent}).",
             s["body"],
         ),
-        Paragraph(f"<b>Có mặt ({len(content.present)}):</b> {_text(', '.join(content.present) or '—')}.", s["body"]),
+        Paragraph(f"<b>Có mặt ({n.present}):</b> {_text(', '.join(content.present) or '—')}.", s["body"]),
     ]
     excused = "; ".join(f"{name} ({reason})" if reason else name for name, reason in content.excused)
-    story.append(Paragraph(f"<b>Vắng có lý do ({len(content.excused)}):</b> {_text(excused or '—')}.", s["body"]))
+    story.append(Paragraph(f"<b>Vắng có lý do ({n.excused}):</b> {_text(excused or '—')}.", s["body"]))
     absent = ", ".join(content.absent)
-    story.append(Paragraph(f"<b>Vắng không có lý do ({len(content.absent)}):</b> {_text(absent or '—')}.", s["body"]))
+    story.append(Paragraph(f"<b>Vắng không có lý do ({n.absent}):</b> {_text(absent or '—')}.", s["body"]))
     return story
 
 
@@ -293,8 +280,9 @@ def minutes_pdf(content: MinutesContent) -> bytes:
         party_header(
             superior=content.committee,
             unit=content.cell,
-            place_date=date_line(locality(content.committee), day),
+            place_date=date_line(content.locality, day),
             width=width,
+            number=content.number,
         ),
         Spacer(1, 8 * mm),
         Paragraph("BIÊN BẢN", s["title"]),

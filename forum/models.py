@@ -258,17 +258,40 @@ class ReadState(models.Model):
 
 
 class Minutes(models.Model):
-    """That a session was concluded, with its attendance then; remade if it is concluded again.
-    The PDF itself is made on each download (forum.minutes), so it never keeps a post that
-    was hidden since."""
+    """That a meeting was concluded: its number and its attendance counts. The PDF itself is
+    made on each download (forum.minutes), so it never keeps a post that was hidden since.
+
+    The number (Số 03-BB/CB) counts the cell's minutes of one year, in the order their
+    meetings were first concluded; it is given once, at the first conclusion, and kept through
+    a reopening and a second conclusion. The counts are forum.selectors.attendance_count's,
+    written at the conclusion and after every correction of the roll."""
 
     topic = models.OneToOneField(Topic, on_delete=models.PROTECT, related_name="minutes")
-    participants = models.PositiveIntegerField(default=0)
-    absentees = models.PositiveIntegerField(default=0)
+    cell = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    number = models.PositiveIntegerField()
+    participants = models.PositiveIntegerField(default=0)  # present
+    excused = models.PositiveIntegerField(default=0)  # absent with a reason
+    absentees = models.PositiveIntegerField(default=0)  # absent, with a reason or without
     created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cell", "year", "number"], name="forum_one_minutes_number_per_cell_year")
+        ]
 
     def __str__(self) -> str:
         return f"minutes of {self.topic_id}"
+
+    @property
+    def absent_without_reason(self) -> int:
+        return self.absentees - self.excused
+
+    @property
+    def reference(self) -> str:
+        """ "Số 03-BB/CB": the document's number as a Party document prints it (Hướng dẫn
+        36-HD/VPTW: from 01; BB a biên bản, CB the issuing cell)."""
+        return f"Số {self.number:02d}-BB/CB"
 
 
 class ModerationEvent(models.Model):

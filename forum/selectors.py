@@ -514,6 +514,34 @@ def meeting_attendance(topic: Topic) -> list[AttendanceRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class AttendanceCount:
+    """The counts the minutes print (present; absent with a reason; absent without one) and
+    every page that shows them: the roll call, the votes, the meeting's page."""
+
+    present: int
+    excused: int
+    absent: int
+
+    @property
+    def away(self) -> int:
+        return self.excused + self.absent
+
+    @property
+    def total(self) -> int:
+        return self.present + self.away
+
+
+def attendance_count(rows: list[AttendanceRow]) -> AttendanceCount:
+    """The one count of a meeting's attendance, from its rows (meeting_attendance)."""
+    status = Attendance.Status
+    return AttendanceCount(
+        present=sum(1 for row in rows if row.status == status.PRESENT),
+        excused=sum(1 for row in rows if row.status == status.EXCUSED),
+        absent=sum(1 for row in rows if row.status == status.ABSENT),
+    )
+
+
 def meeting_absence(topic: Topic, user) -> Absence | None:
     return Absence.objects.filter(topic=topic, user=user).first()
 

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +35,7 @@ from forum.models import (
     Theme,
     Topic,
 )
-from forum.selectors import participation_reminded_at, post_by_key
+from forum.selectors import attendance_count, meeting_attendance, participation_reminded_at, post_by_key
 from forum.text import fold, mentioned_usernames
 from notifications.services import notification_send
 
@@ -297,9 +297,7 @@ def session_open(
 
 def session_conclude(*, actor: User, topic: Topic, conclusion: str, client_key: str = "") -> Topic:
     """Write the conclusion, lock posting and record the attendance. The minutes' PDF is made
-    on each download (forum.minutes), never stored."""
-    from forum.selectors import meeting_attendance
-
+    on each download (forum.minutes), never stored; their number is given now, once."""
     if not topic.is_meeting:
         raise ValidationError(_("Only a meeting is concluded."))
     with transaction.atomic():
@@ -320,15 +318,42 @@ def session_conclude(*, actor: User, topic: Topic, conclusion: str, client_key: 
         topic.save(update_fields=["state", "concluded_at"])
         for motion in Motion.objects.select_for_update().filter(topic=topic, closed_at__isnull=True):
             _motion_close(actor=actor, motion=motion)  # a vote still open closes with the meeting
+        # The roll as it stands becomes the record: a member who opens the minutes' topic later
+        # (a read counts as taking part while the meeting runs) no longer turns present.
         rows = meeting_attendance(topic)
-        present = sum(1 for row in rows if row.status == Attendance.Status.PRESENT)
-        Minutes.objects.update_or_create(
-            topic=topic,
-            defaults={"participants": present, "absentees": len(rows) - present, "created_at": timezone.now()},
+        Attendance.objects.bulk_create(
+            [
+                Attendance(topic=topic, user=row.user, status=row.status, reason=row.reason, updated_by=actor)
+                for row in rows
+                if not row.recorded
+            ]
         )
+        _minutes_save(topic, attendance_count(rows))
         _audit(topic, actor, ModerationEvent.Action.CONCLUDED)
         _topic_event(topic)
     return topic
+
+
+def minutes_year(topic: Topic) -> int:
+    """The year the minutes are numbered in: that of their date line (the meeting's time, else
+    its conclusion, else its opening)."""
+    return timezone.localtime(topic.meeting_at or topic.concluded_at or topic.created_at).year
+
+
+def _minutes_save(topic: Topic, count) -> Minutes:
+    """The minutes' counts; at the first conclusion also their number, the cell's next of the
+    year (the cell's row is locked, so two meetings concluded at once never share one)."""
+    counts = {"participants": count.present, "excused": count.excused, "absentees": count.away}
+    minutes = Minutes.objects.filter(topic=topic).first()
+    if minutes is not None:  # concluded again after a reopening: the number stays
+        Minutes.objects.filter(pk=minutes.pk).update(**counts)
+        return minutes
+    OrgUnit.objects.select_for_update().filter(pk=topic.cell_id).first()
+    year = minutes_year(topic)
+    last = Minutes.objects.filter(cell_id=topic.cell_id, year=year).aggregate(last=Max("number"))["last"] or 0
+    return Minutes.objects.create(
+        topic=topic, cell_id=topic.cell_id, year=year, number=last + 1, created_at=timezone.now(), **counts
+    )
 
 
 def session_reopen(*, actor: User, topic: Topic, reason: str, client_key: str = "") -> Topic:
@@ -808,9 +833,8 @@ def attendance_record(*, actor: User, topic: Topic, entries: dict[int, tuple[str
         if changes:
             prefix = _("After the conclusion: ") if topic.is_concluded else ""
             _audit(topic, actor, ModerationEvent.Action.ATTENDANCE, prefix + "; ".join(changes), client_key=client_key)
-        if topic.is_concluded:
-            present = Attendance.objects.filter(topic=topic, status=Attendance.Status.PRESENT).count()
-            Minutes.objects.filter(topic=topic).update(participants=present, absentees=len(members) - present)
+        if topic.is_concluded and changes:
+            _minutes_save(topic, attendance_count(meeting_attendance(topic)))
     return len(changes)
 
 

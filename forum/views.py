@@ -135,6 +135,8 @@ def _topic_context(request: HttpRequest, topic: Topic, reply_form: ReplyForm | N
         "reply_key": new_key(),  # the reply form's idempotency key, new for each rendering
         "last_id": view.last_id,
         "moderation_log": selectors.moderation_log(topic) if moderator else [],
+        # The number and the counts of the minutes (forum.selectors.attendance_count, stored).
+        "minutes": Minutes.objects.filter(topic=topic).first() if topic.is_concluded else None,
         "is_last_page": not view.page.has_next(),
     }
 
@@ -679,7 +681,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Attendance saved (%(n)s changes).") % {"n": count})
             return redirect("forum:attendance", pk=topic.pk)
-    counts = {status: sum(1 for row in rows if row.status == status) for status in Attendance.Status.values}
+    counts = selectors.attendance_count(rows)
     return render(
         request,
         "forum/attendance.html",
@@ -689,8 +691,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _votes_page(request: HttpRequest, topic: Topic, *, form=None, errors=None, status: int = 200) -> HttpResponse:
-    rows = selectors.meeting_attendance(topic)
-    present = sum(1 for row in rows if row.status == Attendance.Status.PRESENT)
+    present = selectors.attendance_count(selectors.meeting_attendance(topic)).present
     keeper = permissions.can_keep_meeting_record(request.user, topic, permissions.roles_for_request(request))
     context = {
         "topic": topic,

@@ -34,11 +34,11 @@ class SectionInline(admin.TabularInline):
 class PledgeTemplateAdminForm(forms.ModelForm):
     class Meta:
         model = PledgeTemplate
-        fields = ["unit", "year", "place", *SERVICE_FIELDS]
+        fields = ["unit", "year", *SERVICE_FIELDS]
 
     def clean(self):
         data = super().clean()
-        if _started(self.instance) and set(self.changed_data) - {"place"}:
+        if _started(self.instance) and self.changed_data:
             raise forms.ValidationError(
                 _("Members have already started pledges on this template, so it cannot be changed.")
             )
@@ -61,8 +61,8 @@ class PledgeTemplateAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         fields = {name: form.cleaned_data[name] for name in SERVICE_FIELDS if name in form.cleaned_data}
-        if change and set(form.changed_data) <= {"place"}:
-            saved = obj  # only the place name: allowed on a started template too
+        if change and not form.changed_data:
+            saved = obj
         elif change:
             saved = services.template_update(actor=request.user, template=obj, **fields)
         else:
@@ -74,8 +74,6 @@ class PledgeTemplateAdmin(admin.ModelAdmin):
                 sections=[],
                 **fields,
             )
-        if "place" in form.changed_data:
-            services.template_set_place(actor=request.user, template=saved, place=form.cleaned_data["place"])
         obj.pk = saved.pk
         obj._state.adding = False
         obj.refresh_from_db()

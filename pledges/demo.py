@@ -162,8 +162,6 @@ def seed(stdout) -> None:
                 for i, title in enumerate(DEFAULT_SECTIONS)
             ],
         )
-    if not template.place:  # the place name printed on the pledges' date line
-        services.template_set_place(actor=canbo, template=template, place="Quảng Trị")
     cells = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.CELL, path__startswith=province.path).order_by("path"))
     users = {u.username: u for u in User.objects.filter(username__in=[p[1] for p in PLAN] + ["bithu"])}
     rng = random.Random(2020)

@@ -40,11 +40,6 @@ class PledgeTemplate(models.Model):
     title = models.CharField(_("form title"), max_length=300)
     intro = models.TextField(_("introduction"), blank=True)
     intro_html = models.TextField(blank=True, editable=False)  # rendered from intro by the service
-    # The place name printed on every pledge's date line ("Quảng Trị, ngày …"): printing only,
-    # so it stays editable after members have started.
-    place = models.CharField(
-        _("place name"), max_length=100, blank=True, help_text=_("Printed on the pledge's date line, e.g. Quảng Trị.")
-    )
     has_year_end_review = models.BooleanField(_("year-end review"), default=True)
     due_on = models.DateField(_("pledges due on"))
     review_opens_on = models.DateField(_("year-end review opens on"), null=True, blank=True)
@@ -193,7 +188,8 @@ class PledgeEvent(models.Model):
     comment_html = models.TextField(blank=True, editable=False)
     # [{"section": id, "title": ..., "text": ..., "html": ...}] for comments on particular sections.
     section_comments = models.JSONField(default=list, blank=True)
-    # Approved: the approver's role as it was then, printed in the cell's confirmation block.
+    # Approved: the approver's role in the cell as it was then, as its code (cells.models.
+    # Membership.Role: secretary or deputy), worded in the cell's confirmation block (pledges.pdf).
     actor_role = models.CharField(max_length=200, blank=True, default="")
     # Returned: the answers as they were returned ([{"section": id, "title": ..., "text": ...}]),
     # so the reviewer sees what changed when the pledge comes back.

@@ -11,6 +11,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from cells.models import Membership, OrgUnit
+from cells.selectors import place_of
 from core import pdf as corepdf
 from core.pdf import nfc
 from pledges.models import Pledge, PledgeEvent, Rating
@@ -131,12 +133,16 @@ def html_paragraphs(html: str, style: ParagraphStyle) -> list[Paragraph]:
 
 
 def _place_and_date(pledge: Pledge) -> str:
-    """ "<place>, ngày dd tháng mm năm yyyy": the place name the committee set on the template
-    (in the admin) and the day the pledge was (last) submitted; dotted blanks for either
-    that is not known yet."""
+    """ "<place>, ngày dd tháng mm năm yyyy": the place name of the member's cell or the nearest
+    committee above it that has one (set in the admin, cells.selectors.place_of) and the day
+    the pledge was (last) submitted; dotted blanks for either that is not known yet."""
     moment = pledge.submitted_at
     day = timezone.localtime(moment).date() if moment else None
-    return corepdf.date_line(pledge.template.place, day)
+    return corepdf.date_line(place_of(pledge.cell), day)
+
+
+# How the confirmation block signs for each cell leader who may approve (pledges.services.LEADER_ROLES).
+SIGNING_TITLES = {Membership.Role.SECRETARY: "BÍ THƯ", Membership.Role.DEPUTY: "PHÓ BÍ THƯ"}
 
 
 def approval_of(pledge: Pledge):
@@ -161,13 +167,10 @@ def _confirmation(pledge: Pledge, st) -> tuple[list, list, str]:
         ]
     day = timezone.localtime(approval.created_at).date()
     details.append(_para(f"Ngày {day.day:02d} tháng {day.month:02d} năm {day.year}", st["italic_center"]))
-    role = approval.actor_role
     behalf = []
-    if role in ("Bí thư chi bộ", "Phó Bí thư chi bộ"):
+    if title := SIGNING_TITLES.get(approval.actor_role):  # a role code, cells.models.Membership.Role
         behalf.append(_para("T/M CHI BỘ", st["center_bold"]))
-        behalf.append(_para(role.removesuffix(" chi bộ").upper(), st["center_bold"]))
-    elif role:
-        behalf.append(_para(role.upper(), st["center_bold"]))
+        behalf.append(_para(title, st["center_bold"]))
     return details, behalf, approval.actor.full_name
 
 
@@ -191,17 +194,20 @@ def _build(pledge: Pledge) -> bytes:
         initialFontSize=12,
         leftMargin=25 * mm,
         rightMargin=20 * mm,
-        topMargin=45 * mm,
+        topMargin=20 * mm,  # the first page's header takes the next 25 mm (a spacer), later pages start here
         bottomMargin=22 * mm,
         title=nfc(f"{pledge.template.title} – {pledge.member.full_name}"),
         author=nfc(pledge.member.full_name),
     )
     furniture = corepdf.page_furniture(f"{pledge.member.full_name} · {pledge.cell.name}", str(pledge.year))
+    # The header names the committee right above the cell (Hướng dẫn 36-HD/VPTW), which is not
+    # always the committee that set the form (a province's form for every cell under it).
+    superior = OrgUnit.objects.filter(path=pledge.cell.path[: -OrgUnit.steplen]).first()
 
     def first_page(canvas, document):
         corepdf.canvas_party_header(
             canvas,
-            superior=pledge.template.unit.name,
+            superior=superior.name if superior else "",
             unit=pledge.cell.name,
             place_date=_place_and_date(pledge),
             x_left=25 * mm + 38 * mm,
@@ -213,6 +219,7 @@ def _build(pledge: Pledge) -> bytes:
         furniture(canvas, document)
 
     story = [
+        Spacer(1, 25 * mm),  # room for the header drawn on the first page
         _para(pledge.template.title.upper(), st["title"]),
     ]
     if not pledge.template.names_year:

@@ -183,25 +183,15 @@ def _event(
     )
 
 
-LEADER_ROLES = {Membership.Role.SECRETARY: "Bí thư chi bộ", Membership.Role.DEPUTY: "Phó Bí thư chi bộ"}
+LEADER_ROLES = (Membership.Role.SECRETARY, Membership.Role.DEPUTY)
 
 
 def approver_role(actor, cell: OrgUnit) -> str:
-    """The approver's role in the cell, in the paper's words (always Vietnamese): its secretary
-    or deputy (only they approve, pledges.permissions.can_review_pledge). Stored on the approval."""
+    """The approver's role in the cell as its code (cells.models.Membership.Role): its secretary
+    or deputy (only they approve, pledges.permissions.can_review_pledge); "" for anyone else.
+    Stored on the approval; the paper words it (pledges.pdf)."""
     membership = Membership.objects.filter(user=actor, cell=cell, ended_on__isnull=True).first()
-    return LEADER_ROLES.get(membership.role, "") if membership is not None else ""
-
-
-def template_set_place(*, actor, template: PledgeTemplate, place: str) -> PledgeTemplate:
-    """The place name printed on the pledges' date line; printing only, so it may change after
-    members have started (their answers and the form stay as they were)."""
-    if not permissions.can_manage_pledge_templates(actor, template.unit):
-        raise PermissionDenied
-    with transaction.atomic():
-        template.place = " ".join(normalize(place).split())
-        PledgeTemplate.objects.filter(pk=template.pk).update(place=template.place)
-    return template
+    return membership.role if membership is not None and membership.role in LEADER_ROLES else ""
 
 
 # A form POST sent again (a double tap, a retry) carries the same idempotency key

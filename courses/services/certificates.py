@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.validators import normalize_full_name
 from cells.models import Membership, OrgUnit
 from cells.permissions import ancestor_paths
+from cells.selectors import place_of
 from core.events import publish_on_commit, user_group
 from core.markup import normalize
 from courses import codes
@@ -79,7 +80,7 @@ def _create_certificate(*, user, module: Module, cell, holder_name: str) -> Cert
         superior_name=superior.name if superior else "",
         signer_title=signer.title if signer else "",
         signer_name=signer.name if signer else "",
-        place=module.place,
+        place=place_of(issuer),
         issued_on=timezone.localdate(),
     )
     # The row id makes the serial unique without a counter that two requests could race on.

@@ -14,7 +14,6 @@ def build_module(audience, *, lessons=2, questions=4, per_attempt=None, **fields
         "directive": "Chỉ thị 05-CT/TW",
         "title": "Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh",
         "audience": audience,
-        "place": "Quảng Trị",
         "publish_from": timezone.now() - datetime.timedelta(days=1),
         "pass_mark": 75,
         "questions_per_attempt": per_attempt or questions,

@@ -54,7 +54,6 @@ def test_it_renders_markdown_once_when_saved_in_the_admin(client_as, staff_offic
         "title": "Chuyên đề mới",
         "summary": "**Đậm** <script>alert(1)</script>",
         "audience": org["committee"].pk,
-        "place": "",
         "publish_from_0": "",
         "publish_from_1": "",
         "publish_until_0": "",

@@ -88,7 +88,6 @@ def _module_post(module, **changes) -> dict:
         "title": module.title,
         "summary": module.summary,
         "audience": module.audience_id,
-        "place": module.place,
         "publish_from_0": "",
         "publish_from_1": "",
         "publish_until_0": "",

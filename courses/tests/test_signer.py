@@ -12,6 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 from reportlab.lib.utils import simpleSplit
 
+from cells.models import OrgUnit
 from conftest import make_user
 from core.pdf import SERIF_BOLD, balanced_lines, register_fonts
 from courses.models import Certificate, CertificateSigner
@@ -67,6 +68,7 @@ def _issue(personas, org) -> Certificate:
 
 def test_the_admin_sets_the_signer_and_the_certificate_prints_it(signer, personas, org):
     assert (signer.title, signer.name) == ("PHÓ BÍ THƯ THƯỜNG TRỰC", "Hoàng Văn Đức")
+    OrgUnit.objects.filter(pk=org["province"].pk).update(place="Quảng Trị")
     certificate = _issue(personas, org)
     assert (certificate.signer_title, certificate.signer_name) == ("PHÓ BÍ THƯ THƯỜNG TRỰC", "Hoàng Văn Đức")
     assert certificate.superior_name == "Tỉnh ủy Thử nghiệm"
@@ -263,3 +265,19 @@ def test_replacing_a_scan_deletes_the_old_file(client_as, admin_user, signer, dj
         assert response.status_code == 302
     signer.refresh_from_db()
     assert not signer.seal and signer.signature
+
+
+def test_the_date_line_is_the_issuing_committees_place_as_it_was_at_issue(personas, org):
+    """The place of the issuing committee or the nearest unit above it that has one
+    (cells.selectors.place_of), kept on the certificate: a later change does not rewrite an
+    issued certificate. No place anywhere: a dotted blank, never the committee's name."""
+    OrgUnit.objects.filter(pk=org["province"].pk).update(place="Quảng Trị")
+    OrgUnit.objects.filter(pk=org["committee"].pk).update(place="Đông Hà")
+    certificate = _issue(personas, org)
+    assert certificate.place == "Đông Hà"
+    OrgUnit.objects.filter(pk=org["committee"].pk).update(place="Cam Lộ")
+    day = certificate.issued_on
+    assert f"Đông Hà, ngày {day:%d} tháng {day:%m} năm {day:%Y}" in _text(certificate_pdf(certificate))
+    Certificate.objects.filter(pk=certificate.pk).update(place="")
+    text = _text(certificate_pdf(Certificate.objects.get(pk=certificate.pk)))
+    assert f"……………, ngày {day:%d}" in text and "Đảng ủy Khối, ngày" not in text

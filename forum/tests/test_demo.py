@@ -28,6 +28,7 @@ def test_it_seeds_the_2020_themes_and_sessions_once():
 def test_the_demo_holds_concluded_meetings_whose_minutes_show_every_part():
     from forum.minutes import Copy, minutes_render
     from forum.models import Attendance, Motion
+    from forum.selectors import attendance_count, meeting_attendance
     from forum.tests.test_minutes_layout import _text
 
     out = io.StringIO()
@@ -41,6 +42,8 @@ def test_the_demo_holds_concluded_meetings_whose_minutes_show_every_part():
         flat = " ".join(_text(minutes_render(topic, Copy.CELL)).split())
         for part in [
             "ĐẢNG CỘNG SẢN VIỆT NAM",
+            "Quảng Trị, ngày",  # the province's place (cells.demo), the cell and its committee have none
+            f"Số {topic.minutes.number:02d}-BB/CB",
             "BIÊN BẢN",
             "Chủ trì:",
             "Thư ký:",
@@ -53,5 +56,14 @@ def test_the_demo_holds_concluded_meetings_whose_minutes_show_every_part():
             "CHỦ TRÌ",
         ]:
             assert part in flat, (topic.title, part)
+        # The meeting's page shows the counts stored on the minutes: those the PDF prints.
+        count = attendance_count(meeting_attendance(topic))
+        stored = Minutes.objects.get(topic=topic)
+        assert (stored.participants, stored.excused, stored.absent_without_reason) == (
+            count.present,
+            count.excused,
+            count.absent,
+        )
+        assert f"có mặt: {count.present}; vắng mặt: {count.away}" in flat
     demo.seed(out)
     assert Topic.objects.filter(kind=Topic.Kind.MEETING).count() == 1

@@ -9,9 +9,10 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from cells.models import OrgUnit
 from conftest import make_member
 from forum import services
-from forum.minutes import Copy, locality, minutes_render
+from forum.minutes import Copy, minutes_render
 from forum.models import Post, Topic
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +160,23 @@ def test_the_fonts_are_embedded(concluded):
     assert any("DejaVuSerif" in name for name in fonts)
 
 
-def test_the_date_line_takes_the_place_from_the_committees_name():
-    assert locality("Đảng ủy xã Triệu Phong") == "Triệu Phong"
-    assert locality("Huyện ủy Hải Lăng") == "Hải Lăng"
-    assert locality("Đảng ủy Khối") == ""
+def test_the_date_line_takes_the_place_of_the_nearest_unit_up_the_tree_that_has_one(org, concluded):
+    """One place name per unit, set in the admin (cells.OrgUnit.place); never guessed from a
+    committee's name ("Đảng ủy Khối" is no place). A change shows in the next download."""
+    flat = " ".join(_text(minutes_render(concluded, Copy.CELL)).split())
+    assert "……………, ngày 05 tháng 12 năm 2020" in flat  # no place anywhere up the tree
+    OrgUnit.objects.filter(pk=org["province"].pk).update(place="Quảng Trị")
+    for copy in Copy:
+        flat = " ".join(_text(minutes_render(concluded, copy)).split())
+        assert "Quảng Trị, ngày 05 tháng 12 năm 2020" in flat
+    OrgUnit.objects.filter(pk=org["committee"].pk).update(place="Đông Hà")  # nearer than the province
+    flat = " ".join(_text(minutes_render(concluded, Copy.COMMITTEE)).split())
+    assert "Đông Hà, ngày 05 tháng 12 năm 2020" in flat and "Quảng Trị" not in flat
+
+
+def test_a_long_unit_name_wraps_on_even_lines_in_the_header(org, concluded):
+    OrgUnit.objects.filter(pk=org["cell_a"].pk).update(name="Chi bộ Ban Tuyên giáo và Dân vận")
+    lines = [line.strip() for line in _text(minutes_render(concluded, Copy.COMMITTEE)).splitlines()]
+    name = lines[lines.index("ĐẢNG ỦY KHỐI") + 1 : lines.index("*")]
+    assert " ".join(name) == "CHI BỘ BAN TUYÊN GIÁO VÀ DÂN VẬN"
+    assert len(name) == 2 and all(len(line.split()) > 2 for line in name), name  # even, no word alone

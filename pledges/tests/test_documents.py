@@ -6,11 +6,11 @@ import io
 import unicodedata
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from cells.models import OrgUnit
 from pledges import services
 from pledges.models import Pledge, PledgeEvent, PledgeTemplate
 
@@ -32,8 +32,11 @@ def _fonts_embedded(data: bytes) -> None:
 
 
 @pytest.fixture
-def placed(template, personas):
-    return services.template_set_place(actor=personas["officer"], template=template, place="  Quảng   Trị ")
+def placed(template, org):
+    """The province's place name, set in the cells admin (cells.OrgUnit.place): the committee
+    of the template and the cell have none, so the pledge prints the province's."""
+    OrgUnit.objects.filter(pk=org["province"].pk).update(place="Quảng Trị")
+    return template
 
 
 def _day(moment) -> str:
@@ -58,33 +61,30 @@ def test_an_unknown_place_or_day_prints_dotted_blanks(client_as, personas, pledg
     assert "……………, ngày ….. tháng ….. năm ……." in text
 
 
-def test_the_place_may_be_set_after_members_started_but_only_by_those_managing_templates(personas, placed, pledge):
-    assert PledgeTemplate.objects.get(pk=placed.pk).place == "Quảng Trị"
-    services.template_set_place(actor=personas["officer"], template=placed, place="Triệu Phong")
-    assert PledgeTemplate.objects.get(pk=placed.pk).place == "Triệu Phong"
-    for name in ("member_a", "secretary_a", "member_b", "outsider"):
-        with pytest.raises(PermissionDenied):
-            services.template_set_place(actor=personas[name], template=placed, place="Giả")
-    assert PledgeTemplate.objects.get(pk=placed.pk).place == "Triệu Phong"
+def test_the_place_is_the_nearest_units_up_the_tree_and_a_change_shows_on_the_next_download(
+    client_as, org, personas, placed, submitted
+):
+    OrgUnit.objects.filter(pk=org["committee"].pk).update(place="Đông Hà")  # nearer than the province
+    text = _text(client_as(personas["member_a"]), submitted)
+    assert f"Đông Hà, {_day(submitted.submitted_at)}" in text and "Quảng Trị" not in text
+    OrgUnit.objects.filter(pk=org["cell_a"].pk).update(place="An Lợi")  # the cell's own first
+    assert f"An Lợi, {_day(submitted.submitted_at)}" in _text(client_as(personas["member_a"]), submitted)
 
 
-def test_the_admin_changes_the_place_of_a_started_template(client, personas, placed, pledge):
+def test_a_template_has_no_place_of_its_own(client, placed):
+    """One place name per unit, in the cells admin: the template's admin no longer asks for one."""
     from conftest import make_user
 
-    admin = make_user("admin", is_superuser=True, is_staff=True)
-    client.force_login(admin)
-    url = reverse("admin:pledges_pledgetemplate_change", args=[placed.pk])
-    page = client.get(url)
-    assert page.status_code == 200 and 'name="place"' in page.content.decode()
-    response = client.post(url, {"place": "Đông Hà", "sections-TOTAL_FORMS": "0", "sections-INITIAL_FORMS": "0"})
-    assert response.status_code == 302, response.content.decode()[:3000]
-    assert PledgeTemplate.objects.get(pk=placed.pk).place == "Đông Hà"
+    assert not any(field.name == "place" for field in PledgeTemplate._meta.get_fields())
+    client.force_login(make_user("admin", is_superuser=True, is_staff=True))
+    page = client.get(reverse("admin:pledges_pledgetemplate_change", args=[placed.pk]))
+    assert page.status_code == 200 and 'name="place"' not in page.content.decode()
 
 
 def test_the_confirmation_is_filled_from_the_approval(client_as, personas, placed, submitted):
     services.pledge_approve(pledge=submitted, actor=personas["secretary_a"], comment="Bản cam kết **sát thực tế**.")
     event = PledgeEvent.objects.get(pledge=submitted, action="approved")
-    assert event.actor_role == "Bí thư chi bộ"
+    assert event.actor_role == "secretary"  # the role's code, never its display text
     response = client_as(personas["member_a"]).get(reverse("pledges:pdf", args=[submitted.pk]))
     _fonts_embedded(response.content)
     text = _text(client_as(personas["member_a"]), submitted)
@@ -215,3 +215,31 @@ def test_it_prints_the_template_introduction_formatted_too(client_as, personas, 
     template.save()
     flat = " ".join(_pdf_text(client_as(personas["member_a"]).get(reverse("pledges:pdf", args=[pledge.pk]))).split())
     assert "Thực hiện Chỉ thị 05-CT/TW." in flat and "**" not in flat
+
+
+def test_a_deputys_approval_signs_on_behalf_of_the_cell_as_deputy_secretary(client_as, org, personas, submitted):
+    """The block is chosen by the role's code (cells.models.Membership.Role), whatever the
+    language the approver's pages speak and however the role is labelled."""
+    from django.utils import translation
+
+    from conftest import make_member
+
+    deputy = make_member("deputy_a", org["cell_a"], role="deputy", full_name="Võ Thị Thanh Hương")
+    with translation.override("en"):
+        services.pledge_approve(pledge=submitted, actor=deputy, comment="Đồng ý.")
+    assert PledgeEvent.objects.get(pledge=submitted, action="approved").actor_role == "deputy"
+    text = _text(client_as(personas["member_a"]), submitted)
+    block = text[text.index("XÁC NHẬN CỦA CHI BỘ") :]
+    assert block.index("T/M CHI BỘ") < block.index("PHÓ BÍ THƯ") < block.index("Võ Thị Thanh Hương")
+
+
+def test_the_header_names_the_committee_right_above_the_cell_not_the_forms(client_as, org, personas, submitted):
+    """A province's form for every cell under it: the paper is still the cell's, under its own
+    committee (Hướng dẫn 36-HD/VPTW), with that committee's place."""
+    from pledges.models import PledgeTemplate
+
+    PledgeTemplate.objects.filter(pk=submitted.template_id).update(unit=org["province"])
+    OrgUnit.objects.filter(pk=org["committee"].pk).update(place="Đông Hà")
+    text = _text(client_as(personas["member_a"]), submitted)
+    assert text.index("ĐẢNG ỦY KHỐI") < text.index("CHI BỘ A") and "TỈNH ỦY THỬ NGHIỆM" not in text
+    assert f"Đông Hà, {_day(submitted.submitted_at)}" in text

@@ -138,7 +138,6 @@ class Command(BaseCommand):
                 directive="Chỉ thị 05-CT/TW",
                 title=title,
                 audience=province,
-                place="Quảng Trị",
                 publish_from=timezone.now() - datetime.timedelta(days=1),
                 due_on=datetime.date(2020, 12, 31),
             )
