@@ -104,6 +104,13 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
         except (ValidationError, IntegrityError) as exc:
             form.add_error(None, exc.messages if isinstance(exc, ValidationError) else _("Please try again."))
         else:
+            if not membership.user.email:
+                messages.success(
+                    request,
+                    _("%(name)s was added. Without an email address, print an invitation slip for them.")
+                    % {"name": membership.user.full_name},
+                )
+                return redirect("cells:member_slips", pk=cell.pk)
             messages.success(
                 request,
                 _("%(name)s was added; an invitation was sent to %(email)s.")
@@ -257,6 +264,8 @@ def member_slips(request: HttpRequest, pk: int) -> HttpResponse:
             response["Content-Disposition"] = content_disposition(f"phieu-moi-{fold_ascii(cell.name)}-{day}.pdf")
             return response
         error = _("Choose at least one member to print a slip for.")
+    elif "member" in request.GET:  # from a member's page: that member only
+        chosen = set(request.GET.getlist("member"))
     else:
         chosen = {str(m.pk) for m in candidates if not m.user.has_usable_password() or m.user.last_login is None}
     latest = account_selectors.latest_slips([m.user_id for m in candidates])

@@ -181,3 +181,32 @@ def test_the_cell_page_links_to_the_slips_for_its_managers_only(client_as, org, 
     assert (
         link not in client_as(personas["member_a"]).get(reverse("cells:unit", args=[org["cell_a"].pk])).content.decode()
     )
+
+
+def test_a_member_without_email_is_added_and_sent_to_the_slips(
+    client_as, org, personas, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as(personas["secretary_a"]).post(
+            reverse("cells:member_add", args=[org["cell_a"].pk]),
+            {"full_name": "Lò Văn Sáu", "email": "", "phone": "", "role": "member", "status": "official"},
+            follow=True,
+        )
+    assert response.redirect_chain[-1][0] == _url(org["cell_a"])
+    user = User.objects.get(full_name="Lò Văn Sáu")
+    assert (user.email, user.has_usable_password()) == ("", False)
+    assert mailoutbox == []
+    page = response.content.decode()
+    assert "in phiếu mời" in page
+    assert f'value="{_ids(user)[0]}" checked>' in page
+
+
+def test_the_member_page_links_to_a_slip_for_that_member(client_as, org, personas):
+    client_as(personas["member_a"])  # has logged in: not chosen by default
+    client = client_as(personas["secretary_a"])
+    membership_id = _ids(personas["member_a"])[0]
+    page = client.get(reverse("cells:membership", args=[membership_id])).content.decode()
+    link = f"{_url(org['cell_a'])}?member={membership_id}"
+    assert link in page
+    slips = client.get(link).content.decode()
+    assert f'value="{membership_id}" checked>' in slips
