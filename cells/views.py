@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -110,7 +111,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
                     _("%(name)s was added. Without an email address, print an invitation slip for them.")
                     % {"name": membership.user.full_name},
                 )
-                return redirect("cells:member_slips", pk=cell.pk)
+                return redirect(reverse("cells:member_slips", args=[cell.pk]) + f"?member={membership.pk}")
             messages.success(
                 request,
                 _("%(name)s was added; an invitation was sent to %(email)s.")

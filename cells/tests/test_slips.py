@@ -192,8 +192,8 @@ def test_a_member_without_email_is_added_and_sent_to_the_slips(
             {"full_name": "Lò Văn Sáu", "email": "", "phone": "", "role": "member", "status": "official"},
             follow=True,
         )
-    assert response.redirect_chain[-1][0] == _url(org["cell_a"])
     user = User.objects.get(full_name="Lò Văn Sáu")
+    assert response.redirect_chain[-1][0] == f"{_url(org['cell_a'])}?member={_ids(user)[0]}"
     assert (user.email, user.has_usable_password()) == ("", False)
     assert mailoutbox == []
     page = response.content.decode()
