@@ -137,6 +137,8 @@ def test_a_weak_password_is_refused_and_the_slip_stays_open(client, invited):
     assert "quá phổ biến" in page or "toàn bộ là số" in page
     assert f'value="{code}"' in page and 'value="0912345678"' in page
     assert InvitationSlip.objects.get().used_at is None
+    response = _post(client, code, password="12")  # in Vietnamese (Django's catalogue lacks it)
+    assert "Mật khẩu này quá ngắn. Mật khẩu phải có ít nhất 8 ký tự." in response.content.decode()
     response = _post(client, code, again=PASSWORD + "x")
     assert response.status_code == 400 and "không giống nhau" in response.content.decode()
 
