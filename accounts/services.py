@@ -120,15 +120,19 @@ def slip_issue(*, actor: User | None, users: list[User], ip: str | None = None) 
         )
         if open_slips:
             InvitationSlip.objects.filter(pk__in=[pk for pk, _ in open_slips]).update(revoked_at=now)
-        issued = []
-        for user in users:
-            while True:
-                code = slipcodes.new_code()
-                digest = slipcodes.code_hash(code)
-                if not InvitationSlip.objects.filter(code_hash=digest).exists():
-                    break
-            slip = InvitationSlip.objects.create(user=user, code_hash=digest, issued_by=actor, expires_at=expires)
-            issued.append(IssuedSlip(user=user, code=code, slip=slip))
+        # Four queries whatever the number of slips. Two equal codes among 60-bit random ones
+        # are all but impossible; the unique hash would refuse them (IntegrityError, nothing
+        # written, the secretary prints again).
+        codes = [slipcodes.new_code() for _ in users]
+        slips = InvitationSlip.objects.bulk_create(
+            [
+                InvitationSlip(user=user, code_hash=slipcodes.code_hash(code), issued_by=actor, expires_at=expires)
+                for user, code in zip(users, codes, strict=True)
+            ]
+        )
+        issued = [
+            IssuedSlip(user=user, code=code, slip=slip) for user, code, slip in zip(users, codes, slips, strict=True)
+        ]
         InvitationSlipEvent.objects.bulk_create(
             [
                 InvitationSlipEvent(

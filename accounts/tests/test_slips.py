@@ -205,3 +205,20 @@ def test_a_disabled_account_cannot_use_its_slip(client, invited):
     response = _post(client, code)
     assert response.status_code == 400
     assert "Mã này không đúng" in response.content.decode()
+
+
+def test_issuing_costs_the_same_queries_for_more_slips(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(n: int) -> int:
+        users = [user_create_invited(username=f"u{n}_{i}", full_name=f"Người {i}", email="") for i in range(n)]
+        slip_issue(actor=None, users=users)  # the second round also revokes the first
+        with CaptureQueriesContext(connection) as ctx:
+            issued = slip_issue(actor=None, users=users)
+        assert len({item.code for item in issued}) == n
+        assert all(item.slip.pk for item in issued)
+        return len(ctx)
+
+    assert cost(2) == cost(9)
+    assert InvitationSlipEvent.objects.filter(action="revoked").count() == 11
