@@ -101,12 +101,22 @@ class InvitationSlip(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The print form's idempotency key (core.idempotency): a double tap on "print" must not
+    # print a second batch that revokes the first one the secretary is holding.
+    issue_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-issued_at", "-id"]
         verbose_name = _("invitation slip")
         verbose_name_plural = _("invitation slips")
         indexes = [models.Index(fields=["user", "-issued_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issued_by", "issue_key", "user"],
+                condition=~models.Q(issue_key=""),
+                name="accounts_slip_one_per_print",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.issued_at:%Y-%m-%d})"

@@ -6,7 +6,7 @@ from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -105,13 +105,30 @@ class IssuedSlip:
     slip: InvitationSlip
 
 
-def slip_issue(*, actor: User | None, users: list[User], ip: str | None = None) -> list[IssuedSlip]:
+class SlipsAlreadyIssued(Exception):
+    """This print form was sent before (a double tap): its slips exist and are not replaced."""
+
+
+def slip_issue(*, actor: User | None, users: list[User], ip: str | None = None, key: str = "") -> list[IssuedSlip]:
     """A new slip for each of `users`; any earlier slip of theirs still open is revoked (a
     new slip is also how a member who forgot the password gets back in). Whether the actor
-    may is decided by the caller (cells.permissions.slip_candidates). Audited."""
+    may is decided by the caller (cells.permissions.slip_candidates). Audited. `key` is the
+    form's idempotency key (core.idempotency.posted_key): sent again, SlipsAlreadyIssued and
+    nothing changes, also when both arrive at once (the unique constraint)."""
     now = timezone.now()
     expires = now + datetime.timedelta(seconds=settings.INVITATION_SLIP_TIMEOUT)
     user_ids = [user.pk for user in users]
+    if key and InvitationSlip.objects.filter(issued_by=actor, issue_key=key).exists():
+        raise SlipsAlreadyIssued
+    try:
+        return _slip_issue(actor=actor, users=users, ip=ip, key=key, now=now, expires=expires, user_ids=user_ids)
+    except IntegrityError:
+        if key and InvitationSlip.objects.filter(issued_by=actor, issue_key=key).exists():
+            raise SlipsAlreadyIssued from None
+        raise
+
+
+def _slip_issue(*, actor, users, ip, key, now, expires, user_ids) -> list[IssuedSlip]:
     with transaction.atomic():
         open_slips = list(
             InvitationSlip.objects.select_for_update()
@@ -126,7 +143,9 @@ def slip_issue(*, actor: User | None, users: list[User], ip: str | None = None) 
         codes = [slipcodes.new_code() for _ in users]
         slips = InvitationSlip.objects.bulk_create(
             [
-                InvitationSlip(user=user, code_hash=slipcodes.code_hash(code), issued_by=actor, expires_at=expires)
+                InvitationSlip(
+                    user=user, code_hash=slipcodes.code_hash(code), issued_by=actor, expires_at=expires, issue_key=key
+                )
                 for user, code in zip(users, codes, strict=True)
             ]
         )

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import pdf as slips_pdf
 from accounts import selectors as account_selectors
-from accounts.services import slip_issue
+from accounts.services import SlipsAlreadyIssued, slip_issue
 from cells import permissions, selectors, services
 from cells.forms import (
     MemberAddForm,
@@ -27,6 +27,7 @@ from cells.forms import (
 from cells.imports import parse_members_csv
 from cells.models import Membership, OrgUnit
 from core.filenames import content_disposition, fold_ascii
+from core.idempotency import posted_key
 from core.ratelimit import client_ip
 from core.sections import home_sections
 
@@ -258,7 +259,23 @@ def member_slips(request: HttpRequest, pk: int) -> HttpResponse:
         chosen = set(request.POST.getlist("member"))
         members = [m for m in candidates if str(m.pk) in chosen]
         if members:
-            issued = slip_issue(actor=request.user, users=[m.user for m in members], ip=client_ip(request))
+            try:
+                issued = slip_issue(
+                    actor=request.user,
+                    users=[m.user for m in members],
+                    ip=client_ip(request),
+                    key=posted_key(request),
+                )
+            except SlipsAlreadyIssued:
+                # A double tap: the first answer (the PDF being printed) stays the valid one.
+                messages.info(
+                    request,
+                    _(
+                        "These slips were printed a moment ago: use the PDF you received. "
+                        "To print new ones (they replace those), print again from this page."
+                    ),
+                )
+                return redirect("cells:member_slips", pk=cell.pk)
             data = slips_pdf.slips_pdf(issued, cell_name=cell.name)
             response = HttpResponse(data, content_type="application/pdf")
             day = timezone.localdate().isoformat()

@@ -222,3 +222,28 @@ def test_issuing_costs_the_same_queries_for_more_slips(db):
 
     assert cost(2) == cost(9)
     assert InvitationSlipEvent.objects.filter(action="revoked").count() == 11
+
+
+def test_two_prints_with_the_same_key_at_once_make_one_batch(invited, monkeypatch):
+    from accounts import services
+
+    secretary = user_create_invited(username="bi_thu", full_name="Lê Thị Bí Thư", email="")
+    issued = slip_issue(actor=secretary, users=[invited], key="k" * 40)
+    # The second arrives before the first committed: the existence check misses it and the
+    # unique constraint answers.
+    real_filter = InvitationSlip.objects.filter
+    calls = []
+
+    def blind_filter(*args, **kwargs):
+        if "issue_key" in kwargs and not calls:
+            calls.append(1)
+            return real_filter(pk=None)
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(InvitationSlip.objects, "filter", blind_filter)
+    with pytest.raises(services.SlipsAlreadyIssued):
+        slip_issue(actor=secretary, users=[invited], key="k" * 40)
+    assert calls == [1]
+    monkeypatch.undo()
+    slip = InvitationSlip.objects.get(user=invited)
+    assert slip.pk == issued[0].slip.pk and slip.revoked_at is None

@@ -210,3 +210,22 @@ def test_the_member_page_links_to_a_slip_for_that_member(client_as, org, persona
     assert link in page
     slips = client.get(link).content.decode()
     assert f'value="{membership_id}" checked>' in slips
+
+
+def test_a_double_tap_on_print_keeps_the_first_slips(client_as, org, personas):
+    ba = _invite("bac_ba", "Nguyễn Văn Ba", org["cell_a"])
+    client = client_as(personas["secretary_a"])
+    page = client.get(_url(org["cell_a"])).content.decode()
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    form = {"member": _ids(ba), "idempotency_key": key}
+    first = client.post(_url(org["cell_a"]), form)
+    code = CODE.findall(_text(first.content))[0]
+    again = client.post(_url(org["cell_a"]), form, follow=True)
+    assert again.redirect_chain[-1][0] == _url(org["cell_a"])
+    assert "vừa được in" in again.content.decode()
+    assert InvitationSlip.objects.filter(user=ba).count() == 1
+    slip = InvitationSlip.objects.get(user=ba)
+    assert slip.revoked_at is None and slip.code_hash == slipcodes.code_hash(slipcodes.normalize(code))
+    # A new rendering of the page (a new key) prints new slips, replacing that one.
+    assert client.post(_url(org["cell_a"]), {"member": _ids(ba)}).status_code == 200
+    assert InvitationSlip.objects.filter(user=ba, revoked_at__isnull=True).count() == 1
