@@ -127,7 +127,7 @@ class InvitationSlipEvent(models.Model):
     (with the address it came from). A wrong code matches no slip: `slip` is empty then."""
 
     class Action(models.TextChoices):
-        ISSUED = "issued", _("Issued")
+        ISSUED = "issued", _("Printed")
         REVOKED = "revoked", _("Replaced by a new slip")
         USED = "used", _("Used")
         WRONG = "wrong", _("Wrong code")
