@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NameChange, User
+from accounts.models import InvitationSlip, InvitationSlipEvent, NameChange, User
 from accounts.services import user_rename
 
 
@@ -52,3 +52,36 @@ class NameChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(InvitationSlip)
+class InvitationSlipAdmin(ReadOnlyAdmin):
+    """Read-only: printed slips (only a hash of each code is kept)."""
+
+    list_display = ["issued_at", "user", "issued_by", "expires_at", "used_at", "revoked_at"]
+    search_fields = ["user__username", "user__full_name"]
+    list_select_related = ["user", "issued_by"]
+    readonly_fields = ["user", "issued_by", "issued_at", "expires_at", "used_at", "revoked_at"]
+    exclude = ["code_hash"]
+
+
+@admin.register(InvitationSlipEvent)
+class InvitationSlipEventAdmin(ReadOnlyAdmin):
+    """Read-only: the audit of invitation slips, failed attempts included."""
+
+    list_display = ["created_at", "action", "user", "actor", "ip"]
+    list_filter = ["action"]
+    search_fields = ["user__username", "user__full_name", "ip"]
+    list_select_related = ["user", "actor"]
+    readonly_fields = ["created_at", "action", "slip", "user", "actor", "ip"]

@@ -1,7 +1,9 @@
 from django import forms
+from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.validators import clean_phone
 
 
 class ProfileForm(forms.ModelForm):
@@ -37,4 +39,47 @@ class ProfileForm(forms.ModelForm):
             if not self.instance.check_password(password):
                 self.add_error("current_password", _("Enter your current password to change your email address."))
         data.pop("current_password", None)
+        return data
+
+
+class SlipRedeemForm(forms.Form):
+    """The public page of the invitation slip: the code (typed, or from the QR code's link),
+    a new password twice and, if the member wants, a phone number. The password is checked
+    against the settings' validators by the view, once the code names the account."""
+
+    code = forms.CharField(
+        label=_("Code on the slip"),
+        max_length=64,
+        help_text=_(
+            "12 letters and digits, for example 7K3M-Q9TD-X2HV. Capital or small letters, with or without dashes."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    password1 = forms.CharField(
+        label=_("New password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("New password (again)"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    phone = forms.CharField(
+        label=_("Phone number (optional)"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def clean_phone(self) -> str:
+        return clean_phone(self.cleaned_data["phone"])
+
+    def refuse(self, field: str | None, message: str) -> None:
+        """add_error that also works on the unbound form of a GET (the QR code's link)."""
+        if not self.is_bound and self._errors is None:
+            self._errors = ErrorDict()
+            self.cleaned_data = {}
+        self.add_error(field, message)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", _("The two passwords are not the same."))
         return data

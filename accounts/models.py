@@ -86,3 +86,66 @@ class NameChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_name} → {self.new_name}"
+
+
+class InvitationSlip(models.Model):
+    """A printed invitation (accounts.services.slip_issue): the member opens the link in its QR
+    code or types its short code (accounts.slipcodes) to set a password. Only a keyed hash of
+    the code is kept. Single-use (`used_at`), expires (`expires_at`, INVITATION_SLIP_TIMEOUT),
+    and a newer slip for the same person revokes this one (`revoked_at`)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="invitation_slips")
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    issued_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # The print form's idempotency key (core.idempotency): a double tap on "print" must not
+    # print a second batch that revokes the first one the secretary is holding.
+    issue_key = models.CharField(max_length=40, blank=True, default="", editable=False)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("invitation slip")
+        verbose_name_plural = _("invitation slips")
+        indexes = [models.Index(fields=["user", "-issued_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issued_by", "issue_key", "user"],
+                condition=~models.Q(issue_key=""),
+                name="accounts_slip_one_per_print",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.issued_at:%Y-%m-%d})"
+
+
+class InvitationSlipEvent(models.Model):
+    """Append-only audit of invitation slips: each issue, revocation, use and failed attempt
+    (with the address it came from). A wrong code matches no slip: `slip` is empty then."""
+
+    class Action(models.TextChoices):
+        ISSUED = "issued", _("Printed")
+        REVOKED = "revoked", _("Replaced by a new slip")
+        USED = "used", _("Used")
+        WRONG = "wrong", _("Wrong code")
+        EXPIRED = "expired", _("Expired code tried")
+        SPENT = "spent", _("Used code tried again")
+        REPLACED = "replaced", _("Replaced code tried")
+
+    slip = models.ForeignKey(InvitationSlip, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invitation slip event")
+        verbose_name_plural = _("invitation slip events")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.user or '-'}"

@@ -10,6 +10,7 @@ marks), line separators, private-use and unassigned code points, and a name with
 at all (only spaces or invisible characters).
 """
 
+import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -60,3 +61,26 @@ def clean_full_name(value: str) -> str:
 def validate_full_name(value: str) -> None:
     """The model field's validator (the admin's forms run it)."""
     clean_full_name(value)
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]+")
+_PHONE = re.compile(r"^0\d{9,10}$")
+
+
+def clean_phone(value: str) -> str:
+    """A Vietnamese phone number, checked loosely and stored as dialled at home: spaces, dots,
+    dashes and brackets dropped, +84 or 84 written as 0; then 0 and 9 or 10 digits (mobile
+    numbers have 10 digits, landlines 11). Empty stays empty."""
+    text = _PHONE_SEPARATORS.sub("", value or "")
+    if not text:
+        return ""
+    if text.startswith("+84"):
+        text = "0" + text[3:]
+    elif text.startswith("84") and len(text) in (11, 12):
+        text = "0" + text[2:]
+    if not _PHONE.match(text):
+        raise ValidationError(
+            _("This is not a Vietnamese phone number. Write it as you dial it, for example 0912 345 678."),
+            code="phone",
+        )
+    return text

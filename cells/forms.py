@@ -8,7 +8,14 @@ from cells.models import Membership, OrgUnit
 
 class MemberAddForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
-    email = forms.EmailField(label=_("Email"), help_text=_("The invitation to set a password is sent here."))
+    email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        help_text=_(
+            "The invitation to set a password is sent here. "
+            "Leave it empty for a member without email: you then print an invitation slip."
+        ),
+    )
     username = forms.CharField(
         label=_("Username"),
         max_length=150,

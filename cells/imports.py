@@ -223,9 +223,7 @@ def validate_rows(rows: list[MemberRow], cell=None) -> list[MemberRow]:
             else:
                 if len(row.full_name) > 150:
                     row.errors.append(_("The full name is longer than 150 characters."))
-        if not row.email:
-            row.errors.append(_("The email is missing: the invitation is sent to it."))
-        else:
+        if row.email:  # without one, the member is invited with a printed slip (accounts.pdf)
             try:
                 validate_email(row.email)
                 if len(row.email) > EMAIL_MAX:  # the validator allows 320; the column holds 254

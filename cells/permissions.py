@@ -20,7 +20,7 @@ Http404); a visible object on which the action is forbidden answers 403 (`requir
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from cells.models import CommitteeRole, Membership, OrgUnit
@@ -178,6 +178,37 @@ def can_rename_member(user, membership: Membership, roles: Roles | None = None) 
     manage this active membership (the cell's leaders, not on their own; officers above;
     admins). Never the member themselves."""
     return membership.is_active and can_manage_membership(user, membership, roles)
+
+
+def can_print_slips(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
+    """Print invitation slips for a cell's members: whoever may manage its members."""
+    return can_manage_members(user, cell, roles)
+
+
+def slip_candidates(user, cell: OrgUnit, roles: Roles | None = None) -> list[Membership]:
+    """The cell's active memberships this user may print invitation slips for, in one query
+    whatever the cell's size. A slip sets a new password for whoever holds it, so it is a way
+    into the account: only for a membership the user may manage (a leader never for
+    themselves, a deputy not for the secretary) and, unless the user is a site admin, never
+    for an account that can do more than a member (staff, admin or committee officer)."""
+    r = _roles(user, roles)
+    if not can_print_slips(user, cell, r):
+        return []
+    rows = (
+        Membership.objects.filter(cell=cell, ended_on__isnull=True)
+        .select_related("user", "cell")
+        .annotate(is_officer=Exists(CommitteeRole.objects.filter(user_id=OuterRef("user_id"), ended_on__isnull=True)))
+        .order_by("user__sort_name")
+    )
+    allowed = []
+    for membership in rows:
+        if not can_manage_membership(user, membership, r):
+            continue
+        person = membership.user
+        if not r.is_superuser and (person.is_staff or person.is_superuser or membership.is_officer):
+            continue
+        allowed.append(membership)
+    return allowed
 
 
 def get_membership_or_404(user, pk: int, roles: Roles | None = None) -> Membership:

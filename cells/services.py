@@ -141,11 +141,13 @@ def member_rename(*, actor: User | None, membership: Membership, full_name: str)
 
 
 def member_invite(*, actor: User | None, cell: OrgUnit, row: MemberRow) -> Membership:
-    """Create the account and the membership, and e-mail a link to set a password."""
+    """Create the account and the membership, and e-mail a link to set a password; a member
+    without an e-mail address is invited with a printed slip instead (cells.views.member_slips)."""
     with transaction.atomic():
         user = user_create_invited(username=row.username, full_name=row.full_name, email=row.email, phone=row.phone)
         membership = membership_add(actor=actor, user=user, cell=cell, role=row.role, status=row.status)
-        invitation_send(user=user, cell_name=cell.name, invited_by=actor)
+        if user.email:
+            invitation_send(user=user, cell_name=cell.name, invited_by=actor)
     return membership
 
 

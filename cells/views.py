@@ -7,9 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import pdf as slips_pdf
+from accounts import selectors as account_selectors
+from accounts.services import SlipsAlreadyIssued, slip_issue
 from cells import permissions, selectors, services
 from cells.forms import (
     MemberAddForm,
@@ -21,6 +26,9 @@ from cells.forms import (
 )
 from cells.imports import parse_members_csv
 from cells.models import Membership, OrgUnit
+from core.filenames import content_disposition, fold_ascii
+from core.idempotency import posted_key
+from core.ratelimit import client_ip
 from core.sections import home_sections
 
 
@@ -99,6 +107,13 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
         except (ValidationError, IntegrityError) as exc:
             form.add_error(None, exc.messages if isinstance(exc, ValidationError) else _("Please try again."))
         else:
+            if not membership.user.email:
+                messages.success(
+                    request,
+                    _("%(name)s was added. Without an email address, print an invitation slip for them.")
+                    % {"name": membership.user.full_name},
+                )
+                return redirect(reverse("cells:member_slips", args=[cell.pk]) + f"?member={membership.pk}")
             messages.success(
                 request,
                 _("%(name)s was added; an invitation was sent to %(email)s.")
@@ -227,3 +242,70 @@ def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The invitation was sent again to %(email)s.") % {"email": membership.user.email})
     return redirect("cells:membership", pk=membership.pk)
+
+
+@login_required
+def member_slips(request: HttpRequest, pk: int) -> HttpResponse:
+    """Print invitation slips (accounts.pdf) for members chosen from the cell's list; by
+    default those who have never logged in or have no password. A new slip replaces the
+    member's earlier one, which is how a member who forgot the password gets back in."""
+    roles = permissions.roles_for_request(request)
+    cell = permissions.get_unit_or_404(request.user, pk, roles)
+    if not cell.is_cell:
+        raise Http404
+    permissions.require(permissions.can_print_slips(request.user, cell, roles))
+    candidates = permissions.slip_candidates(request.user, cell, roles)
+    error = ""
+    if request.method == "POST":
+        chosen = set(request.POST.getlist("member"))
+        members = [m for m in candidates if str(m.pk) in chosen]
+        if members:
+            try:
+                issued = slip_issue(
+                    actor=request.user,
+                    users=[m.user for m in members],
+                    ip=client_ip(request),
+                    key=posted_key(request),
+                )
+            except SlipsAlreadyIssued:
+                # A double tap: the first answer (the PDF being printed) stays the valid one.
+                messages.info(
+                    request,
+                    _(
+                        "These slips were printed a moment ago: use the PDF you received. "
+                        "To print new ones (they replace those), print again from this page."
+                    ),
+                )
+                return redirect("cells:member_slips", pk=cell.pk)
+            data = slips_pdf.slips_pdf(issued, cell_name=cell.name)
+            response = HttpResponse(data, content_type="application/pdf")
+            day = timezone.localdate().isoformat()
+            response["Content-Disposition"] = content_disposition(f"phieu-moi-{fold_ascii(cell.name)}-{day}.pdf")
+            return response
+        error = _("Choose at least one member to print a slip for.")
+    elif "member" in request.GET:  # from a member's page: that member only
+        chosen = set(request.GET.getlist("member"))
+    else:
+        chosen = {str(m.pk) for m in candidates if not m.user.has_usable_password() or m.user.last_login is None}
+    latest = account_selectors.latest_slips([m.user_id for m in candidates])
+    now = timezone.now()
+    rows = []
+    for m in candidates:
+        slip = latest.get(m.user_id)
+        state = ""
+        if slip is not None:
+            if slip.used_at:
+                state = "used"
+            elif slip.revoked_at:
+                state = "replaced"
+            elif slip.expires_at <= now:
+                state = "expired"
+            else:
+                state = "open"
+        rows.append({"membership": m, "checked": str(m.pk) in chosen, "slip": slip, "state": state})
+    return render(
+        request,
+        "cells/member_slips.html",
+        {"cell": cell, "rows": rows, "error": error},
+        status=400 if error else 200,
+    )

@@ -329,7 +329,17 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Chi bộ số] "
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.tokens.TokenGenerator"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
 INVITATION_TIMEOUT = env_int("INVITATION_TIMEOUT", 3 * 24 * 3600)
-for _name, _value in (("PASSWORD_RESET_TIMEOUT", PASSWORD_RESET_TIMEOUT), ("INVITATION_TIMEOUT", INVITATION_TIMEOUT)):
+# A printed invitation slip (accounts.models.InvitationSlip) lives 14 days: it goes from the
+# secretary's hand to the member's at the next meeting. Wrong codes typed on the public page
+# are limited per IP address: SLIP_FAILURE_LIMIT per SLIP_FAILURE_WINDOW seconds.
+INVITATION_SLIP_TIMEOUT = env_int("INVITATION_SLIP_TIMEOUT", 14 * 24 * 3600)
+SLIP_FAILURE_LIMIT = env_int("SLIP_FAILURE_LIMIT", 10)
+SLIP_FAILURE_WINDOW = env_int("SLIP_FAILURE_WINDOW", 15 * 60)
+for _name, _value in (
+    ("PASSWORD_RESET_TIMEOUT", PASSWORD_RESET_TIMEOUT),
+    ("INVITATION_TIMEOUT", INVITATION_TIMEOUT),
+    ("INVITATION_SLIP_TIMEOUT", INVITATION_SLIP_TIMEOUT),
+):
     if _value < 60:
         raise ImproperlyConfigured(f"{_name} must be at least 60 seconds, not {_value}.")
 

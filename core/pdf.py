@@ -378,3 +378,35 @@ def markup_flowables(body_html: str, style: ParagraphStyle, *, text: Callable[[s
     parser.close()
     parser.flush()
     return parser.out
+
+
+# --- QR codes ------------------------------------------------------------------------------
+
+
+def draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float, quiet: int = 4) -> None:
+    """Draw `data` as a QR code with its bottom-left corner at (x, y), `size` points wide
+    including a white margin of `quiet` modules. segno with a fixed mask (no mask search),
+    drawn as one rectangle per run of dark modules in a single path (as courses.pdf does)."""
+    import segno
+
+    matrix = segno.make_qr(data, error="m", mask=2, boost_error=False).matrix
+    count = len(matrix)
+    cell = size / (count + 2 * quiet)
+    path = canvas.beginPath()
+    for row_index, row in enumerate(matrix):
+        top = y + size - (quiet + row_index + 1) * cell
+        col = 0
+        while col < count:
+            if row[col] & 1:
+                start = col
+                while col < count and row[col] & 1:
+                    col += 1
+                path.rect(x + (quiet + start) * cell, top, (col - start) * cell, cell)
+            else:
+                col += 1
+    canvas.saveState()
+    canvas.setFillColor(colors.white)
+    canvas.rect(x, y, size, size, stroke=0, fill=1)
+    canvas.setFillColor(colors.black)
+    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.restoreState()

@@ -10,7 +10,8 @@ without a second key. Each caller names its key (its app and what it counts: an 
 and its figures. The counters expire with their window: nothing to invalidate.
 
 Users: forum posts per member (forum.services.post_rate_check), certificate look-ups per IP
-(courses.views), text parked by logged-out browsers per IP (pledges.views.stash).
+(courses.views), text parked by logged-out browsers per IP (pledges.views.stash), wrong
+invitation codes per IP (accounts.views.invite, with `wait` before and `hit` after a failure).
 """
 
 import math
@@ -35,3 +36,22 @@ def hit(key: str, *, limit: int, period: int) -> int:
     if count > limit:
         return max(1, math.ceil(start + period - now))
     return 0
+
+
+def wait(key: str, *, limit: int, period: int) -> int:
+    """Without counting: 0 while fewer than `limit` attempts were counted under `key` in its
+    window (by `hit`), else the seconds until the window ends. For limits that count only
+    failures: ask `wait` before trying, `hit` after a failure (accounts' invitation codes)."""
+    value = cache.get(f"ratelimit:{key}")
+    if value is None:
+        return 0
+    start, count = divmod(int(value), _COUNT)
+    if count < limit:
+        return 0
+    return max(1, math.ceil(start + period - time.time()))
+
+
+def client_ip(request) -> str:
+    """The client's address as core.middleware.ClientAddressMiddleware left it (believed from
+    trusted proxies only)."""
+    return request.META.get("REMOTE_ADDR", "") or "unknown"

@@ -112,7 +112,7 @@ def test_it_names_every_problem_by_line(personas):
         "Bảy,Nam@Example.org,,,\n"  # 8: email also on line 6, other case
         "Tám,tam@example.org,,Chủ tịch,\n"  # 9: unknown role
         "Chín,chin@example.org,,,tạm thời\n"  # 10: unknown status
-        "Mười,,,,\n"  # 11: missing email
+        "Mười,,,,\n"  # 11: fine, no email (invited with a printed slip)
         "Mười một,muoimot@example.org,têncódấu,,\n"  # 12: username with accents
         "Mười hai,muoihai@example.org,,,\n"  # 13: fine
         f"Mười ba,{'a' * 64}@{'b' * 60}.{'c' * 60}.{'d' * 60}.{'e' * 60}.org,,,\n"  # 14: over 254 characters
@@ -120,7 +120,7 @@ def test_it_names_every_problem_by_line(personas):
     result = _parse(text)
     assert not result.ok
     errors = _row_errors(result)
-    assert sorted(errors) == [2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 14]
+    assert sorted(errors) == [2, 3, 4, 5, 7, 8, 9, 10, 12, 14]
     assert "The full name is missing." in errors[2]
     assert errors[3] == ["“not-an-email” is not a valid email address."]
     assert errors[4] == ["The email MEMBER_A@EXAMPLE.ORG already belongs to an account."]
@@ -129,10 +129,9 @@ def test_it_names_every_problem_by_line(personas):
     assert errors[8] == ["The email Nam@Example.org is also on line 6."]
     assert errors[9][0].startswith("Unknown role “Chủ tịch”")
     assert errors[10][0].startswith("Unknown status “tạm thời”")
-    assert errors[11] == ["The email is missing: the invitation is sent to it."]
     assert errors[12][0].startswith("The username “têncódấu” may only contain")
     assert errors[14][0].endswith("is not a valid email address.")
-    assert result.error_count == 11
+    assert result.error_count == 10
 
 
 @pytest.mark.django_db

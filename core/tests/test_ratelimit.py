@@ -55,3 +55,14 @@ def test_a_counter_that_expired_between_add_and_incr_starts_afresh(clock, monkey
     assert ratelimit.hit("t:a", limit=1, period=60) == 0
     monkeypatch.undo()
     assert cache.get("ratelimit:t:a") % ratelimit._COUNT == 1
+
+
+def test_wait_reads_the_count_without_adding_to_it(clock):
+    """For limits that count failures only (invitation codes): ask before, count after."""
+    assert ratelimit.wait("t:f", limit=2, period=60) == 0  # nothing counted yet
+    ratelimit.hit("t:f", limit=2, period=60)
+    assert ratelimit.wait("t:f", limit=2, period=60) == 0
+    assert ratelimit.wait("t:f", limit=2, period=60) == 0  # asking does not count
+    ratelimit.hit("t:f", limit=2, period=60)
+    clock[0] += 15
+    assert ratelimit.wait("t:f", limit=2, period=60) == 45
