@@ -13,7 +13,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.validators import normalize_full_name
-from cells import permissions
+from cells import permissions, tally
 from cells.models import Membership, OrgUnit
 from cells.permissions import ancestor_paths
 from core.events import publish_on_commit, user_group
@@ -31,6 +31,7 @@ from courses.models import (
     LessonRead,
     Module,
     ModuleProgress,
+    ModuleTally,
     Question,
 )
 from courses.validators import validate_pdf
@@ -89,7 +90,12 @@ def module_save(*, module: Module, actor=None) -> Module:
     if module.pk is None and actor is not None:
         module.created_by = actor
     with transaction.atomic():
+        audience_before = None
+        if module.pk is not None:
+            audience_before = Module.objects.filter(pk=module.pk).values_list("audience_id", flat=True).first()
         module.save()
+        if audience_before is not None and audience_before != module.audience_id:
+            tally_rebuild(module_id=module.pk)  # other members count now (rare: an author's fix)
     return module
 
 
@@ -364,6 +370,8 @@ def _complete_if_done(*, user, module: Module, progress: ModuleProgress) -> None
     progress.completed_at = timezone.now()
     progress.save(update_fields=["completed_at"])
     membership = Membership.objects.filter(user=user, ended_on__isnull=True).select_related("cell").first()
+    if membership is not None and _in_audience(membership.cell, module):
+        tally.bump(ModuleTally, membership.cell, [({"module_id": module.pk}, {"completed": 1})])
     # A membership ended, or moved outside the audience, mid-quiz: completed, no certificate.
     if module.certificate_enabled and membership is not None and _in_audience(membership.cell, module):
         certificate_issue(user=user, module=module)
@@ -434,6 +442,51 @@ def _create_certificate(*, user, module: Module, cell, holder_name: str) -> Cert
     certificate.serial = f"{prefix}-{certificate.pk:06d}"
     Certificate.objects.filter(pk=certificate.pk).update(serial=certificate.serial)
     return certificate
+
+
+# --- Counters for the reports (cells.tally) ---------------------------------------------------
+
+
+def _completed_in_audience(membership: Membership) -> list[int]:
+    """Modules the member completed whose audience includes the membership's cell. One query."""
+    return list(
+        ModuleProgress.objects.filter(
+            user_id=membership.user_id,
+            completed_at__isnull=False,
+            module__audience__path__in=ancestor_paths(membership.cell.path),
+        ).values_list("module_id", flat=True)
+    )
+
+
+def tally_member_joined(*, membership: Membership) -> None:
+    """cells.hooks.on_member_joined: the member's completions count in the new cell."""
+    changes = [({"module_id": pk}, {"completed": 1}) for pk in _completed_in_audience(membership)]
+    tally.bump(ModuleTally, membership.cell, changes)
+
+
+def tally_member_left(*, membership: Membership) -> None:
+    """cells.hooks.on_member_left: the member's completions no longer count in the old cell."""
+    changes = [({"module_id": pk}, {"completed": -1}) for pk in _completed_in_audience(membership)]
+    tally.bump(ModuleTally, membership.cell, changes)
+
+
+def tally_rebuild(module_id: int | None = None) -> int:
+    """Recount ModuleTally (one module's rows, or all) from the completions of active members
+    in the modules' audiences (manage.py recount_reports)."""
+    from django.db.models import Count
+
+    rows = ModuleProgress.objects.filter(
+        completed_at__isnull=False,
+        user__memberships__ended_on__isnull=True,
+        user__memberships__cell__path__startswith=F("module__audience__path"),
+    )
+    if module_id is not None:
+        rows = rows.filter(module_id=module_id)
+    rows = rows.values("user__memberships__cell_id", "module_id").annotate(n=Count("id")).order_by()
+    per_cell = {(row["user__memberships__cell_id"], (row["module_id"],)): {"completed": row["n"]} for row in rows}
+    if module_id is None:
+        return tally.rebuild(ModuleTally, per_cell, ("module_id",))
+    return tally.rebuild(ModuleTally, per_cell, ("module_id",), only={"module_id": module_id})
 
 
 def _in_audience(cell: OrgUnit, module: Module) -> bool:
