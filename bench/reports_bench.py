@@ -5,8 +5,13 @@ and of the officer's home page, after `seed_demo` + `seed_scale` at each size, o
 Run: .venv/bin/python bench/reports_bench.py [CELLS ...]   (default: 1000 5000; 20 members
 per cell; about two minutes per 5,000 cells to seed). With DATABASE_URL set to a throwaway
 PostgreSQL database it measures there instead (the database is flushed first!).
-"median" is the page as most requests get it (a committee's figures are recounted at most
-every five minutes); "cold" is with every cache emptied (the recount and the render).
+"median" is the page as most requests get it (the figures are read from the counters the
+services keep, cells.tally: nothing is cached but the cells per child, until the tree
+changes); "cold" is with every cache emptied. Then two more lines:
+- "per-cell sum": the other design measured on the same data: the province's figures summed
+  from the cells' own counter rows by path prefix (GROUP BY, grows with the cells below);
+- "write": what the counters add to a write: a member joining then leaving a cell (both bump
+  the rows of the cell and of every committee above it).
 Goal from issue 10: province page <= 100 ms and <= 60 KB gzipped; 50-member cell <= 50 ms.
 """
 
@@ -90,6 +95,56 @@ def measure() -> None:
         )
 
 
+def measure_alternatives() -> None:
+    from django.db import transaction
+    from django.db.models import Sum
+    from django.db.models.functions import Substr
+
+    from accounts.models import User
+    from cells import services
+    from cells.models import MemberTally, OrgUnit
+    from courses.models import ModuleTally
+    from forum.models import MeetingTally, SessionTally
+    from pledges.models import PledgeTally
+
+    province = OrgUnit.objects.get(code="QT", depth=1)
+    length = len(province.path) + OrgUnit.steplen
+
+    def per_cell_sum() -> None:
+        for model, keys, sums in (
+            (MemberTally, [], ["members"]),
+            (SessionTally, ["theme_id"], ["held", "open"]),
+            (MeetingTally, ["year"], ["held"]),
+            (ModuleTally, ["module_id"], ["completed"]),
+            (PledgeTally, ["year"], ["submitted", "approved", "rated"]),
+        ):
+            list(
+                model.objects.filter(unit__kind="cell", unit__path__startswith=province.path)
+                .annotate(child=Substr("unit__path", 1, length))
+                .order_by()
+                .values("child", *keys)
+                .annotate(**{name: Sum(name) for name in sums})
+            )
+
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        per_cell_sum()
+        times.append((time.perf_counter() - start) * 1000)
+    print(f"  {'per-cell sum':16} median {statistics.median(times):6.1f} ms  (5 figure groups by path prefix)")
+
+    cell = OrgUnit.objects.filter(kind="cell", depth__gte=3).order_by("-path").first()
+    user = User.objects.create(username="bench-writer", full_name="Người Đo")
+    times = []
+    for _ in range(10):
+        start = time.perf_counter()
+        with transaction.atomic():
+            membership = services.membership_add(actor=None, user=user, cell=cell)
+            services.membership_end(actor=None, membership=membership, reason="Đo")
+        times.append((time.perf_counter() - start) * 1000)
+    print(f"  {'write':16} median {statistics.median(times):6.1f} ms  (a member added and ended, depth {cell.depth})")
+
+
 def main(sizes: list[int]) -> None:
     for cells in sizes:
         tmp = tempfile.mkdtemp(prefix="chibo-reports-bench-")
@@ -119,5 +174,6 @@ def main(sizes: list[int]) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--measure"]:
         measure()
+        measure_alternatives()
     else:
         main([int(a) for a in sys.argv[1:]] or [1000, 5000])
