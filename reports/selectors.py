@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 
 from cells import selectors as cells_selectors
@@ -269,7 +270,8 @@ class ChildRow:
 
     @property
     def meetings_per_cell(self) -> str:
-        return f"{self.meetings / self.cells:.1f}" if self.cells else "0"
+        """Meetings held per cell, one decimal in the reader's language ("0,3")."""
+        return number_format(self.meetings / self.cells if self.cells else 0, 1)
 
 
 @dataclass
