@@ -261,3 +261,17 @@ def test_a_module_completed_before_a_move_counts_only_inside_its_audience(org):
         assert _reported(unit, 2020) == _recount_committee(unit, 2020), unit.name
     province = {row.unit.pk: row for row in selectors.committee_report(org["province"], 2020).rows}
     assert (province[org["committee"].pk].modules[1].part, province[org["committee"].pk].modules[1].whole) == (0, 0)
+
+
+def test_a_module_whose_audience_changes_is_recounted(org):
+    from courses import services as courses_services
+
+    _admin, _cells, _themes, modules, _template = _setup(org)
+    complete(Membership.objects.get(user__username="m01").user, modules[1])  # cell A: outside the audience
+    complete(Membership.objects.get(user__username="m21").user, modules[1])  # cell C: inside
+    module = modules[1]
+    module.audience = OrgUnit.objects.get(pk=org["province"].pk)
+    courses_services.module_save(module=module)
+    for unit in OrgUnit.objects.filter(kind="committee"):
+        assert _reported(unit, 2020) == _recount_committee(unit, 2020), unit.name
+    assert selectors.committee_report(org["province"], 2020).total.modules[1].part == 2
