@@ -97,8 +97,32 @@ def measure() -> None:
         )
 
 
+def _server_times(selectors, province, per_cell_sum) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # The server's own execution time of the same queries (EXPLAIN ANALYZE), which a
+    # loaded machine's scheduling delays distort less than the client's wall time.
+    for label, fn in (
+        ("counters read", lambda: selectors.committee_report(province, 2020)),
+        ("per-cell sum", per_cell_sum),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            fn()
+        runs = []
+        for _ in range(5):
+            total = 0.0
+            with connection.cursor() as cursor:
+                for query in captured.captured_queries:
+                    cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + query["sql"])
+                    plan = cursor.fetchone()[0][0]
+                    total += plan["Planning Time"] + plan["Execution Time"]
+            runs.append(total)
+        print(f"  {label:16} server {statistics.median(runs):6.1f} ms  ({len(captured)} queries, EXPLAIN ANALYZE)")
+
+
 def measure_alternatives() -> None:
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.db.models import Sum
     from django.db.models.functions import Substr
 
@@ -142,7 +166,11 @@ def measure_alternatives() -> None:
     read = timed(lambda: selectors.committee_report(province, 2020))
     print(f"  {'counters read':16} {read}  (the province's figures, no render)")
     print(f"  {'per-cell sum':16} {timed(per_cell_sum)}  (5 figure groups by path prefix)")
-
+    if connection.vendor == "postgresql":
+        try:
+            _server_times(selectors, province, per_cell_sum)
+        except Exception as exc:  # a figure lost, not the run
+            print(f"  server times failed: {exc!r}")
     cell = OrgUnit.objects.filter(kind="cell", depth__gte=3).order_by("-path").first()
     user = User.objects.create(username="bench-writer", full_name="Người Đo")
     times = []
