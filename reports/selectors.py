@@ -289,7 +289,7 @@ def _cells_by_child(unit: OrgUnit, within: dict[str, str]) -> dict[str, dict[str
     units, kept until the tree changes (invalidated by the "org" generation, which every
     unit or theme change replaces)."""
     key = f"reports:cells:{unit.pk}:" + ",".join(f"{k}={v}" for k, v in sorted(within.items()))
-    return versioned(key, ("org",), lambda: cells_selectors.cells_by_child(unit, within), 24 * 3600)
+    return versioned(key, ("org",), lambda: cells_selectors.cells_by_child(unit, within), 600)
 
 
 def _reached(child: OrgUnit, target_path: str, own: int, at_target: int) -> int:
