@@ -84,10 +84,13 @@ def make_user(username: str, full_name: str = "", **extra):
 
 
 def make_member(username: str, cell, role: str = "member", full_name: str = "", **extra):
-    from cells.models import Membership
+    from cells import tally
+    from cells.models import Membership, MemberTally
 
     user = make_user(username, full_name, **extra)
     Membership.objects.create(user=user, cell=cell, role=role, started_on=datetime.date(2020, 1, 1))
+    # What membership_add counts for a new member (no audit row: tests count those).
+    tally.bump(MemberTally, cell, [({}, {"members": 1})])
     return user
 
 

@@ -5,8 +5,13 @@ and of the officer's home page, after `seed_demo` + `seed_scale` at each size, o
 Run: .venv/bin/python bench/reports_bench.py [CELLS ...]   (default: 1000 5000; 20 members
 per cell; about two minutes per 5,000 cells to seed). With DATABASE_URL set to a throwaway
 PostgreSQL database it measures there instead (the database is flushed first!).
-"median" is the page as most requests get it (a committee's figures are recounted at most
-every five minutes); "cold" is with every cache emptied (the recount and the render).
+"median" is the page as most requests get it (the figures are read from the counters the
+services keep, cells.tally: nothing is cached but the cells per child, until the tree
+changes); "cold" is with every cache emptied. Then two more lines:
+- "per-cell sum": the other design measured on the same data: the province's figures summed
+  from the cells' own counter rows by path prefix (GROUP BY, grows with the cells below);
+- "write": what the counters add to a write: a member joining then leaving a cell (both bump
+  the rows of the cell and of every committee above it).
 Goal from issue 10: province page <= 100 ms and <= 60 KB gzipped; 50-member cell <= 50 ms.
 """
 
@@ -65,11 +70,12 @@ def measure() -> None:
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(user)
         client.get(url)  # warm: templates, the user's session and roles
-        times = []
+        times, cpu = [], []
         for _ in range(RUNS):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             times.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code == 200, (url, response.status_code)
         cold = []
         for _ in range(5):  # every cache emptied: the figures recounted, the table re-rendered
@@ -85,9 +91,96 @@ def measure() -> None:
         size = len(gzip.compress(response.content))
         print(
             f"  {label:16} median {statistics.median(times):6.1f} ms  p90 {sorted(times)[int(RUNS * 0.9)]:6.1f} ms"
+            f"  cpu {statistics.median(cpu):6.1f} ms"
             f"  cold {statistics.median(cold):6.1f} ms"
             f"  {len(response.content) / 1024:6.1f} KB, {size / 1024:5.1f} KB gzipped  {len(queries)} queries (cold)"
         )
+
+
+def _server_times(selectors, province, per_cell_sum) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # The server's own execution time of the same queries (EXPLAIN ANALYZE), which a
+    # loaded machine's scheduling delays distort less than the client's wall time.
+    for label, fn in (
+        ("counters read", lambda: selectors.committee_report(province, 2020)),
+        ("per-cell sum", per_cell_sum),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            fn()
+        runs = []
+        for _ in range(5):
+            total = 0.0
+            with connection.cursor() as cursor:
+                for query in captured.captured_queries:
+                    cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + query["sql"])
+                    plan = cursor.fetchone()[0][0]
+                    total += plan["Planning Time"] + plan["Execution Time"]
+            runs.append(total)
+        print(f"  {label:16} server {statistics.median(runs):6.1f} ms  ({len(captured)} queries, EXPLAIN ANALYZE)")
+
+
+def measure_alternatives() -> None:
+    from django.db import connection, transaction
+    from django.db.models import Sum
+    from django.db.models.functions import Substr
+
+    from accounts.models import User
+    from cells import services
+    from cells.models import MemberTally, OrgUnit
+    from courses.models import ModuleTally
+    from forum.models import MeetingTally, SessionTally
+    from pledges.models import PledgeTally
+
+    province = OrgUnit.objects.get(code="QT", depth=1)
+    length = len(province.path) + OrgUnit.steplen
+
+    def per_cell_sum() -> None:
+        for model, keys, sums in (
+            (MemberTally, [], ["members"]),
+            (SessionTally, ["theme_id"], ["held", "open"]),
+            (MeetingTally, ["year"], ["held"]),
+            (ModuleTally, ["module_id"], ["completed"]),
+            (PledgeTally, ["year"], ["submitted", "approved", "rated"]),
+        ):
+            list(
+                model.objects.filter(unit__kind="cell", unit__path__startswith=province.path)
+                .annotate(child=Substr("unit__path", 1, length))
+                .order_by()
+                .values("child", *keys)
+                .annotate(**{name: Sum(name) for name in sums})
+            )
+
+    from reports import selectors
+
+    def timed(fn, runs: int = 9) -> str:
+        wall, cpu = [], []
+        for _ in range(runs):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            wall.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
+        return f"median {statistics.median(wall):6.1f} ms  cpu {statistics.median(cpu):6.1f} ms"
+
+    read = timed(lambda: selectors.committee_report(province, 2020))
+    print(f"  {'counters read':16} {read}  (the province's figures, no render)")
+    print(f"  {'per-cell sum':16} {timed(per_cell_sum)}  (5 figure groups by path prefix)")
+    if connection.vendor == "postgresql":
+        try:
+            _server_times(selectors, province, per_cell_sum)
+        except Exception as exc:  # a figure lost, not the run
+            print(f"  server times failed: {exc!r}")
+    cell = OrgUnit.objects.filter(kind="cell", depth__gte=3).order_by("-path").first()
+    user = User.objects.create(username="bench-writer", full_name="Người Đo")
+    times = []
+    for _ in range(10):
+        start = time.perf_counter()
+        with transaction.atomic():
+            membership = services.membership_add(actor=None, user=user, cell=cell)
+            services.membership_end(actor=None, membership=membership, reason="Đo")
+        times.append((time.perf_counter() - start) * 1000)
+    print(f"  {'write':16} median {statistics.median(times):6.1f} ms  (a member added and ended, depth {cell.depth})")
 
 
 def main(sizes: list[int]) -> None:
@@ -119,5 +212,6 @@ def main(sizes: list[int]) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--measure"]:
         measure()
+        measure_alternatives()
     else:
         main([int(a) for a in sys.argv[1:]] or [1000, 5000])

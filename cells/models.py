@@ -182,3 +182,25 @@ class MembershipEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.membership}"
+
+
+class UnitTally(models.Model):
+    """Counters kept for one unit: a cell's own figures, and at every committee above it the
+    sum over its subtree (see cells.tally). Each app that reports figures has its own."""
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class MemberTally(UnitTally):
+    """Active members in cells under the unit (the unit itself, for a cell)."""
+
+    members = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit"], name="cells_one_member_tally_per_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}: {self.members}"

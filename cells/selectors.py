@@ -154,19 +154,12 @@ def cells_by_child(unit: OrgUnit, within: dict[str, str] | None = None) -> dict[
     return {row.pop("child"): row for row in rows}
 
 
-def members_by_child(unit: OrgUnit, within: dict[str, str] | None = None) -> dict[str, dict[str, int]]:
-    """{child path: {"members": active members, key: those in cells under `within[key]`}}. One query."""
-    from django.db.models.functions import Substr
+def member_tallies(unit_ids: list[int]) -> dict[int, int]:
+    """{unit id: active members in cells under it}, from the counters cells.services keeps
+    (MemberTally). One query."""
+    from cells.models import MemberTally
 
-    extra = {key: Count("id", filter=Q(cell__path__startswith=prefix)) for key, prefix in (within or {}).items()}
-    rows = (
-        Membership.objects.filter(in_subtree(unit.path, "cell__path"), ended_on__isnull=True)
-        .annotate(child=Substr("cell__path", 1, child_prefix_length(unit)))
-        .order_by()
-        .values("child")
-        .annotate(members=Count("id"), **extra)
-    )
-    return {row.pop("child"): row for row in rows}
+    return dict(MemberTally.objects.filter(unit_id__in=unit_ids).values_list("unit_id", "members"))
 
 
 def cell_former_members(cell: OrgUnit, since, until) -> list[Membership]:

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import invitation_send, user_create_invited, user_rename
-from cells import hooks
+from cells import hooks, tally
 from cells.imports import MemberRow
-from cells.models import Membership, MembershipEvent, OrgUnit
+from cells.models import Membership, MembershipEvent, MemberTally, OrgUnit
 from core.events import publish_on_commit, user_group
 
 
@@ -50,6 +50,20 @@ def _check_one_secretary(cell: OrgUnit, role: str, exclude_pk: int | None = None
         )
 
 
+def _joined(membership: Membership) -> None:
+    """Count the member in their cell and every unit above it; the features count what the
+    member has done there (cells.hooks). Inside the caller's transaction."""
+    tally.bump(MemberTally, membership.cell, [({}, {"members": 1})])
+    for hook in hooks.on_member_joined:
+        hook(membership=membership)
+
+
+def _left(membership: Membership) -> None:
+    tally.bump(MemberTally, membership.cell, [({}, {"members": -1})])
+    for hook in hooks.on_member_left:
+        hook(membership=membership)
+
+
 def membership_add(
     *,
     actor: User | None,
@@ -69,6 +83,7 @@ def membership_add(
             user=user, cell=cell, role=role, status=status, started_on=started_on or _today()
         )
         _audit(membership, actor, MembershipEvent.Action.ADDED, membership.get_role_display())
+        _joined(membership)
     return membership
 
 
@@ -104,6 +119,7 @@ def membership_end(
         membership.end_reason = reason
         membership.save(update_fields=["ended_on", "end_reason"])
         _audit(membership, actor, MembershipEvent.Action.ENDED, reason)
+        _left(membership)
         _access_revoked(membership.user_id, membership.cell_id)
     return membership
 
@@ -168,3 +184,11 @@ def invitation_resend(*, actor: User | None, membership: Membership) -> None:
     if not user.email:
         raise ValidationError(_("%(name)s has no email address.") % {"name": user.full_name})
     invitation_send(user=user, cell_name=membership.cell.name, invited_by=actor)
+
+
+def tally_rebuild() -> int:
+    """Recount MemberTally from the active memberships (manage.py recount_reports)."""
+    from django.db.models import Count
+
+    rows = Membership.objects.filter(ended_on__isnull=True).values("cell_id").annotate(n=Count("id")).order_by()
+    return tally.rebuild(MemberTally, {(row["cell_id"], ()): {"members": row["n"]} for row in rows}, ())

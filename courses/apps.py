@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class CoursesConfig(AppConfig):
     name = "courses"
     verbose_name = _("Study modules")
+
+    def ready(self) -> None:
+        from cells import hooks
+        from courses import services
+
+        for hook, fn in (
+            (hooks.on_member_joined, services.tally_member_joined),
+            (hooks.on_member_left, services.tally_member_left),
+        ):
+            if fn not in hook:
+                hook.append(fn)

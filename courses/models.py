@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import normalize_full_name
-from cells.models import OrgUnit
+from cells.models import OrgUnit, UnitTally
 from courses import codes
 from courses.validators import validate_pdf, validate_video_url
 
@@ -388,3 +388,14 @@ class CourseReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cell} {self.module_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ModuleTally(UnitTally):
+    """Active members of cells under the unit, inside the module's audience, who completed it.
+    Kept by courses.services (cells.tally)."""
+
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="+")
+    completed = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "module"], name="courses_one_module_tally")]

@@ -334,29 +334,10 @@ def module_years_for_unit(unit: OrgUnit) -> set[int]:
     return set(qs.values_list("year", flat=True).distinct())
 
 
-def completions_by_child(unit: OrgUnit, modules: list[Module], prefix_length: int) -> dict[tuple[str, int], int]:
-    """{(child path, module id): active members of cells under `unit`, inside the module's
-    audience, who completed it}. One query."""
-    from django.db.models import Q
-    from django.db.models.functions import Substr
+def module_tallies(unit_ids: list[int], module_ids: list[int]) -> dict[tuple[int, int], int]:
+    """{(unit id, module id): active members under the unit, in the module's audience, who
+    completed it}, from the counters courses.services keeps (ModuleTally). One query."""
+    from courses.models import ModuleTally
 
-    from cells.selectors import in_subtree
-
-    if not modules:
-        return {}
-    in_audience = Q(pk__in=[])
-    for module in modules:
-        in_audience |= Q(module_id=module.pk, user__memberships__cell__path__startswith=module.audience.path)
-    rows = (
-        ModuleProgress.objects.filter(
-            in_audience,
-            in_subtree(unit.path, "user__memberships__cell__path"),
-            completed_at__isnull=False,
-            user__memberships__ended_on__isnull=True,
-        )
-        .annotate(child=Substr("user__memberships__cell__path", 1, prefix_length))
-        .order_by()
-        .values("child", "module_id")
-        .annotate(n=Count("id"))
-    )
-    return {(row["child"], row["module_id"]): row["n"] for row in rows}
+    rows = ModuleTally.objects.filter(unit_id__in=unit_ids, module_id__in=module_ids)
+    return {(unit_id, module_id): n for unit_id, module_id, n in rows.values_list("unit_id", "module_id", "completed")}

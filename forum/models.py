@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cells.models import OrgUnit
+from cells.models import OrgUnit, UnitTally
 from core.cache import GenerationsManager
 
 
@@ -428,3 +428,25 @@ class Ballot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} voted on {self.motion_id}"
+
+
+class SessionTally(UnitTally):
+    """Themed sessions of one theme in cells under the unit: concluded (held) and opened but
+    not concluded. Kept by forum.services (cells.tally)."""
+
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="+")
+    held = models.IntegerField(default=0)
+    open = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "theme"], name="forum_one_session_tally")]
+
+
+class MeetingTally(UnitTally):
+    """Monthly meetings concluded (held) in cells under the unit, by the year of the meeting."""
+
+    year = models.PositiveSmallIntegerField()
+    held = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="forum_one_meeting_tally")]

@@ -436,8 +436,8 @@ def cell_sessions(cell: OrgUnit, themes: list[Theme]) -> dict[int, Topic]:
 def session_author_ids(topic_ids: list[int]) -> dict[int, set[int]]:
     """{topic id: ids of users who posted in it}: who took part. One query.
 
-    Participation is what the forum tracks today (a post in the session). When attendance
-    with reasons is recorded, the reports read it here, beside this."""
+    A post is taking part; the roll call (session_attendance) says who attended or was
+    excused."""
     out: dict[int, set[int]] = {pk: set() for pk in topic_ids}
     rows = Post.objects.filter(topic_id__in=topic_ids).order_by().values_list("topic_id", "author_id").distinct()
     for topic_id, author_id in rows:
@@ -445,24 +445,37 @@ def session_author_ids(topic_ids: list[int]) -> dict[int, set[int]]:
     return out
 
 
-def sessions_by_child(unit: OrgUnit, themes: list[Theme], prefix_length: int) -> dict[tuple[str, int], dict]:
-    """{(child path, theme id): {"held": concluded sessions, "open": sessions under discussion}}
-    for cells under `unit`. One query."""
-    from django.db.models.functions import Substr
+def session_tallies(unit_ids: list[int], theme_ids: list[int]) -> dict[tuple[int, int], tuple[int, int]]:
+    """{(unit id, theme id): (held, open)}: themed sessions in cells under each unit, from the
+    counters forum.services keeps (SessionTally). One query."""
+    from forum.models import SessionTally
 
-    from cells.selectors import in_subtree
+    rows = SessionTally.objects.filter(unit_id__in=unit_ids, theme_id__in=theme_ids)
+    return {(r.unit_id, r.theme_id): (r.held, r.open) for r in rows}
 
-    rows = (
-        Topic.objects.filter(in_subtree(unit.path, "cell__path"), kind=Topic.Kind.SESSION, theme__in=themes)
-        .annotate(child=Substr("cell__path", 1, prefix_length))
-        .order_by()
-        .values("child", "theme_id")
-        .annotate(
-            held=Count("id", filter=Q(state=Topic.State.CONCLUDED)),
-            open=Count("id", filter=Q(state=Topic.State.OPEN)),
-        )
-    )
-    return {(row["child"], row["theme_id"]): row for row in rows}
+
+def meeting_tallies(unit_ids: list[int], year: int) -> dict[int, int]:
+    """{unit id: monthly meetings concluded in the year in cells under it} (MeetingTally). One query."""
+    from forum.models import MeetingTally
+
+    return dict(MeetingTally.objects.filter(unit_id__in=unit_ids, year=year).values_list("unit_id", "held"))
+
+
+PRESENT, EXCUSED = Attendance.Status.PRESENT, Attendance.Status.EXCUSED
+
+
+def session_attendance(topic_ids: list[int]) -> dict[int, dict[int, str]]:
+    """{topic id: {user id: attendance status}}: the secretary's roll call, and until it
+    names a member, their notice of absence (excused), as meeting_attendance reads them.
+    Two queries."""
+    out: dict[int, dict[int, str]] = {pk: {} for pk in topic_ids}
+    for topic_id, user_id in Absence.objects.filter(topic_id__in=topic_ids).values_list("topic_id", "user_id"):
+        out[topic_id][user_id] = EXCUSED
+    for topic_id, user_id, status in Attendance.objects.filter(topic_id__in=topic_ids).values_list(
+        "topic_id", "user_id", "status"
+    ):
+        out[topic_id][user_id] = status
+    return out
 
 
 def participation_reminded_at(topic: Topic):

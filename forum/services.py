@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from cells import tally
 from cells.models import Membership, OrgUnit
 from core import ratelimit, reminders
 from core.events import group_name, publish_on_commit
@@ -25,6 +26,7 @@ from forum.models import (
     Attendance,
     Ballot,
     Flag,
+    MeetingTally,
     Minutes,
     ModerationEvent,
     Motion,
@@ -32,6 +34,7 @@ from forum.models import (
     PostRevision,
     Reaction,
     ReadState,
+    SessionTally,
     Theme,
     Topic,
 )
@@ -245,6 +248,47 @@ def _notify_mentions(*, actor: User, topic: Topic, post: Post) -> None:
         )
 
 
+# --- Counters for the reports (cells.tally) ---------------------------------------------------
+
+
+def _figures(topic: Topic) -> dict:
+    """What the topic adds to the counters: {(model, key): {counter: n}}."""
+    if topic.kind == Topic.Kind.SESSION and topic.theme_id:
+        held = topic.is_concluded
+        return {(SessionTally, (("theme_id", topic.theme_id),)): {"held": int(held), "open": int(not held)}}
+    if topic.kind == Topic.Kind.MEETING and topic.meeting_at is not None and topic.is_concluded:
+        return {(MeetingTally, (("year", timezone.localtime(topic.meeting_at).year),)): {"held": 1}}
+    return {}
+
+
+def _count(topic: Topic, before: dict) -> None:
+    """Move the counters of the topic's cell and the units above from `before` (the topic's
+    _figures before the change) to what it adds now. Inside the change's transaction."""
+    after = _figures(topic)
+    for model in (SessionTally, MeetingTally):
+        changes = []
+        for key in {key for (m, key) in [*before, *after] if m is model}:
+            old, new = before.get((model, key), {}), after.get((model, key), {})
+            changes.append((dict(key), {name: new.get(name, 0) - old.get(name, 0) for name in old.keys() | new.keys()}))
+        tally.bump(model, topic.cell, changes)
+
+
+def tally_rebuild() -> int:
+    """Recount SessionTally and MeetingTally from the topics (manage.py recount_reports)."""
+    per_model: dict = {SessionTally: {}, MeetingTally: {}}
+    topics = Topic.objects.filter(kind__in=[Topic.Kind.SESSION, Topic.Kind.MEETING]).only(
+        "cell_id", "kind", "theme_id", "state", "meeting_at"
+    )
+    for topic in topics.iterator(chunk_size=5000):
+        for (model, key), counters in _figures(topic).items():
+            row = per_model[model].setdefault((topic.cell_id, tuple(v for _k, v in key)), {})
+            for name, value in counters.items():
+                row[name] = row.get(name, 0) + value
+    return tally.rebuild(SessionTally, per_model[SessionTally], ("theme_id",)) + tally.rebuild(
+        MeetingTally, per_model[MeetingTally], ("year",)
+    )
+
+
 def session_open(
     *,
     actor: User,
@@ -285,6 +329,7 @@ def session_open(
                 **notice,
             )
             _create_post(actor=actor, topic=topic, body=opening, kind=Post.Kind.OPENING, client_key=client_key)
+            _count(topic, {})
             _audit(topic, actor, ModerationEvent.Action.OPENED)
             _topic_event(topic)
             _notify_cell(actor=actor, topic=topic, kind="forum.meeting")
@@ -313,9 +358,11 @@ def session_conclude(*, actor: User, topic: Topic, conclusion: str, client_key: 
                 code="before_meeting",
             )
         _create_post(actor=actor, topic=topic, body=conclusion, kind=Post.Kind.CONCLUSION, client_key=client_key)
+        before = _figures(topic)
         topic.state = Topic.State.CONCLUDED
         topic.concluded_at = timezone.now()
         topic.save(update_fields=["state", "concluded_at"])
+        _count(topic, before)
         for motion in Motion.objects.select_for_update().filter(topic=topic, closed_at__isnull=True):
             _motion_close(actor=actor, motion=motion)  # a vote still open closes with the meeting
         # The roll as it stands becomes the record: a member who opens the minutes' topic later
@@ -361,14 +408,16 @@ def session_reopen(*, actor: User, topic: Topic, reason: str, client_key: str = 
     if not reason:
         raise ValidationError(_("Say why the session is reopened."))
     with transaction.atomic():
-        topic = Topic.objects.select_for_update().get(pk=topic.pk)
+        topic = Topic.objects.select_for_update(of=("self",)).select_related("cell").get(pk=topic.pk)
         if _moderation_by_key(actor=actor, client_key=client_key):
             return topic  # this very reopening, sent again
         if not topic.is_concluded:
             raise ValidationError(_("This session is not concluded."))
+        before = _figures(topic)
         topic.state = Topic.State.OPEN
         topic.concluded_at = None
         topic.save(update_fields=["state", "concluded_at"])
+        _count(topic, before)
         _audit(topic, actor, ModerationEvent.Action.REOPENED, reason, client_key=client_key)
         _topic_event(topic)
     return topic
@@ -755,9 +804,11 @@ def meeting_update(
         ]
         if not changed:
             return topic
+        before = _figures(topic)
         for name in changed:
             setattr(topic, name, {**notice, "meeting_at": meeting_at}[name])
         topic.save(update_fields=changed)
+        _count(topic, before)  # a concluded meeting moved to another year
         _audit(topic, actor, ModerationEvent.Action.MEETING_CHANGED, ", ".join(changed))
         if not topic.is_concluded and before != (topic.meeting_at, topic.place, topic.online_url):
             _notify_cell(actor=actor, topic=topic, kind="forum.meeting", changed=True)

@@ -11,5 +11,10 @@ class PledgesConfig(AppConfig):
         from cells import hooks
         from pledges import services
 
-        if services.pledges_follow_move not in hooks.on_membership_moved:
-            hooks.on_membership_moved.append(services.pledges_follow_move)
+        for hook, fn in (
+            (hooks.on_membership_moved, services.pledges_follow_move),
+            (hooks.on_member_joined, services.tally_member_joined),
+            (hooks.on_member_left, services.tally_member_left),
+        ):
+            if fn not in hook:
+                hook.append(fn)

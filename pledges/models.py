@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cells.models import OrgUnit
+from cells.models import OrgUnit, UnitTally
 
 DEFAULT_SECTIONS = [
     "Tư tưởng chính trị",
@@ -238,3 +238,21 @@ class PledgeReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cell} {self.year} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PledgeTally(UnitTally):
+    """The year's pledges of active members, in their current cell, under the unit: submitted
+    (ever), approved (or further), rated, and one count per rating. Kept by pledges.services
+    (cells.tally)."""
+
+    year = models.PositiveIntegerField()
+    submitted = models.IntegerField(default=0)
+    approved = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    rating_excellent = models.IntegerField(default=0)
+    rating_good = models.IntegerField(default=0)
+    rating_done = models.IntegerField(default=0)
+    rating_not_done = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="pledges_one_tally_per_unit_year")]

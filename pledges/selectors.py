@@ -232,32 +232,12 @@ def pledge_years_for_unit(unit: OrgUnit) -> set[int]:
     return set(years_for_unit(unit))
 
 
-def pledges_by_child(unit: OrgUnit, year: int, prefix_length: int) -> dict[str, dict[str, int]]:
-    """{child path: {"submitted", "approved", "rated", and one count per rating}} over the
-    pledges of the year of active members, in their current cell under `unit`. One query."""
-    from django.db.models import F
-    from django.db.models.functions import Substr
+def pledge_tallies(unit_ids: list[int], year: int) -> dict[int, dict[str, int]]:
+    """{unit id: {"submitted", "approved", "rated", "rating_<value>"}} over the year's pledges
+    of active members in their current cell under the unit, from the counters
+    pledges.services keeps (PledgeTally). One query."""
+    from pledges.models import PledgeTally, Rating
 
-    from cells.selectors import in_subtree
-    from pledges.models import Rating
-
-    done = [S.APPROVED, S.REVIEWED, S.RATED]
-    per_rating = {f"rating_{value}": Count("id", filter=Q(rating=value)) for value in Rating.values}
-    rows = (
-        Pledge.objects.filter(
-            in_subtree(unit.path, "cell__path"),
-            year=year,
-            member__memberships__ended_on__isnull=True,
-            member__memberships__cell_id=F("cell_id"),
-        )
-        .annotate(child=Substr("cell__path", 1, prefix_length))
-        .order_by()
-        .values("child")
-        .annotate(
-            submitted=Count("id", filter=Q(submitted_at__isnull=False)),
-            approved=Count("id", filter=Q(status__in=done)),
-            rated=Count("id", filter=Q(status=S.RATED)),
-            **per_rating,
-        )
-    )
-    return {row.pop("child"): row for row in rows}
+    names = ["submitted", "approved", "rated", *(f"rating_{value}" for value in Rating.values)]
+    rows = PledgeTally.objects.filter(unit_id__in=unit_ids, year=year).values("unit_id", *names)
+    return {row.pop("unit_id"): row for row in rows}

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
+from cells import tally
 from cells.models import Membership, OrgUnit
 from core import reminders
 from core.errors import ServiceError
@@ -22,6 +23,7 @@ from pledges.models import (
     PledgeAnswer,
     PledgeEvent,
     PledgeReminder,
+    PledgeTally,
     PledgeTemplate,
     Rating,
     TemplateSection,
@@ -216,9 +218,81 @@ def _bump(pledge: Pledge, **fields) -> None:
     fields.setdefault("save_token", "")
     fields.setdefault("save_seq", 0)
     fields.setdefault("save_key", "")
+    counted = {"status", "submitted_at", "rating", "cell"} & fields.keys()
+    if counted:
+        current = _current_cell_id(pledge.member_id)
+        old_cell, before = pledge.cell, _figures(pledge, current)
     for name, value in fields.items():
         setattr(pledge, name, value)
     pledge.save(update_fields=[*fields, "updated_at"])
+    if counted:
+        _count(pledge, old_cell, before, _figures(pledge, current))
+
+
+# --- Counters for the reports (cells.tally) ---------------------------------------------------
+# A pledge counts in its cell while the member is an active member there (a member who moved
+# or left takes it out of the cell's figures; pledges_follow_move brings this year's along).
+
+DONE = (S.APPROVED, S.REVIEWED, S.RATED)
+
+
+def _current_cell_id(user_id: int) -> int | None:
+    return Membership.objects.filter(user_id=user_id, ended_on__isnull=True).values_list("cell_id", flat=True).first()
+
+
+def _figures(pledge: Pledge, current_cell_id: int | None) -> dict[str, int]:
+    if pledge.cell_id != current_cell_id:
+        return {}
+    out = {
+        "submitted": int(pledge.submitted_at is not None),
+        "approved": int(pledge.status in DONE),
+        "rated": int(pledge.status == S.RATED),
+    }
+    if pledge.rating:
+        out[f"rating_{pledge.rating}"] = 1
+    return out
+
+
+def _count(pledge: Pledge, old_cell: OrgUnit, before: dict[str, int], after: dict[str, int]) -> None:
+    """Move the counters from `before` (at `old_cell`) to `after` (at the pledge's cell)."""
+    key = {"year": pledge.year}
+    if old_cell.pk != pledge.cell_id:
+        tally.bump(PledgeTally, old_cell, [(key, {name: -value for name, value in before.items()})])
+        tally.bump(PledgeTally, pledge.cell, [(key, after)])
+        return
+    deltas = {name: after.get(name, 0) - before.get(name, 0) for name in before.keys() | after.keys()}
+    tally.bump(PledgeTally, pledge.cell, [(key, deltas)])
+
+
+def _member_pledges(membership: Membership, sign: int) -> None:
+    for pledge in Pledge.objects.filter(member_id=membership.user_id, cell_id=membership.cell_id):
+        figures = _figures(pledge, membership.cell_id)
+        tally.bump(PledgeTally, membership.cell, [({"year": pledge.year}, {k: sign * v for k, v in figures.items()})])
+
+
+def tally_member_joined(*, membership: Membership) -> None:
+    """cells.hooks.on_member_joined: the member's pledges kept in this cell count again."""
+    _member_pledges(membership, 1)
+
+
+def tally_member_left(*, membership: Membership) -> None:
+    """cells.hooks.on_member_left: the member's pledges in the old cell no longer count."""
+    _member_pledges(membership, -1)
+
+
+def tally_rebuild() -> int:
+    """Recount PledgeTally from the pledges of active members in their current cell."""
+    from django.db.models import F
+
+    per_cell: dict = {}
+    pledges = Pledge.objects.filter(
+        member__memberships__ended_on__isnull=True, member__memberships__cell_id=F("cell_id")
+    ).only("cell_id", "year", "status", "submitted_at", "rating")
+    for pledge in pledges.iterator(chunk_size=5000):
+        row = per_cell.setdefault((pledge.cell_id, (pledge.year,)), {})
+        for name, value in _figures(pledge, pledge.cell_id).items():
+            row[name] = row.get(name, 0) + value
+    return tally.rebuild(PledgeTally, per_cell, ("year",))
 
 
 def pledge_start(*, member, template: PledgeTemplate, cell: OrgUnit) -> Pledge:

@@ -15,11 +15,17 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, 
 
 from core.pdf import SANS_BOLD, nfc, page_furniture, styles
 from reports import labels
-from reports.selectors import TOOK_PART, CellOverview
+from reports.selectors import ABSENT, TOOK_PART, CellOverview
 
 
 def _p(text: object, style) -> Paragraph:
     return Paragraph(html.escape(nfc(text), quote=False), style)
+
+
+def _theme_mark(value: str) -> str:
+    if value == TOOK_PART:
+        return "✓"
+    return labels.attendance(value) if value == ABSENT else "–"
 
 
 def cell_overview_pdf(overview: CellOverview) -> bytes:
@@ -39,7 +45,7 @@ def cell_overview_pdf(overview: CellOverview) -> bytes:
     rows = [header]
     for line in overview.lines:
         row = [_p(line.membership.user.full_name, small)]
-        row += [_p("✓" if value == TOOK_PART else "–", small) for value in line.themes]
+        row += [_p(_theme_mark(value), small) for value in line.themes]
         for item in line.modules:
             text = f"{item.lessons_read}/{item.lesson_total}" + (" ✓" if item.completed else "")
             row.append(_p(text, small))

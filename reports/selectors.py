@@ -1,11 +1,14 @@
 """The reports' figures, read from the feature apps through their selectors.
 
 A cell's overview: one row per active member with each theme, module and the pledge of the
-year. About a dozen queries whatever the number of members, themes or modules.
+year, read from the raw rows of the cell. About a dozen queries whatever the number of
+members, themes or modules.
 
-A committee's report: one row per direct child, each figure a GROUP BY on the child's path
-prefix (`cells.selectors.*_by_child`, `forum/courses/pledges.selectors.*_by_child`): one
-query per figure group, whatever the number of children or of units below them.
+A committee's report: one row per direct child, read from the counters each feature keeps at
+write time for every unit (cells.tally: `member_tallies`, `session_tallies`,
+`meeting_tallies`, `module_tallies`, `pledge_tallies`): one query per figure group, reading
+only the direct children's rows, whatever lies below them. Nothing is cached but the number
+of cells per child (it changes with the tree only).
 """
 
 import datetime
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 
 from cells import selectors as cells_selectors
@@ -25,12 +29,9 @@ from pledges import selectors as pledges_selectors
 from pledges.models import Rating
 
 YEAR_MIN = 2000
-# A committee's figures are recounted at most this often (seconds): the page says when they
-# were counted. A change to the tree (a unit or theme: the "org" generation) shows at once.
-REPORT_FRESHNESS = 300
 
-# Attendance of one member at one themed session. ABSENT (with a reason) is the seam for the
-# attendance the forum does not record yet: today a member took part when they posted.
+# Attendance of one member at one themed session: took part (posted, or marked present at the
+# roll call), absent with a reason (excused at the roll call, and did not post), or nothing yet.
 TOOK_PART, ABSENT, NOTHING_YET = "took_part", "absent", "nothing"
 HELD, OPEN, NOT_OPENED = "held", "open", "none"
 
@@ -50,17 +51,13 @@ def parse_year(raw: str) -> int | None:
 
 def years_for(unit: OrgUnit) -> list[int]:
     """Years with a theme, a module or a pledge form reaching the unit, newest first (for the
-    year selector: kept as long as a committee's figures; any year can still be asked for)."""
-
-    def load() -> list[int]:
-        years = (
-            forum_selectors.theme_years_for_unit(unit)
-            | courses_selectors.module_years_for_unit(unit)
-            | pledges_selectors.pledge_years_for_unit(unit)
-        )
-        return sorted(years, reverse=True)
-
-    return versioned(f"reports:years:{unit.pk}", ("org",), load, REPORT_FRESHNESS)
+    year selector; any year can still be asked for). Three small queries."""
+    years = (
+        forum_selectors.theme_years_for_unit(unit)
+        | courses_selectors.module_years_for_unit(unit)
+        | pledges_selectors.pledge_years_for_unit(unit)
+    )
+    return sorted(years, reverse=True)
 
 
 def default_year(years: list[int]) -> int:
@@ -81,6 +78,7 @@ class ThemeColumn:
     state: str  # HELD, OPEN, NOT_OPENED
     overdue: bool  # the window has ended and the session is not concluded
     took_part: int = 0
+    absent: int = 0  # absent with a reason
 
     @property
     def key(self) -> str:
@@ -132,11 +130,21 @@ class CellOverview:
         return out
 
 
+def _attendance(session, user_id: int, authors: dict, attendance: dict) -> str:
+    if session is None:
+        return NOTHING_YET
+    status = attendance.get(session.pk, {}).get(user_id)
+    if user_id in authors.get(session.pk, ()) or status == forum_selectors.PRESENT:
+        return TOOK_PART
+    return ABSENT if status == forum_selectors.EXCUSED else NOTHING_YET
+
+
 def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
     today = timezone.localdate()
     themes = [t for t in forum_selectors.themes_for_unit(cell, year) if cell.path.startswith(t.committee.path)]
     sessions = forum_selectors.cell_sessions(cell, themes)
     authors = forum_selectors.session_author_ids([s.pk for s in sessions.values()])
+    attendance = forum_selectors.session_attendance([s.pk for s in sessions.values()])
     theme_columns = []
     for theme in themes:
         session = sessions.get(theme.pk)
@@ -158,11 +166,12 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
         uid = membership.user_id
         line = MemberLine(membership, [], progress.get(uid, []), pledges_selectors.NOT_STARTED, "", False)
         for column in theme_columns:
-            took = column.session is not None and uid in authors.get(column.session.pk, ())
-            line.themes.append(TOOK_PART if took else NOTHING_YET)
-            if took:
+            state = _attendance(column.session, uid, authors, attendance)
+            line.themes.append(state)
+            if state == TOOK_PART:
                 column.took_part += 1
             else:
+                column.absent += state == ABSENT
                 line.missing.add(column.key)
         for column, item in zip(module_columns, line.modules, strict=True):
             column.completed += item.completed
@@ -257,6 +266,12 @@ class ChildRow:
     themes: list[ThemeFigure]
     modules: list[Share]
     pledges: PledgeFigure
+    meetings: int = 0  # monthly meetings concluded in the year
+
+    @property
+    def meetings_per_cell(self) -> str:
+        """Meetings held per cell, one decimal in the reader's language ("0,3")."""
+        return number_format(self.meetings / self.cells if self.cells else 0, 1)
 
 
 @dataclass
@@ -267,49 +282,79 @@ class CommitteeReport:
     modules: list
     rows: list[ChildRow]
     total: ChildRow
-    computed_at: datetime.datetime = field(default_factory=timezone.now)
+
+
+def _cells_by_child(unit: OrgUnit, within: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Cells under each child (and under each `within` prefix): a GROUP BY over the subtree's
+    units, kept until the tree changes (invalidated by the "org" generation, which every
+    unit or theme change replaces)."""
+    key = f"reports:cells:{unit.pk}:" + ",".join(f"{k}={v}" for k, v in sorted(within.items()))
+    return versioned(key, ("org",), lambda: cells_selectors.cells_by_child(unit, within), 600)
+
+
+def _reached(child: OrgUnit, target_path: str, own: int, at_target: int) -> int:
+    """What a theme or module set at `target_path` reaches under `child`: all of the child when
+    the target is at or above it, the target's part when it lies inside the child, else none."""
+    if child.path.startswith(target_path):
+        return own
+    return at_target if target_path.startswith(child.path) else 0
 
 
 def committee_report(unit: OrgUnit, year: int) -> CommitteeReport:
-    """One row per direct child of `unit`, figures over everything below it. Nine queries."""
+    """One row per direct child of `unit`, figures over everything below it, read from the
+    counters the features keep at every level (cells.tally): the rows of the direct children,
+    whatever lies below them. About nine queries."""
     today = timezone.localdate()
-    length = cells_selectors.child_prefix_length(unit)
     children = cells_selectors.children_of(unit)
     themes = forum_selectors.themes_for_unit(unit, year)
     modules = courses_selectors.modules_for_subtree(unit, year)
     # Themes and modules set inside the subtree reach only part of it: count those parts.
     theme_within = {f"t{t.pk}": t.committee.path for t in themes if t.committee.path.startswith(unit.path)}
-    module_within = {f"m{m.pk}": m.audience.path for m in modules if m.audience.path.startswith(unit.path)}
-    cells = cells_selectors.cells_by_child(unit, theme_within)
-    members = cells_selectors.members_by_child(unit, module_within)
-    sessions = forum_selectors.sessions_by_child(unit, themes, length)
-    completions = courses_selectors.completions_by_child(unit, modules, length)
-    pledges = pledges_selectors.pledges_by_child(unit, year, length)
+    cells = _cells_by_child(unit, theme_within)
+    child_ids = [child.pk for child in children]
+    inner_audiences = [m.audience_id for m in modules if m.audience.path.startswith(unit.path)]
+    members = cells_selectors.member_tallies(child_ids + inner_audiences)
+    sessions = forum_selectors.session_tallies(child_ids, [t.pk for t in themes])
+    meetings = forum_selectors.meeting_tallies(child_ids, year)
+    completions = courses_selectors.module_tallies(child_ids, [m.pk for m in modules])
+    pledges = pledges_selectors.pledge_tallies(child_ids, year)
 
     rows = []
     for child in children:
         c = cells.get(child.path, {})
-        m = members.get(child.path, {})
+        own_members = members.get(child.pk, 0)
         theme_figures = []
         for theme in themes:
             reached = c.get(f"t{theme.pk}", c.get("cells", 0))
-            s = sessions.get((child.path, theme.pk), {})
-            held = s.get("held", 0)
+            held, opened = sessions.get((child.pk, theme.pk), (0, 0))
             late = theme.window_end is not None and theme.window_end < today
-            theme_figures.append(ThemeFigure(Share(held, reached), s.get("open", 0), reached - held if late else 0))
+            theme_figures.append(ThemeFigure(Share(held, reached), opened, reached - held if late else 0))
         module_shares = [
-            Share(completions.get((child.path, module.pk), 0), m.get(f"m{module.pk}", m.get("members", 0)))
+            Share(
+                completions.get((child.pk, module.pk), 0),
+                _reached(child, module.audience.path, own_members, members.get(module.audience_id, 0)),
+            )
             for module in modules
         ]
-        p = pledges.get(child.path, {})
+        p = pledges.get(child.pk, {})
         figure = PledgeFigure(
-            m.get("members", 0),
+            own_members,
             p.get("submitted", 0),
             p.get("approved", 0),
             p.get("rated", 0),
             {value: p.get(f"rating_{value}", 0) for value in Rating.values},
         )
-        rows.append(ChildRow(child, c.get("cells", 0), m.get("members", 0), theme_figures, module_shares, figure))
+        rows.append(
+            ChildRow(
+                child,
+                c.get("cells", 0),
+                own_members,
+                theme_figures,
+                module_shares,
+                figure,
+                meetings.get(child.pk, 0),
+            )
+        )
     total = ChildRow(
         None,
         sum(r.cells for r in rows),
@@ -317,28 +362,17 @@ def committee_report(unit: OrgUnit, year: int) -> CommitteeReport:
         [sum((r.themes[i] for r in rows), ThemeFigure(Share())) for i in range(len(themes))],
         [sum((r.modules[i] for r in rows), Share()) for i in range(len(modules))],
         sum((r.pledges for r in rows), PledgeFigure()),
+        sum(r.meetings for r in rows),
     )
     return CommitteeReport(unit, year, themes, modules, rows, total)
 
 
-def committee_report_cached(unit: OrgUnit, year: int) -> CommitteeReport:
-    return versioned(
-        f"reports:committee:{unit.pk}:{year}", ("org",), lambda: committee_report(unit, year), REPORT_FRESHNESS
-    )
-
-
-def committee_table_html(unit: OrgUnit, year: int, language: str) -> SafeString:
-    """The committee's table as HTML, the same for every officer who may open the unit: kept
-    as long as the figures it shows (rendering 50 rows of bars costs more than counting)."""
-
-    def build() -> SafeString:
-        report = committee_report_cached(unit, year)
-        return mark_safe(render_to_string("reports/_committee_table.html", {"report": report, "year": year}))
-
-    key = f"reports:committee-html:{unit.pk}:{year}:{language}"
-    return versioned(key, ("org",), build, REPORT_FRESHNESS)
+def committee_table_html(unit: OrgUnit, year: int) -> SafeString:
+    """The committee's table as HTML (the report's page renders it; the exports read the report)."""
+    report = committee_report(unit, year)
+    return mark_safe(render_to_string("reports/_committee_table.html", {"report": report, "year": year}))
 
 
 def headline(unit: OrgUnit, year: int) -> ChildRow:
     """The totals of the unit's report: the officer's home page figures."""
-    return committee_report_cached(unit, year).total
+    return committee_report(unit, year).total

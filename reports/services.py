@@ -1,4 +1,5 @@
-"""One-click reminders from a cell's overview, through each feature's own reminder service.
+"""One-click reminders from a cell's overview, through each feature's own reminder service;
+and the recount of the reports' counters from the raw rows (`recount_all`).
 
 The reports app writes nothing of its own. Each feature's service chooses whom to remind and
 applies the one reminder throttle (core.reminders: a round an hour per cell and module, cell
@@ -7,6 +8,7 @@ and year, or session); its refusal is a core.errors.ServiceError, which the view
 
 from django.utils.translation import gettext as _
 
+from cells import services as cells_services
 from core.errors import ServiceError
 from courses import services as courses_services
 from forum import services as forum_services
@@ -36,3 +38,20 @@ def _remind_theme(actor, column) -> int:
     if session is None or session.is_concluded:
         raise RemindRefused(_("Members can be reminded only while the session is under discussion."))
     return forum_services.participation_remind(actor=actor, topic=session)
+
+
+def recount_all() -> int:
+    """Rebuild every feature's counters (cells.tally) from the raw rows, in one transaction:
+    after a restore, a bulk load (seed_demo, seed_scale) or to repair. Returns the rows written."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        return sum(
+            rebuild()
+            for rebuild in (
+                cells_services.tally_rebuild,
+                forum_services.tally_rebuild,
+                courses_services.tally_rebuild,
+                pledges_services.tally_rebuild,
+            )
+        )

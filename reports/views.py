@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -95,7 +94,7 @@ def unit_report(request: HttpRequest, pk: int) -> HttpResponse:
             need_choices=_need_choices(overview),
         )
         return render(request, "reports/cell.html", context)
-    context["table_html"] = selectors.committee_table_html(unit, year, translation.get_language())
+    context["table_html"] = selectors.committee_table_html(unit, year)
     return render(request, "reports/committee.html", context)
 
 
@@ -117,7 +116,7 @@ def unit_csv(request: HttpRequest, pk: int) -> HttpResponse:
     year, _years = _year(request, unit, report=False)
     if unit.is_cell:
         return exports.cell_csv(selectors.cell_overview(unit, year))
-    return exports.committee_csv(selectors.committee_report_cached(unit, year))
+    return exports.committee_csv(selectors.committee_report(unit, year))
 
 
 @login_required

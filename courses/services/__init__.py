@@ -1,6 +1,7 @@
 """Every write of the courses app: authoring, reading, quizzes, certificates.
 
-By sub-domain: authoring.py, study.py (lessons and quizzes), certificates.py, reminders.py;
+By sub-domain: authoring.py, study.py (lessons and quizzes), certificates.py, reminders.py,
+tallies.py (the reports' counters);
 this package re-exports their public functions."""
 
 from courses.services.authoring import (
@@ -34,6 +35,7 @@ from courses.services.study import (
     attempt_submit,
     lesson_mark_read,
 )
+from courses.services.tallies import tally_member_joined, tally_member_left, tally_rebuild
 
 __all__ = [
     "AnswerRefused",
@@ -62,4 +64,7 @@ __all__ = [
     "reminders_next_at",
     "reminders_send",
     "signer_for",
+    "tally_member_joined",
+    "tally_member_left",
+    "tally_rebuild",
 ]

@@ -15,6 +15,7 @@ from courses.models import (
     Module,
     Question,
 )
+from courses.services.tallies import tally_rebuild
 from courses.validators import validate_pdf
 
 
@@ -68,7 +69,12 @@ def module_save(*, module: Module, actor=None) -> Module:
     if module.pk is None and actor is not None:
         module.created_by = actor
     with transaction.atomic():
+        audience_before = None
+        if module.pk is not None:
+            audience_before = Module.objects.filter(pk=module.pk).values_list("audience_id", flat=True).first()
         module.save()
+        if audience_before is not None and audience_before != module.audience_id:
+            tally_rebuild(module_id=module.pk)  # other members count now (rare: an author's fix)
     return module
 
 

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cells import tally
 from cells.models import Membership
 from courses.models import (
     Attempt,
@@ -15,6 +16,7 @@ from courses.models import (
     LessonRead,
     Module,
     ModuleProgress,
+    ModuleTally,
     Question,
 )
 from courses.services.certificates import _in_audience, certificate_issue
@@ -181,6 +183,8 @@ def _complete_if_done(*, user, module: Module, progress: ModuleProgress) -> None
     progress.completed_at = timezone.now()
     progress.save(update_fields=["completed_at"])
     membership = Membership.objects.filter(user=user, ended_on__isnull=True).select_related("cell").first()
+    if membership is not None and _in_audience(membership.cell, module):
+        tally.bump(ModuleTally, membership.cell, [({"module_id": module.pk}, {"completed": 1})])
     # A membership ended, or moved outside the audience, mid-quiz: completed, no certificate.
     if module.certificate_enabled and membership is not None and _in_audience(membership.cell, module):
         certificate_issue(user=user, module=module)

@@ -1,6 +1,10 @@
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from core.links import reverse_cached
 from reports import labels
 
 register = template.Library()
@@ -10,15 +14,61 @@ register = template.Library()
 def bar(share) -> str:
     """A share as a small bar drawn on the server (SVG, no script, no style attribute) followed
     by its text: "37% (12/32)". The bar is decoration; the text is what is read out."""
-    return format_html(
+    percent, part, whole = int(share.percent), int(share.part), int(share.whole)  # numbers only: nothing to escape
+    return mark_safe(
         '<span class="bar-figure"><svg class="bar" viewBox="0 0 100 8" preserveAspectRatio="none" aria-hidden="true"'
         ' focusable="false"><rect class="bar-bg" width="100" height="8"></rect>'
-        '<rect class="bar-fill" width="{}" height="8"></rect></svg> <span>{}% ({}/{})</span></span>',
-        share.percent,
-        share.percent,
-        share.part,
-        share.whole,
+        f'<rect class="bar-fill" width="{percent}" height="8"></rect></svg>'
+        f" <span>{percent}% ({part}/{whole})</span></span>"
     )
+
+
+@register.simple_tag
+def committee_row(row, name: str, year: int, link: bool = True) -> str:
+    """One row of a committee's table, built in Python: a district's table has a hundred rows
+    of a dozen figures each, and the template language costs several times more per figure
+    (the page has no cache: its figures are read fresh from the counters on each request)."""
+    if link:
+        url = reverse_cached("reports:unit", row.unit.pk)
+        head = format_html('<tr>\n  <th scope="row"><a href="{}?year={}">{}</a></th>', url, year, name)
+    else:
+        head = format_html('<tr class="counts-row">\n  <th scope="row">{}</th>', name)
+    meetings = str(row.meetings)
+    if row.cells:
+        per_cell = _("%(n)s per cell") % {"n": row.meetings_per_cell}
+        meetings = format_html('{}<br><span class="hint">{}</span>', row.meetings, per_cell)
+    parts = [
+        head,
+        format_html('\n  <td class="num">{}</td><td class="num">{}</td>', row.cells, row.members),
+        format_html('\n  <td class="num">{}</td>\n  ', meetings),
+    ]
+    for figure in row.themes:
+        extra = ""
+        if figure.open:
+            extra = format_html('<br><span class="hint">{}</span>', _("%(n)s under discussion") % {"n": figure.open})
+        if figure.past_deadline:
+            n = figure.past_deadline
+            late = ngettext("%(n)s cell past the deadline", "%(n)s cells past the deadline", n) % {"n": n}
+            extra = format_html('{}<br><span class="tag overdue">{}</span>', extra, late)
+        parts.append(format_html("<td>{}{}</td>", bar(figure.held), extra))
+    parts.append("\n  ")
+    parts += [format_html("<td>{}</td>", bar(share)) for share in row.modules]
+    pledges = row.pledges
+    parts.append(
+        format_html(
+            "\n  <td>{}</td><td>{}</td><td>{}</td>",
+            bar(pledges.submitted_share),
+            bar(pledges.approved_share),
+            bar(pledges.rated_share),
+        )
+    )
+    spread = format_html_join(
+        mark_safe("<br>"),
+        '<span class="rating-{}">{}: {}</span>',
+        ((value, label, n) for value, label, n, _share in pledges.spread),
+    )
+    parts.append(format_html('\n  <td class="rating-spread">{}</td>\n</tr>', spread))
+    return mark_safe("".join(parts))
 
 
 register.filter("attendance", labels.attendance)

@@ -44,7 +44,7 @@ def test_committee_page_queries_do_not_grow_with_the_subtree(client_as, personas
     _grow(org, world, personas, cells=4, members_per_cell=3)
     large = [_queries(client, url) for url in urls]
     assert small == large, (small, large)
-    assert small[0] <= 20
+    assert small[0] <= 22
 
 
 def test_cell_page_queries_do_not_grow_with_members(client_as, personas, org, world):
@@ -67,16 +67,15 @@ def _table(response) -> str:
     return html[html.index('<div class="table-scroll">') : html.index("</table>")]
 
 
-def test_a_committee_report_is_recounted_at_most_every_few_minutes(client_as, personas, org, world):
+def test_a_committee_report_shows_each_change_at_once(client_as, personas, org, world):
+    """No lag: the counters change with the write, and nothing else holds the figures."""
     client = client_as(personas["officer"])
     url = reverse("reports:unit", args=[org["committee"].pk]) + "?year=2020"
-    cold = _queries(client, url)
-    with CaptureQueriesContext(connection) as warm:
-        first = _table(client.get(url))
-    assert len(warm) < cold - 4  # the figures and their table come from the cache
+    first = _table(client.get(url))
     make_member("late_joiner", org["cell_b"])
-    assert _table(client.get(url)) == first  # within the stated freshness
+    assert _table(client.get(url)) != first
+    assert selectors.committee_report(org["committee"], 2020).total.members == 4
     OrgUnit.objects.add_child(OrgUnit.objects.get(pk=org["committee"].pk), {"name": "Chi bộ mới", "kind": "cell"})
-    html = client.get(url).content.decode()  # a change to the tree shows at once, with fresh counts
+    html = client.get(url).content.decode()  # a change to the tree shows at once
     assert "Chi bộ mới" in html
-    assert selectors.committee_report_cached(org["committee"], 2020).total.members == 4
+    assert selectors.committee_report(org["committee"], 2020).total.cells == 3

@@ -34,6 +34,7 @@ def test_seed_scale_adds_cells_spread_over_committees_with_activity():
     assert Membership.objects.filter(ended_on__isnull=True).count() == 120
     assert Membership.objects.filter(role="secretary").count() == 24
     assert ModuleProgress.objects.exists() and Pledge.objects.exists() and Topic.objects.exists()
+    assert Topic.objects.filter(kind="meeting", state="concluded").exists()
     assert _reported(province, 2020) == _recount_committee(province, 2020)
 
     assert OrgUnit.objects.find_problems() == ([], [], [], [], [])  # treebeard checks paths and child counts

@@ -218,3 +218,70 @@ def test_cell_pdf_for_the_meeting(client_as, personas, org, world):
     assert "/accounts/login/" in client_as(None).get(url)["Location"]
     committee = reverse("reports:unit_pdf", args=[org["committee"].pk])
     assert client_as(personas["officer"]).get(committee).status_code == 404  # the cell's overview only
+
+
+def test_cell_overview_shows_absent_with_a_reason_from_the_roll_call(client_as, personas, org, world):
+    from forum import services as forum_services
+
+    excused = make_member("excused", org["cell_a"], full_name="Vũ Thị Phép")
+    forum_services.attendance_record(
+        actor=personas["secretary_a"], topic=world["session"], entries={excused.pk: ("excused", "Ốm")}
+    )
+    response = client_as(personas["secretary_a"]).get(_cell_url(org, year=2020))
+    lines = {line.membership.user.username: line for line in response.context["overview"].lines}
+    assert lines["excused"].themes == [selectors.ABSENT]
+    assert response.context["overview"].themes[0].absent == 1
+    assert "1 vắng có lý do" in response.content.decode()  # the page speaks Vietnamese
+    # Marked present at the roll call without a post: took part.
+    forum_services.attendance_record(
+        actor=personas["secretary_a"], topic=world["session"], entries={excused.pk: ("present", "")}
+    )
+    overview = selectors.cell_overview(org["cell_a"], 2020)
+    assert [line.themes for line in overview.lines if line.membership.user_id == excused.pk] == [[selectors.TOOK_PART]]
+
+
+def test_committee_report_counts_monthly_meetings_held(client_as, personas, org, world):
+    from forum import services as forum_services
+
+    at = datetime.datetime(2020, 4, 5, 19, 30, tzinfo=datetime.UTC)
+    meeting = forum_services.meeting_schedule(
+        actor=personas["secretary_a"], cell=org["cell_a"], title="Tháng 4", meeting_at=at
+    )
+    forum_services.meeting_schedule(actor=personas["secretary_a"], cell=org["cell_a"], title="Tháng 5", meeting_at=at)
+    url = reverse("reports:unit", args=[org["committee"].pk]) + "?year=2020"
+
+    def held() -> dict:
+        report = client_as(personas["officer"]).get(url).context
+        rows = selectors.committee_report(org["committee"], 2020).rows
+        assert report is not None
+        return {row.unit.name: row.meetings for row in rows}
+
+    assert held() == {"Chi bộ A": 0, "Chi bộ B": 0}  # scheduled is not held
+    forum_services.session_conclude(actor=personas["secretary_a"], topic=meeting, conclusion="Kết luận")
+    assert held() == {"Chi bộ A": 1, "Chi bộ B": 0}
+    assert selectors.committee_report(org["province"], 2020).total.meetings == 1
+    assert selectors.committee_report(org["province"], 2021).total.meetings == 0
+    forum_services.meeting_update(actor=personas["secretary_a"], topic=meeting, meeting_at=at.replace(year=2021))
+    assert selectors.committee_report(org["province"], 2020).total.meetings == 0
+    assert selectors.committee_report(org["province"], 2021).total.meetings == 1
+
+
+def test_recount_reports_rebuilds_lost_counters(org, personas, world):
+    from django.core.management import call_command
+
+    from cells.models import MemberTally
+    from courses.models import ModuleTally
+    from forum.models import SessionTally
+    from pledges.models import PledgeTally
+
+    def figures():
+        report = selectors.committee_report(org["province"], 2020)
+        return [(r.members, r.themes, r.modules, r.pledges) for r in [*report.rows, report.total]]
+
+    kept = figures()
+    assert kept[-1][0] == 3
+    for model in (MemberTally, SessionTally, ModuleTally, PledgeTally):
+        model.objects.all().delete()  # as after restoring the raw rows alone
+    assert figures() != kept
+    call_command("recount_reports", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert figures() == kept

@@ -23,6 +23,7 @@ from core.cache import bump
 from courses.models import Lesson, Module, ModuleProgress
 from forum.models import Post, Theme, Topic
 from pledges.models import Pledge, PledgeTemplate, Rating
+from reports.services import recount_all
 
 BATCH = 5000
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Võ", "Phan", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
@@ -57,12 +58,14 @@ class Command(BaseCommand):
             self._study(self._module(province), users, rng)
             self._pledges(users, rng)
             self._sessions(cells, users, rng)
+            self._meetings(cells, users, rng)
+            counted = recount_all()  # the counters the committee reports read (cells.tally)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # planner statistics, as a live database has them
         bump("org", "people")
         self.stdout.write(
-            f"seed_scale: {len(committees)} committees, {len(cells)} cells, {len(users)} members "
-            f"in {time.monotonic() - started:.1f} s."
+            f"seed_scale: {len(committees)} committees, {len(cells)} cells, {len(users)} members, "
+            f"{counted} counter rows in {time.monotonic() - started:.1f} s."
         )
 
     def _committees(self, province: OrgUnit, count: int, run: int) -> list[OrgUnit]:
@@ -202,6 +205,31 @@ class Command(BaseCommand):
                 )
             )
         Pledge.objects.bulk_create(rows, batch_size=BATCH)
+
+    def _meetings(self, cells, users, rng: random.Random) -> None:
+        """Monthly meetings of the themes' year, most of them held (concluded)."""
+        year = Theme.objects.filter(committee__depth=1).order_by("-year").values_list("year", flat=True).first() or 2020
+        first = {}
+        for uid, cell, _i in users:
+            first.setdefault(cell.pk, uid)
+        topics = []
+        for cell in cells:
+            for month in range(1, rng.randint(0, 12) + 1):
+                at = timezone.make_aware(datetime.datetime(year, month, 5, 19, 30))
+                held = rng.random() < 0.9
+                topics.append(
+                    Topic(
+                        cell=cell,
+                        kind=Topic.Kind.MEETING,
+                        title=f"Sinh hoạt chi bộ tháng {month}/{year}",
+                        author_id=first[cell.pk],
+                        meeting_at=at,
+                        state=Topic.State.CONCLUDED if held else Topic.State.OPEN,
+                        concluded_at=at if held else None,
+                        last_post_at=at,
+                    )
+                )
+        Topic.objects.bulk_create(topics, batch_size=BATCH)
 
     def _sessions(self, cells, users, rng: random.Random) -> None:
         themes = list(Theme.objects.filter(year=2020, committee__depth=1))
