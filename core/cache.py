@@ -45,9 +45,11 @@ database from a backup, empty the cache (`manage.py clear_cache`, or restart the
 server). Every entry also has a timeout (plus at most a minute in a process's memo).
 """
 
+import hashlib
 import logging
 import os
 import pickle
+import re
 import secrets
 import threading
 import time
@@ -77,7 +79,7 @@ LOCAL_TIMEOUT = 60  # seconds at most in the memo, whatever the shared entry's t
 GENERATION_TIMEOUT = 7 * 24 * 3600
 
 # The generations read during one request: each is fetched once per request (the request
-# sees one snapshot of them), and `prefetch` fetches several in a single round trip.
+# sees one snapshot of them); names asked for together are fetched in one round trip.
 _request_generations: ContextVar[dict | None] = ContextVar("chibo_request_generations", default=None)
 
 
@@ -167,11 +169,6 @@ def generations(*names: str) -> tuple[str, ...]:
             return tuple(fetched[name] for name in names)
         memo.update(fetched)
     return tuple(memo[name] for name in names)
-
-
-def prefetch(*names: str) -> None:
-    """Fetch these generations for the rest of the request in one round trip."""
-    generations(*names)
 
 
 @contextmanager
@@ -394,3 +391,119 @@ class GenerationsQuerySet(models.QuerySet):
 
 class GenerationsManager(models.Manager.from_queryset(GenerationsQuerySet)):
     """The default manager of a tracked model (see `track`)."""
+
+
+# --- Tables: every write through Django's connection bumps `table:<name>` ---------------------
+# Installed on every database connection (core.apps, connection_created). A statement that
+# writes (INSERT, UPDATE, DELETE, REPLACE, TRUNCATE) bumps the generation of each table it
+# writes, after it ran, like any bump (now and at commit). It sees what `track` cannot: raw
+# SQL, treebeard's path moves, any model. While a page is being recorded (`record_page`),
+# a statement that reads first fetches the generation of each table it names, so the page is
+# stored under generations read *before* the rows were (the order `versioned` relies on).
+
+_WRITE = re.compile(r'^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
+_TRUNCATE = re.compile(r"^\s*TRUNCATE\b", re.I)
+_NAMES = re.compile(r'"(\w+)"')
+_READ = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)"?', re.I)
+
+
+class _Recording:
+    """What one page's rendering read (the request's generations do the rest) and whether it
+    wrote: a page that writes (a read mark moving) is not stored."""
+
+    def __init__(self) -> None:
+        self.tables: set[str] = set()
+        self.wrote = False
+
+
+_recording: ContextVar[_Recording | None] = ContextVar("chibo_page_recording", default=None)
+
+
+def table_generation(table: str) -> str:
+    return f"table:{table}"
+
+
+def _written_tables(sql: str) -> list[str]:
+    match = _WRITE.match(sql)
+    if match:
+        return [match.group(1)]
+    if _TRUNCATE.match(sql):
+        return _NAMES.findall(sql.split("RESTART", 1)[0].split("CASCADE", 1)[0])
+    return []
+
+
+def table_generations_wrapper(execute, sql, params, many, context):
+    """A connection's execute wrapper: bumps what a statement writes, records what it reads."""
+    written = _written_tables(sql) if isinstance(sql, str) else []
+    recording = _recording.get()
+    if recording is not None:
+        if written:
+            recording.wrote = True
+        elif isinstance(sql, str):
+            new = set(_READ.findall(sql)) - recording.tables
+            if new:
+                recording.tables |= new
+                generations(*(table_generation(name) for name in sorted(new)))
+    result = execute(sql, params, many, context)
+    if written:
+        bump(*(table_generation(name) for name in written))
+    return result
+
+
+def install_table_generations(sender=None, connection=None, **kwargs) -> None:
+    """connection_created receiver (core.apps); also safe to call on a connection directly."""
+    if connection is not None and table_generations_wrapper not in connection.execute_wrappers:
+        connection.execute_wrappers.append(table_generations_wrapper)
+
+
+# --- Pages --------------------------------------------------------------------------------------
+# A logged-in reader's GET page, kept for that reader's session under every generation its
+# rendering read (core.middleware.PageCacheMiddleware): the named ones (`versioned` entries,
+# the user, roles) and `table:<name>` for each table it queried. Any committed change to any
+# of them makes the page be rendered again on the next load; nothing else can change it but
+# time, which PAGE_TIMEOUT bounds. Two entries in the process's memo (bounded, least recently
+# used out first; each process keeps its own pages, the generations are shared): the names
+# the page read (`page:deps:<digest>`), then the page under those names' current tokens.
+
+PAGE_TIMEOUT = 60  # seconds: the most a page that shows the time ("2 minutes ago") lags
+
+
+def start_recording() -> _Recording:
+    """Record the tables this thread reads from now on (see table_generations_wrapper)."""
+    recording = _Recording()
+    _recording.set(recording)
+    return recording
+
+
+def stop_recording() -> None:
+    _recording.set(None)
+
+
+def recording_page() -> bool:
+    """Whether a page being rendered now may be stored for later requests."""
+    return _recording.get() is not None
+
+
+def _page_key(digest: str, names: tuple[str, ...]) -> str:
+    tokens = ":".join(generations(*names))
+    return f"page:body:{digest}:{hashlib.sha1(tokens.encode()).hexdigest()}"
+
+
+def cached_page(digest: str) -> str | None:
+    """The page stored under `digest`, if no generation it read has changed since."""
+    names = local_memo.get(f"page:deps:{digest}")
+    if names is _MISSING:
+        return None
+    body = local_memo.get(_page_key(digest, names))
+    return None if body is _MISSING else body
+
+
+def store_page(digest: str, body: str) -> None:
+    """Store a page under every generation the request has read so far (its snapshot, read
+    before the rows were)."""
+    memo = _request_generations.get()
+    if memo is None:
+        return
+    names = tuple(sorted(memo))
+    local_memo.set(_page_key(digest, names), body, PAGE_TIMEOUT)
+    local_memo.set(f"page:deps:{digest}", names, PAGE_TIMEOUT)

@@ -9,6 +9,7 @@ the values put in are never scanned again.
 
 import hashlib
 import re
+from collections.abc import Callable
 from functools import cache
 
 from django.conf import settings
@@ -30,6 +31,15 @@ def hole(name: str) -> SafeString:
     return mark_safe(f"hole{_secret()}{name}")
 
 
-def fill(text: str, values: dict[str, str]) -> str:
-    """`text` with every marker replaced by its value (already escaped where it must be)."""
-    return _pattern().sub(lambda match: values[match.group(1)], text)
+def fill(text: str, values: dict[str, str | Callable[[], str]]) -> str:
+    """`text` with every marker replaced by its value (already escaped where it must be); a
+    callable value is called for each marker, so each gets a value of its own. Markers not
+    in `values` are left as they are."""
+
+    def value(match: re.Match) -> str:
+        found = values.get(match.group(1))
+        if found is None:
+            return match.group(0)
+        return found() if callable(found) else found
+
+    return _pattern().sub(value, text)

@@ -21,6 +21,9 @@ import secrets
 
 from django.http import HttpRequest
 
+from core.cache import recording_page
+from core.holes import hole
+
 FIELD = "idempotency_key"
 _VALID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # Never part of what a submission is: the CSRF token changes with the cookie, the key is the
@@ -29,9 +32,21 @@ _NOT_BOUND = frozenset({"csrfmiddlewaretoken", FIELD, "client_token", "client_se
 KEY_LENGTH = 40  # what posted_key returns: the stored column's width
 
 
-def new_key() -> str:
-    """A fresh key for one rendering of a form (24 URL-safe characters)."""
+def _fresh_key() -> str:
     return secrets.token_urlsafe(18)
+
+
+def new_key() -> str:
+    """A fresh key for one rendering of a form (24 URL-safe characters). While a page that
+    may be stored is rendered (core.cache.recording_page), a hole instead, which
+    core.middleware.PageCacheMiddleware fills with a fresh key for every serving."""
+    if recording_page():
+        return hole(HOLE)
+    return _fresh_key()
+
+
+HOLE = "idempotency_key"
+IDEMPOTENCY_HOLES = {HOLE: _fresh_key}
 
 
 def posted_key(request: HttpRequest) -> str:
