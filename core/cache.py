@@ -479,11 +479,6 @@ def stop_recording() -> None:
     _recording.set(None)
 
 
-def recording_page() -> bool:
-    """Whether a page being rendered now may be stored for later requests."""
-    return _recording.get() is not None
-
-
 def _page_key(digest: str, names: tuple[str, ...]) -> str:
     tokens = ":".join(generations(*names))
     return f"page:body:{digest}:{hashlib.sha1(tokens.encode()).hexdigest()}"

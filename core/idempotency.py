@@ -1,7 +1,8 @@
 """One submission, stored once: the idempotency key every form that creates something carries.
 
 A form gets a fresh random key in a hidden field each time it is rendered
-(`{% idempotency_field %}`, or `new_key()` where the page is cached with a hole for it).
+(`{% idempotency_field %}`, or `new_key()`; a page served again from the page cache gets
+fresh ones, `renew_keys`).
 Whatever sends that form again (a double tap, a network retry, forum.js falling back to an
 ordinary POST after a failed fetch) sends the same key with the same fields.
 
@@ -21,9 +22,6 @@ import secrets
 
 from django.http import HttpRequest
 
-from core.cache import recording_page
-from core.holes import hole
-
 FIELD = "idempotency_key"
 _VALID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # Never part of what a submission is: the CSRF token changes with the cookie, the key is the
@@ -32,21 +30,20 @@ _NOT_BOUND = frozenset({"csrfmiddlewaretoken", FIELD, "client_token", "client_se
 KEY_LENGTH = 40  # what posted_key returns: the stored column's width
 
 
-def _fresh_key() -> str:
+def new_key() -> str:
+    """A fresh key for one rendering of a form (24 URL-safe characters)."""
     return secrets.token_urlsafe(18)
 
 
-def new_key() -> str:
-    """A fresh key for one rendering of a form (24 URL-safe characters). While a page that
-    may be stored is rendered (core.cache.recording_page), a hole instead, which
-    core.middleware.PageCacheMiddleware fills with a fresh key for every serving."""
-    if recording_page():
-        return hole(HOLE)
-    return _fresh_key()
+# The hidden field as `{% idempotency_field %}` and the topic page write it. What a member
+# types is escaped (its quotes become &quot;), so no text on a page can look like this.
+_RENDERED_FIELD = re.compile(f'name="{FIELD}" value="[A-Za-z0-9_-]*"')
 
 
-HOLE = "idempotency_key"
-IDEMPOTENCY_HOLES = {HOLE: _fresh_key}
+def renew_keys(html: str) -> str:
+    """The page with each form's key replaced by a fresh one: a page served again from the
+    page cache (core.middleware.PageCacheMiddleware) never repeats a key."""
+    return _RENDERED_FIELD.sub(lambda _match: f'name="{FIELD}" value="{new_key()}"', html)
 
 
 def posted_key(request: HttpRequest) -> str:

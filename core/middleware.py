@@ -9,8 +9,7 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control
 
 from core.cache import cached_page, check_epoch, request_scope, start_recording, stop_recording, store_page
-from core.holes import fill
-from core.idempotency import IDEMPOTENCY_HOLES
+from core.idempotency import renew_keys
 
 
 class CacheGenerationsMiddleware:
@@ -104,8 +103,8 @@ class PageCacheMiddleware:
     set no cookie, wrote no row, changed nothing in the session and showed no message.
     The key is the user, their session (its key and contents), their CSRF cookie (the token in
     the page's forms stays theirs), the language, the host and the full path: nothing crosses
-    users or sessions. A page with messages waiting is rendered as usual. The forms' fresh
-    idempotency keys are holes filled on every serving (core.idempotency). Innermost, so the
+    users or sessions. A page with messages waiting is rendered as usual. Each serving
+    gives the forms fresh idempotency keys (core.idempotency.renew_keys). Innermost, so the
     language is active and the view's own checks ran on the stored rendering; a hit skips
     the view, so every rule a view applies must read what it decides on from the database
     or a generation (time is bounded by core.cache.PAGE_TIMEOUT)."""
@@ -132,8 +131,6 @@ class PageCacheMiddleware:
             and not _has_messages(request)
         ):
             store_page(digest, response.content.decode(response.charset))
-        if html:
-            response.content = fill(response.content.decode(response.charset), IDEMPOTENCY_HOLES)
         return response
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
@@ -142,7 +139,7 @@ class PageCacheMiddleware:
             return None
         body = cached_page(digest)
         if body is not None:
-            return HttpResponse(fill(body, IDEMPOTENCY_HOLES))
+            return HttpResponse(renew_keys(body))
         request._page_recording = (start_recording(), digest)
         return None
 

@@ -119,3 +119,17 @@ def test_each_serving_of_a_stored_page_gets_its_own_idempotency_keys(personas, o
         html, _ = _load(reader, f"/forum/topics/{topic.pk}/")
         keys += re.findall(r'name="idempotency_key" value="([A-Za-z0-9_-]+)"', html)
     assert len(keys) == 3 and len(set(keys)) == 3
+
+
+def test_renewing_keys_touches_the_rendered_field_only():
+    from django.template import Context, Template
+    from django.utils.html import escape
+
+    from core.idempotency import renew_keys
+
+    field = Template("{% load idempotency %}{% idempotency_field %}").render(Context())
+    typed = escape('name="idempotency_key" value="typed-by-a-member"')
+    page = f"<form>{field}</form><p>{typed}</p>"
+    renewed = renew_keys(page)
+    assert renewed != page and renewed.endswith(f"<p>{typed}</p>")
+    assert renewed.count('name="idempotency_key" value="') == 1
