@@ -397,7 +397,7 @@ class GenerationsManager(models.Manager.from_queryset(GenerationsQuerySet)):
 # Installed on every database connection (core.apps, connection_created). A statement that
 # writes (INSERT, UPDATE, DELETE, REPLACE, TRUNCATE) bumps the generation of each table it
 # writes, after it ran, like any bump (now and at commit). It sees what `track` cannot: raw
-# SQL, treebeard's path moves, any model. While a page is being recorded (`record_page`),
+# SQL, treebeard's path moves, any model. While a page is being recorded (`start_recording`),
 # a statement that reads first fetches the generation of each table it names, so the page is
 # stored under generations read *before* the rows were (the order `versioned` relies on).
 
@@ -484,8 +484,8 @@ def _page_key(digest: str, names: tuple[str, ...]) -> str:
     return f"page:body:{digest}:{hashlib.sha1(tokens.encode()).hexdigest()}"
 
 
-def cached_page(digest: str) -> str | None:
-    """The page stored under `digest`, if no generation it read has changed since."""
+def cached_page(digest: str) -> tuple | None:
+    """The page (body, headers) stored under `digest`, if no generation it read has changed."""
     names = local_memo.get(f"page:deps:{digest}")
     if names is _MISSING:
         return None
@@ -493,12 +493,12 @@ def cached_page(digest: str) -> str | None:
     return None if body is _MISSING else body
 
 
-def store_page(digest: str, body: str) -> None:
-    """Store a page under every generation the request has read so far (its snapshot, read
-    before the rows were)."""
+def store_page(digest: str, page: tuple) -> None:
+    """Store a page (its body, and its headers as the view set them) under every generation
+    the request has read so far (its snapshot, read before the rows were)."""
     memo = _request_generations.get()
     if memo is None:
         return
     names = tuple(sorted(memo))
-    local_memo.set(_page_key(digest, names), body, PAGE_TIMEOUT)
+    local_memo.set(_page_key(digest, names), page, PAGE_TIMEOUT)
     local_memo.set(f"page:deps:{digest}", names, PAGE_TIMEOUT)

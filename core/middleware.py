@@ -130,16 +130,18 @@ class PageCacheMiddleware:
             and not request.session.modified
             and not _has_messages(request)
         ):
-            store_page(digest, response.content.decode(response.charset))
+            headers = tuple((name, value) for name, value in response.items() if name != "Content-Length")
+            store_page(digest, (response.content.decode(response.charset), headers))
         return response
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
         digest = _page_digest(request)
         if digest is None or _has_messages(request):
             return None
-        body = cached_page(digest)
-        if body is not None:
-            return HttpResponse(renew_keys(body))
+        page = cached_page(digest)
+        if page is not None:
+            body, headers = page
+            return HttpResponse(renew_keys(body), headers=dict(headers))
         request._page_recording = (start_recording(), digest)
         return None
 
