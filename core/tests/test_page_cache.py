@@ -133,3 +133,22 @@ def test_renewing_keys_touches_the_rendered_field_only():
     renewed = renew_keys(page)
     assert renewed != page and renewed.endswith(f"<p>{typed}</p>")
     assert renewed.count('name="idempotency_key" value="') == 1
+
+
+@pytest.mark.parametrize(
+    "sql, tables",
+    [
+        ('INSERT INTO "forum_post" ("body") VALUES (%s)', ["forum_post"]),
+        ('INSERT OR IGNORE INTO "forum_readstate" ("user_id") VALUES (%s)', ["forum_readstate"]),  # SQLite
+        ('UPDATE "cells_membership" SET "ended_on" = %s WHERE "id" IN (SELECT "id" FROM "x")', ["cells_membership"]),
+        ('DELETE FROM "django_session" WHERE "expire_date" < %s', ["django_session"]),
+        ("UPDATE cells_orgunit SET path = 'x'", ["cells_orgunit"]),  # treebeard's raw SQL
+        ('TRUNCATE "accounts_user", "forum_post" RESTART IDENTITY CASCADE;', ["accounts_user", "forum_post"]),
+        ('SELECT "forum_post"."id" FROM "forum_post"', []),
+        ("SAVEPOINT s1", []),
+    ],
+)
+def test_the_tables_a_statement_writes(sql, tables):
+    from core.cache import _written_tables
+
+    assert _written_tables(sql) == tables
