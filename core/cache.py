@@ -45,6 +45,7 @@ database from a backup, empty the cache (`manage.py clear_cache`, or restart the
 server). Every entry also has a timeout (plus at most a minute in a process's memo).
 """
 
+import atexit
 import hashlib
 import logging
 import os
@@ -131,11 +132,52 @@ def server_epoch() -> str:
     return _epoch
 
 
+# A command that writes a lot (migrate, seeding) would replace the file for every statement;
+# on a busy disk each replacement can take a good part of a second. So the file is replaced
+# at once when it was not in the last EPOCH_TOUCH_EVERY seconds, else once more when that
+# time is up (a timer, and at the latest when the process exits): the server sees every
+# change of a command at most that long after it.
+EPOCH_TOUCH_EVERY = 0.5
+_touch_lock = threading.Lock()
+_touched_at = -EPOCH_TOUCH_EVERY
+_touch_pending: threading.Timer | None = None
+
+
 def touch_epoch() -> None:
     """Outside the server: tell it that generations changed (a new file, so a new inode)."""
+    global _touched_at, _touch_pending
     path = getattr(settings, "CACHE_EPOCH_FILE", None)
     if not path or _serving:
         return
+    with _touch_lock:
+        wait = _touched_at + EPOCH_TOUCH_EVERY - time.monotonic()
+        if wait > 0:
+            if _touch_pending is None:
+                _touch_pending = threading.Timer(wait, _touch_pending_now)
+                _touch_pending.daemon = True
+                _touch_pending.start()
+            return
+        _touched_at = time.monotonic()
+    _replace_epoch_file(path)
+
+
+def _touch_pending_now() -> None:
+    global _touched_at, _touch_pending
+    with _touch_lock:
+        if _touch_pending is None:
+            return
+        _touch_pending.cancel()
+        _touch_pending = None
+        _touched_at = time.monotonic()
+    path = getattr(settings, "CACHE_EPOCH_FILE", None)
+    if path:
+        _replace_epoch_file(path)
+
+
+atexit.register(_touch_pending_now)
+
+
+def _replace_epoch_file(path: str) -> None:
     try:
         temporary = f"{path}.{os.getpid()}.tmp"
         with open(temporary, "w") as handle:
@@ -262,17 +304,20 @@ def bump(*names: str) -> None:
     sees the change. At commit: a reader that rebuilt an entry in between, from rows the
     commit had not yet replaced, stored it under a generation that is then gone."""
 
-    def replace() -> None:
+    def replace(touch: bool = True) -> None:
         tokens = {name: _new_token() for name in names}
         cache.set_many({_generation_key(name): token for name, token in tokens.items()}, timeout=GENERATION_TIMEOUT)
         memo = _request_generations.get()
         if memo is not None:
             memo.update(tokens)
-        touch_epoch()
+        if touch:  # another process sees rows only once they are committed
+            touch_epoch()
 
-    replace()
     if transaction.get_connection().in_atomic_block:
+        replace(touch=False)
         transaction.on_commit(replace, robust=True)
+    else:
+        replace()
 
 
 # --- Tracked models --------------------------------------------------------------------------
