@@ -29,8 +29,9 @@ demo seeding and in management commands alike. Only raw SQL bypasses it.
 
 The cache is Redis with REDIS_URL and the process's memory (LocMem) on the embedded
 default. On the embedded default a management command (`changepassword`, `shell`,
-`send_notification`) bumps only its own memory; so, outside the server, a bump also
-replaces a small *epoch file* next to the SQLite database (settings.CACHE_EPOCH_FILE), and
+`send_notification`) bumps only its own memory; so, outside the server, a committed bump
+also replaces a small *epoch file* (at most every EPOCH_TOUCH_EVERY seconds, see there)
+next to the SQLite database (settings.CACHE_EPOCH_FILE), and
 the server checks it with one `os.stat` per request (`check_epoch`, from
 core.middleware): when it changed, the server draws a new epoch for its generation keys,
 so everything cached under generations is rebuilt on the next read (sessions, rate limits
