@@ -3,8 +3,8 @@
 Cached values include pickled model instances and rendered HTML: new code must never read
 what old code wrote, even on a Redis that keeps its contents across a deploy. The digest
 covers what those values are made from: the project's code, templates, translations,
-static files and pinned requirements (not tests, docs or data), and SECRET_KEY (the page
-holes are derived from it). It is computed once, when the settings load (some 20 ms), and
+static files and pinned requirements (not tests, docs or data), and SECRET_KEY (a site
+given a new key starts with an empty cache). It is computed once, when the settings load (some 20 ms), and
 is the same on every machine that runs the same release, so processes of one release
 share the cache and a new release starts with an empty one.
 """

@@ -139,6 +139,8 @@ MIDDLEWARE = [
     # calls to a thread and back. Innermost, every middleware runs in the request's thread;
     # only Django's own view dispatch (process_view, the view) still goes through the loop.
     "accounts.middleware.LanguageMiddleware",
+    # Innermost too (sync-only, and it needs the language): a reader's unchanged page again.
+    "core.middleware.PageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -29,8 +29,9 @@ demo seeding and in management commands alike. Only raw SQL bypasses it.
 
 The cache is Redis with REDIS_URL and the process's memory (LocMem) on the embedded
 default. On the embedded default a management command (`changepassword`, `shell`,
-`send_notification`) bumps only its own memory; so, outside the server, a bump also
-replaces a small *epoch file* next to the SQLite database (settings.CACHE_EPOCH_FILE), and
+`send_notification`) bumps only its own memory; so, outside the server, a committed bump
+also replaces a small *epoch file* (at most every EPOCH_TOUCH_EVERY seconds, see there)
+next to the SQLite database (settings.CACHE_EPOCH_FILE), and
 the server checks it with one `os.stat` per request (`check_epoch`, from
 core.middleware): when it changed, the server draws a new epoch for its generation keys,
 so everything cached under generations is rebuilt on the next read (sessions, rate limits
@@ -45,9 +46,12 @@ database from a backup, empty the cache (`manage.py clear_cache`, or restart the
 server). Every entry also has a timeout (plus at most a minute in a process's memo).
 """
 
+import atexit
+import hashlib
 import logging
 import os
 import pickle
+import re
 import secrets
 import threading
 import time
@@ -77,7 +81,7 @@ LOCAL_TIMEOUT = 60  # seconds at most in the memo, whatever the shared entry's t
 GENERATION_TIMEOUT = 7 * 24 * 3600
 
 # The generations read during one request: each is fetched once per request (the request
-# sees one snapshot of them), and `prefetch` fetches several in a single round trip.
+# sees one snapshot of them); names asked for together are fetched in one round trip.
 _request_generations: ContextVar[dict | None] = ContextVar("chibo_request_generations", default=None)
 
 
@@ -129,11 +133,52 @@ def server_epoch() -> str:
     return _epoch
 
 
+# A command that writes a lot (migrate, seeding) would replace the file for every statement;
+# on a busy disk each replacement can take a good part of a second. So the file is replaced
+# at once when it was not in the last EPOCH_TOUCH_EVERY seconds, else once more when that
+# time is up (a timer, and at the latest when the process exits): the server sees every
+# change of a command at most that long after it.
+EPOCH_TOUCH_EVERY = 0.5
+_touch_lock = threading.Lock()
+_touched_at = -EPOCH_TOUCH_EVERY
+_touch_pending: threading.Timer | None = None
+
+
 def touch_epoch() -> None:
     """Outside the server: tell it that generations changed (a new file, so a new inode)."""
+    global _touched_at, _touch_pending
     path = getattr(settings, "CACHE_EPOCH_FILE", None)
     if not path or _serving:
         return
+    with _touch_lock:
+        wait = _touched_at + EPOCH_TOUCH_EVERY - time.monotonic()
+        if wait > 0:
+            if _touch_pending is None:
+                _touch_pending = threading.Timer(wait, _touch_pending_now)
+                _touch_pending.daemon = True
+                _touch_pending.start()
+            return
+        _touched_at = time.monotonic()
+    _replace_epoch_file(path)
+
+
+def _touch_pending_now() -> None:
+    global _touched_at, _touch_pending
+    with _touch_lock:
+        if _touch_pending is None:
+            return
+        _touch_pending.cancel()
+        _touch_pending = None
+        _touched_at = time.monotonic()
+    path = getattr(settings, "CACHE_EPOCH_FILE", None)
+    if path:
+        _replace_epoch_file(path)
+
+
+atexit.register(_touch_pending_now)
+
+
+def _replace_epoch_file(path: str) -> None:
     try:
         temporary = f"{path}.{os.getpid()}.tmp"
         with open(temporary, "w") as handle:
@@ -167,11 +212,6 @@ def generations(*names: str) -> tuple[str, ...]:
             return tuple(fetched[name] for name in names)
         memo.update(fetched)
     return tuple(memo[name] for name in names)
-
-
-def prefetch(*names: str) -> None:
-    """Fetch these generations for the rest of the request in one round trip."""
-    generations(*names)
 
 
 @contextmanager
@@ -265,17 +305,20 @@ def bump(*names: str) -> None:
     sees the change. At commit: a reader that rebuilt an entry in between, from rows the
     commit had not yet replaced, stored it under a generation that is then gone."""
 
-    def replace() -> None:
+    def replace(touch: bool = True) -> None:
         tokens = {name: _new_token() for name in names}
         cache.set_many({_generation_key(name): token for name, token in tokens.items()}, timeout=GENERATION_TIMEOUT)
         memo = _request_generations.get()
         if memo is not None:
             memo.update(tokens)
-        touch_epoch()
+        if touch:  # another process sees rows only once they are committed
+            touch_epoch()
 
-    replace()
     if transaction.get_connection().in_atomic_block:
+        replace(touch=False)
         transaction.on_commit(replace, robust=True)
+    else:
+        replace()
 
 
 # --- Tracked models --------------------------------------------------------------------------
@@ -394,3 +437,114 @@ class GenerationsQuerySet(models.QuerySet):
 
 class GenerationsManager(models.Manager.from_queryset(GenerationsQuerySet)):
     """The default manager of a tracked model (see `track`)."""
+
+
+# --- Tables: every write through Django's connection bumps `table:<name>` ---------------------
+# Installed on every database connection (core.apps, connection_created). A statement that
+# writes (INSERT, UPDATE, DELETE, REPLACE, TRUNCATE) bumps the generation of each table it
+# writes, after it ran, like any bump (now and at commit). It sees what `track` cannot: raw
+# SQL, treebeard's path moves, any model. While a page is being recorded (`start_recording`),
+# a statement that reads first fetches the generation of each table it names, so the page is
+# stored under generations read *before* the rows were (the order `versioned` relies on).
+
+_WRITE = re.compile(r'^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
+_TRUNCATE = re.compile(r"^\s*TRUNCATE\b", re.I)
+_NAMES = re.compile(r'"(\w+)"')
+_READ = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)"?', re.I)
+
+
+class _Recording:
+    """What one page's rendering read (the request's generations do the rest) and whether it
+    wrote: a page that writes (a read mark moving) is not stored."""
+
+    def __init__(self) -> None:
+        self.tables: set[str] = set()
+        self.wrote = False
+
+
+_recording: ContextVar[_Recording | None] = ContextVar("chibo_page_recording", default=None)
+
+
+def table_generation(table: str) -> str:
+    return f"table:{table}"
+
+
+def _written_tables(sql: str) -> list[str]:
+    match = _WRITE.match(sql)
+    if match:
+        return [match.group(1)]
+    if _TRUNCATE.match(sql):
+        return _NAMES.findall(sql.split("RESTART", 1)[0].split("CASCADE", 1)[0])
+    return []
+
+
+def table_generations_wrapper(execute, sql, params, many, context):
+    """A connection's execute wrapper: bumps what a statement writes, records what it reads."""
+    written = _written_tables(sql) if isinstance(sql, str) else []
+    recording = _recording.get()
+    if recording is not None:
+        if written:
+            recording.wrote = True
+        elif isinstance(sql, str):
+            new = set(_READ.findall(sql)) - recording.tables
+            if new:
+                recording.tables |= new
+                generations(*(table_generation(name) for name in sorted(new)))
+    result = execute(sql, params, many, context)
+    if written:
+        bump(*(table_generation(name) for name in written))
+    return result
+
+
+def install_table_generations(sender=None, connection=None, **kwargs) -> None:
+    """connection_created receiver (core.apps); also safe to call on a connection directly."""
+    if connection is not None and table_generations_wrapper not in connection.execute_wrappers:
+        connection.execute_wrappers.append(table_generations_wrapper)
+
+
+# --- Pages --------------------------------------------------------------------------------------
+# A logged-in reader's GET page, kept for that reader's session under every generation its
+# rendering read (core.middleware.PageCacheMiddleware): the named ones (`versioned` entries,
+# the user, roles) and `table:<name>` for each table it queried. Any committed change to any
+# of them makes the page be rendered again on the next load; nothing else can change it but
+# time, which PAGE_TIMEOUT bounds. Two entries in the process's memo (bounded, least recently
+# used out first; each process keeps its own pages, the generations are shared): the names
+# the page read (`page:deps:<digest>`), then the page under those names' current tokens.
+
+PAGE_TIMEOUT = 60  # seconds: the most a page that shows the time ("2 minutes ago") lags
+
+
+def start_recording() -> _Recording:
+    """Record the tables this thread reads from now on (see table_generations_wrapper)."""
+    recording = _Recording()
+    _recording.set(recording)
+    return recording
+
+
+def stop_recording() -> None:
+    _recording.set(None)
+
+
+def _page_key(digest: str, names: tuple[str, ...]) -> str:
+    tokens = ":".join(generations(*names))
+    return f"page:body:{digest}:{hashlib.sha1(tokens.encode()).hexdigest()}"
+
+
+def cached_page(digest: str) -> tuple | None:
+    """The page (body, headers) stored under `digest`, if no generation it read has changed."""
+    names = local_memo.get(f"page:deps:{digest}")
+    if names is _MISSING:
+        return None
+    body = local_memo.get(_page_key(digest, names))
+    return None if body is _MISSING else body
+
+
+def store_page(digest: str, page: tuple) -> None:
+    """Store a page (its body, and its headers as the view set them) under every generation
+    the request has read so far (its snapshot, read before the rows were)."""
+    memo = _request_generations.get()
+    if memo is None:
+        return
+    names = tuple(sorted(memo))
+    local_memo.set(_page_key(digest, names), page, PAGE_TIMEOUT)
+    local_memo.set(f"page:deps:{digest}", names, PAGE_TIMEOUT)

@@ -1,7 +1,8 @@
 """One submission, stored once: the idempotency key every form that creates something carries.
 
 A form gets a fresh random key in a hidden field each time it is rendered
-(`{% idempotency_field %}`, or `new_key()` where the page is cached with a hole for it).
+(`{% idempotency_field %}`, or `new_key()`; a page served again from the page cache gets
+fresh ones, `renew_keys`).
 Whatever sends that form again (a double tap, a network retry, forum.js falling back to an
 ordinary POST after a failed fetch) sends the same key with the same fields.
 
@@ -32,6 +33,17 @@ KEY_LENGTH = 40  # what posted_key returns: the stored column's width
 def new_key() -> str:
     """A fresh key for one rendering of a form (24 URL-safe characters)."""
     return secrets.token_urlsafe(18)
+
+
+# The hidden field as `{% idempotency_field %}` and the topic page write it. What a member
+# types is escaped (its quotes become &quot;), so no text on a page can look like this.
+_RENDERED_FIELD = re.compile(f'name="{FIELD}" value="[A-Za-z0-9_-]*"')
+
+
+def renew_keys(html: str) -> str:
+    """The page with each form's key replaced by a fresh one: a page served again from the
+    page cache (core.middleware.PageCacheMiddleware) never repeats a key."""
+    return _RENDERED_FIELD.sub(lambda _match: f'name="{FIELD}" value="{new_key()}"', html)
 
 
 def posted_key(request: HttpRequest) -> str:

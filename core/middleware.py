@@ -1,17 +1,20 @@
 import contextlib
+import hashlib
 import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 
-from core.cache import check_epoch, request_scope
+from core.cache import cached_page, check_epoch, request_scope, start_recording, stop_recording, store_page
+from core.idempotency import renew_keys
 
 
 class CacheGenerationsMiddleware:
     """One snapshot of the cache generations per request (core.cache): each is fetched at
-    most once, several in one round trip where a view prefetches them. First in the list,
+    most once, several in one round trip where they are asked for together. First in the list,
     so the session, the user and the roles read through it too. On the embedded default it
     first looks whether another process bumped (one os.stat, core.cache.check_epoch)."""
 
@@ -90,3 +93,91 @@ class PrivateCacheMiddleware:
         ):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class PageCacheMiddleware:
+    """A logged-in reader's GET pages, kept for their session under the generations each one
+    read (core.cache, "Pages"): a reload with nothing changed is the stored page.
+
+    Stored only when the rendering was an ordinary read: GET, logged in, a 200 HTML page that
+    set no cookie, wrote no row, changed nothing in the session and showed no message.
+    The key is the user, their session (its key and contents), their CSRF cookie (the token in
+    the page's forms stays theirs), the language, the host and the full path: nothing crosses
+    users or sessions. A page with messages waiting is rendered as usual. Each serving
+    gives the forms fresh idempotency keys (core.idempotency.renew_keys). Innermost, so the
+    language is active and the view's own checks ran on the stored rendering; a hit skips
+    the view, so every rule a view applies must read what it decides on from the database
+    or a generation (time is bounded by core.cache.PAGE_TIMEOUT)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            response = self.get_response(request)
+        finally:
+            stop_recording()
+        recording = getattr(request, "_page_recording", None)
+        if recording is None:
+            return response
+        recording, digest = recording
+        html = response.get("Content-Type", "").startswith("text/html") and not response.streaming
+        if (
+            html
+            and response.status_code == 200
+            and _sets_no_new_cookie(request, response)
+            and not recording.wrote
+            and not request.session.modified
+            and not _has_messages(request)
+        ):
+            headers = tuple((name, value) for name, value in response.items() if name != "Content-Length")
+            store_page(digest, (response.content.decode(response.charset), headers))
+        return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        digest = _page_digest(request)
+        if digest is None or _has_messages(request):
+            return None
+        page = cached_page(digest)
+        if page is not None:
+            body, headers = page
+            return HttpResponse(renew_keys(body), headers=dict(headers))
+        request._page_recording = (start_recording(), digest)
+        return None
+
+
+def _sets_no_new_cookie(request: HttpRequest, response: HttpResponse) -> bool:
+    """True unless the response sets a cookie; the CSRF cookie set again with the value the
+    reader sent (views under `csrf_protect`, the admin's) is no new cookie."""
+    name = settings.CSRF_COOKIE_NAME
+    return all(key == name and morsel.value == request.COOKIES.get(name) for key, morsel in response.cookies.items())
+
+
+def _has_messages(request: HttpRequest) -> bool:
+    storage = getattr(request, "_messages", None)
+    return storage is not None and (storage.used or len(storage) > 0)
+
+
+def _page_digest(request: HttpRequest) -> str | None:
+    """The page's key for this reader, or None when the request is not one to cache."""
+    if request.method != "GET" or request.headers.get("X-Requested-With"):
+        return None
+    csrf = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+    if not csrf or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return None  # no session (robots.txt, a visitor) or no CSRF cookie yet
+    user = getattr(request, "user", None)
+    session = getattr(request, "session", None)
+    if user is None or not user.is_authenticated or session is None or not session.session_key:
+        return None
+    parts = (
+        user.pk,
+        session.session_key,
+        sorted(session.items()),
+        csrf,
+        translation.get_language(),
+        request.scheme,
+        request.get_host(),
+        request.get_full_path(),
+        request.headers.get("Accept", ""),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]

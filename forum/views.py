@@ -4,27 +4,21 @@ from functools import lru_cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from cells.models import OrgUnit
-from core.cache import prefetch, versioned
 from core.csvutil import csv_response
 from core.errors import user_message
 from core.filenames import content_disposition
-from core.header import site_header
-from core.holes import fill, hole
 from core.idempotency import new_key, posted_key, secret_key
 from core.links import reverse_cached
 from core.params import int_param, text_param, year_param
@@ -141,57 +135,12 @@ def _topic_context(request: HttpRequest, topic: Topic, reply_form: ReplyForm | N
     }
 
 
-def _topic_response(request: HttpRequest, topic: Topic, context: dict, *, shared: bool = True) -> HttpResponse:
-    """The topic page.
-
-    For a member who is not a leader, with no form errors and no messages waiting, all of
-    the page but the header and the posts is the same for every reader of that page of the
-    topic: it is rendered once per topic version and kept in the cache with holes for the
-    header (cached per user), the CSRF token, the reader's id, the reply form's idempotency
-    key and the posts (assembled for the reader), which are filled per request (core.holes).
-    Leaders, errors and messages get the page rendered in full."""
-    form = context["form"]
-    if not shared or context["moderator"] or form.is_bound or form.initial or len(get_messages(request)):
-        return render(request, "forum/topic.html", context)
-    page = context["page"]
-    key = ":".join(
-        str(part)
-        for part in (
-            "forum:skeleton",
-            topic.pk,
-            translation.get_language(),
-            int(bool(request.user.large_text)),
-            page.number,
-            page.paginator.num_pages,
-            context["last_id"],
-        )
-    )
-
-    def build() -> str:
-        holes = {
-            "page_skeleton": True,
-            "csrf_token": hole("csrf"),
-            "user_id": hole("user_id"),
-            "reply_key": hole("reply_key"),
-        }
-        return render_to_string("forum/topic.html", {**context, **holes, "posts_html": hole("posts")}, request)
-
-    skeleton = versioned(key, (f"topic:{topic.pk}", "org", "people"), build, selectors.PAGE_TIMEOUT)
-    token = context["csrf_token"]
-    values = {
-        "header": site_header(request, token),
-        "csrf": escape(token),
-        "user_id": str(request.user.pk),
-        "reply_key": context["reply_key"],
-        "posts": context["posts_html"],
-    }
-    return HttpResponse(fill(skeleton, values))
+def _topic_response(request: HttpRequest, topic: Topic, context: dict) -> HttpResponse:
+    return render(request, "forum/topic.html", context)
 
 
 @login_required
 def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user_id = request.user.pk  # everything the page reads from the cache, in one round trip
-    prefetch(f"user:{user_id}", "org", "people", f"notes:{user_id}", f"topic:{pk}", f"read:{user_id}:{pk}")
     roles = permissions.roles_for_request(request)
     topic = permissions.get_topic_or_404(request.user, pk, roles)
     if request.method != "POST":

@@ -1,6 +1,7 @@
 """core.cache: versioned entries, generation bumps now and at commit, the local memo."""
 
 import io
+import time
 
 import pytest
 from django.core.cache import cache
@@ -80,7 +81,6 @@ def test_a_request_reads_each_generation_once_and_sees_its_own_bumps():
     with versioned_cache.request_scope():
         cache.get_many = lambda keys, *a, **k: gets.append(list(keys)) or real(keys, *a, **k)
         try:
-            versioned_cache.prefetch("a", "b")
             first = versioned_cache.generations("a", "b")
             assert versioned_cache.generations("b") == first[1:]
             bump("a")
@@ -115,12 +115,33 @@ def signature(path):
     return versioned_cache._epoch_signature(path)
 
 
-def test_outside_the_server_every_bump_replaces_the_epoch_file(epoch_file):
+def test_outside_the_server_every_bump_replaces_the_epoch_file(epoch_file, monkeypatch):
+    monkeypatch.setattr(versioned_cache, "EPOCH_TOUCH_EVERY", 0)
     bump("user:7")
     first = signature(epoch_file)
     assert first is not None
     bump("user:7")
     assert signature(epoch_file) != first  # a new file each time (a new inode), never the same
+
+
+def test_bumps_in_quick_succession_replace_the_file_once_more_when_the_time_is_up(epoch_file, monkeypatch):
+    monkeypatch.setattr(versioned_cache, "EPOCH_TOUCH_EVERY", 0.3)
+    monkeypatch.setattr(versioned_cache, "_touched_at", -1.0)
+    bump("user:7")
+    first = signature(epoch_file)
+    bump("user:8")
+    bump("user:9")
+    assert signature(epoch_file) == first  # not yet: replaced at most every 0.3 s
+    time.sleep(0.6)
+    assert signature(epoch_file) not in (None, first)  # the last bumps reach the server too
+
+
+def test_a_bump_inside_a_transaction_replaces_the_file_at_commit_only(epoch_file, monkeypatch, transactional_db):
+    monkeypatch.setattr(versioned_cache, "EPOCH_TOUCH_EVERY", 0)
+    with transaction.atomic():
+        bump("user:7")
+        assert not epoch_file.exists()  # nobody else can see uncommitted rows
+    assert epoch_file.exists()
 
 
 def test_the_server_never_writes_the_epoch_file(epoch_file):

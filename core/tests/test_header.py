@@ -1,4 +1,4 @@
-"""The site header is cached per user (core.header) and still right on every page."""
+"""The site header is right on every page, cached or not (core.templatetags.site)."""
 
 import pytest
 from django.test import Client
