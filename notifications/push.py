@@ -14,12 +14,12 @@ nothing is pushed. A subscription answered 404 or 410 is deleted; any other fail
 and never raised. A full queue (PUSH_QUEUE_SIZE) drops the push, logged: the bell still has it.
 """
 
+import atexit
 import json
 import logging
 import os
 import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -33,7 +33,6 @@ THREADS = 4
 _lock = threading.Lock()
 _queue: "queue.Queue[tuple[int, str, str]]" = queue.Queue(maxsize=QUEUE_SIZE)
 _worker: threading.Thread | None = None
-_pool: ThreadPoolExecutor | None = None
 _pid: int | None = None
 
 
@@ -71,16 +70,23 @@ def wait_idle(timeout: float = 10.0) -> bool:
 
 
 def _start() -> None:
-    global _worker, _pool, _pid
+    global _worker, _pid
     with _lock:
         if _worker is not None and _worker.is_alive() and _pid == os.getpid():
             return
         if _pid != os.getpid():  # a forked child does not have its parent's threads
             _reset_queue()
         _pid = os.getpid()
-        _pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="push-send")
         _worker = threading.Thread(target=_run, name="push-worker", daemon=True)
         _worker.start()
+
+
+@atexit.register
+def _drain_at_exit() -> None:
+    # A command (send_notification, reminders) ends right after its commit: what it queued
+    # is still sent, within a bound.
+    if _worker is not None and _worker.is_alive() and _pid == os.getpid() and _queue.unfinished_tasks:
+        wait_idle(timeout=2 * TIMEOUT + 1)
 
 
 def _reset_queue() -> None:
@@ -121,16 +127,43 @@ def push_batch(batch: list[tuple[int, str, str]]) -> int:
         for user_id, message, url in batch:
             payload = json.dumps({"title": "Chi bộ số", "body": message, "url": url}, ensure_ascii=False)
             jobs.extend((subscription, payload) for subscription in by_user.get(user_id, ()))
-        pool = _pool or ThreadPoolExecutor(max_workers=1)
-        results = [pool.submit(_send, subscription, payload) for subscription, payload in jobs]
-        wait(results)
-        dead = [subscription.pk for (subscription, _p), r in zip(jobs, results, strict=True) if r.result() == "dead"]
+        results = _send_all(jobs)
+        dead = [subscription.pk for (subscription, _p), result in zip(jobs, results, strict=True) if result == "dead"]
         if dead:
             PushSubscription.objects.filter(pk__in=dead).delete()
-        return sum(1 for r in results if r.result() == "sent")
+        return results.count("sent")
     finally:
         if not connection.in_atomic_block:
             connection.close()
+
+
+def _send_all(jobs: list) -> list[str]:
+    """Send on up to THREADS threads at once (one push service slow to answer does not hold the
+    others); inline when there is one, or when no thread can be started (interpreter exit)."""
+    results = ["failed"] * len(jobs)
+    pending = list(enumerate(jobs))
+
+    def drain():
+        while pending:
+            try:
+                index, (subscription, payload) = pending.pop()
+            except IndexError:
+                return
+            results[index] = _send(subscription, payload)
+
+    threads = []
+    if len(jobs) > 1:
+        for _n in range(min(THREADS, len(jobs)) - 1):
+            thread = threading.Thread(target=drain, name="push-send", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:
+                break
+            threads.append(thread)
+    drain()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def _send(subscription, payload: str) -> str:
