@@ -218,3 +218,17 @@ def test_it_counts_overdue_against_the_nearest_template(client_as, personas, org
     response = client_as(root).get(reverse("pledges:committee_csv", args=[org["province"].pk, 2021]))
     rows = {r[0]: r for r in csv.reader(io.StringIO(response.content.decode("utf-8").lstrip("\ufeff")))}
     assert rows["Chi bộ A"][-1] == "0" and rows["Chi bộ C"][-1] == "1"
+
+
+def test_a_refused_return_shows_an_error_summary_at_the_top_with_focus(client_as, personas, submitted):
+    # Issue 13: the error was 2,600 px below the top the page reloads at.
+    response = client_as(personas["secretary_a"]).post(
+        reverse("pledges:decide", args=[submitted.pk]), {"action": "return"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    start = html.index('id="error-summary"')
+    summary = html[html.rindex("<div", 0, start) : html.index("</div>", start)]
+    assert 'role="alert"' in summary and 'tabindex="-1"' in summary and "autofocus" in summary
+    assert 'href="#id_comment"' in summary
+    assert start < html.index('id="id_comment"') and start < html.index("<h2")  # before the form and the text
