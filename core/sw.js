@@ -11,12 +11,12 @@ try { importScripts(CONFIG.files["js/outbox.js"]); } catch (err) { /* no outbox:
 self.addEventListener("sync", function (event) {
   if (event.tag !== "chibo-outbox" || !self.ChiBoOutbox) return;
   function tell(done) {
-    return self.clients.matchAll({ type: "window" }).then(function (list) {
+    return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (list) {
       list.forEach(function (client) { client.postMessage({ type: "outbox", done: done }); });
     });
   }
   // An open pledge page sends its own (newer) edit.
-  event.waitUntil(self.clients.matchAll({ type: "window" }).then(function (list) {
+  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (list) {
     var open = list.map(function (client) { return new URL(client.url).pathname; });
     return self.ChiBoOutbox.flush(function (item) { return item.kind === "pledge" && open.indexOf(item.page) >= 0; });
   }).then(tell, function (err) {

@@ -141,7 +141,8 @@
   // What was sent or refused, by this page or the worker: the page hears of it, and a refusal
   // is told once, on any page but its own (which shows it), with a link to it.
   function told(done) {
-    if (done.length) document.dispatchEvent(new CustomEvent("chibo:outbox", { detail: done }));
+    // Always: the worker may have sent or been refused meanwhile, while this page waited.
+    document.dispatchEvent(new CustomEvent("chibo:outbox", { detail: done }));
     if (!document.body.hasAttribute("data-outbox-refused")) return; // logged out
     outbox.all().then(function (items) {
       items.forEach(function (item) {
