@@ -71,7 +71,9 @@ def test_no_serious_or_critical_violation_at_360_px(browser, live_server_url, us
             violations = [v for v in page.evaluate(RUN_AXE) if (name, v["id"]) not in PENDING]
             if violations:
                 found[f"{name} {url}"] = violations
-        assert {"home", "forum", "profile", "reports", "topic", "lesson"} <= set(pages), pages
+        assert {"home", "forum", "profile", "reports", "lesson"} <= set(pages), pages
+        if username != "canbo":  # a cell's members have its topics (an officer may have none listed)
+            assert "topic" in pages, pages
         if username == "dangvien":  # a member has a quiz and a pledge of their own
             assert {"quiz", "pledge"} <= set(pages), pages
         assert not found, found
