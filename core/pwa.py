@@ -28,6 +28,7 @@ from django.views.decorators.cache import cache_control, never_cache
 SHELL_FILES = (
     "css/site.css",
     "js/site.js",
+    "js/outbox.js",
     "img/favicon.svg",
     "img/icon-192.png",
 )
@@ -85,6 +86,7 @@ def service_worker_config() -> dict:
         "icon": static("img/icon-192.png"),
         "keep": list(KEEP),
         "drop": [reverse("account_logout"), reverse("account_login")],
+        "logout": reverse("account_logout"),
     }
 
 

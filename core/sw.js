@@ -4,6 +4,25 @@
 var CONFIG = "__CONFIG__";
 var SHELL = "chibo-shell-" + CONFIG.version; // static files and the offline page of this release
 var PAGES = "chibo-pages"; // private pages the member opened or saved; this browser only
+// The outbox (replies and pledge edits typed offline): static/js/outbox.js, the pages' own code.
+try { importScripts(CONFIG.files["js/outbox.js"]); } catch (err) { /* no outbox: pages send it */ }
+
+// Background Sync: sends the outbox, maybe with no page open; rejects to be tried again later.
+self.addEventListener("sync", function (event) {
+  if (event.tag !== "chibo-outbox" || !self.ChiBoOutbox) return;
+  function tell(done) {
+    return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (list) {
+      list.forEach(function (client) { client.postMessage({ type: "outbox", done: done }); });
+    });
+  }
+  // An open pledge page sends its own (newer) edit.
+  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (list) {
+    var open = list.map(function (client) { return new URL(client.url).pathname; });
+    return self.ChiBoOutbox.flush(function (item) { return item.kind === "pledge" && open.indexOf(item.page) >= 0; });
+  }).then(tell, function (err) {
+    return tell(err.done || []).then(function () { throw err; });
+  }));
+});
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL).then(function (cache) {
@@ -67,12 +86,14 @@ self.addEventListener("fetch", function (event) {
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.method !== "GET") {
-    // Logging out, or in as someone else: nobody else's pages stay on this device.
+    // Logging out, or in as someone else: nobody else's pages stay here; a logout drops the
+    // outbox too (site.js does the same, with or without a worker).
     // Dropped before the request leaves, so the next page cannot find them.
     // This device's pushes stop too: the push service then answers 410 and the server forgets it.
     if (CONFIG.drop.indexOf(url.pathname) >= 0) {
       var pushes = self.registration.pushManager ? self.registration.pushManager.getSubscription() : Promise.resolve(null);
-      event.respondWith(Promise.all([caches.delete(PAGES), pushes.then(function (sub) { return sub && sub.unsubscribe(); })])
+      var queue = self.ChiBoOutbox && url.pathname === CONFIG.logout ? self.ChiBoOutbox.wipe() : null;
+      event.respondWith(Promise.all([caches.delete(PAGES), queue, pushes.then(function (sub) { return sub && sub.unsubscribe(); })])
         .catch(function () {}).then(function () { return fetch(request); }));
     }
     return;

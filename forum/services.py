@@ -12,7 +12,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -231,6 +231,13 @@ def _create_post(
     return post
 
 
+def _notify(user: User, *, kind: str, message, url: str, email: bool = True) -> None:
+    """Notify in the recipient's language, not the actor's: `message()` is rendered under it."""
+    with translation.override(user.language or "vi"):
+        text = message()
+    notification_send(user=user, kind=kind, message=text, url=url, email=email)
+
+
 def _notify_mentions(*, actor: User, topic: Topic, post: Post) -> None:
     names = mentioned_usernames(post.body_source)
     if not names:
@@ -240,10 +247,12 @@ def _notify_mentions(*, actor: User, topic: Topic, post: Post) -> None:
     ).exclude(pk=actor.pk)
     url = reverse("forum:topic", args=[topic.pk]) + f"?post={post.pk}#p{post.pk}"
     for user in members:
-        notification_send(
-            user=user,
+        _notify(
+            user,
             kind="forum.mention",
-            message=_("%(name)s mentioned you in “%(topic)s”") % {"name": actor.full_name, "topic": topic.title},
+            message=lambda: (
+                _("%(name)s mentioned you in “%(topic)s”") % {"name": actor.full_name, "topic": topic.title}
+            ),
             url=url,
         )
 
@@ -587,10 +596,10 @@ def _flag_create(*, actor: User, post: Post, reason: str) -> Flag:
             memberships__role__in=[Membership.Role.SECRETARY, Membership.Role.DEPUTY],
         )
         for leader in leaders:
-            notification_send(
-                user=leader,
+            _notify(
+                leader,
                 kind="forum.flag",
-                message=_("A post in “%(topic)s” was reported") % {"topic": post.topic.title},
+                message=lambda: _("A post in “%(topic)s” was reported") % {"topic": post.topic.title},
                 url=reverse("forum:flags"),
                 email=False,
             )
@@ -647,12 +656,11 @@ def _participation_remind(*, actor: User, topic: Topic, client_key: str) -> int:
         _posted, missing = session_participation(topic)
         url = reverse("forum:topic", args=[topic.pk])
         for membership in missing:
-            notification_send(
-                user=membership.user,
+            _notify(
+                membership.user,
                 kind="forum.reminder",
-                message=_("Please take part in the discussion “%(topic)s”") % {"topic": topic.title},
+                message=lambda: _("Please take part in the discussion “%(topic)s”") % {"topic": topic.title},
                 url=url,
-                email=True,
             )
         _audit(topic, actor, ModerationEvent.Action.REMINDED, str(len(missing)), client_key=client_key)
     return len(missing)
@@ -726,10 +734,19 @@ def _notify_cell(*, actor: User, topic: Topic, kind: str, changed: bool = False)
         memberships__cell_id=topic.cell_id, memberships__ended_on__isnull=True, is_active=True
     ).exclude(pk=actor.pk)
     url = reverse("forum:topic", args=[topic.pk])
-    notice = meeting_notice(topic)
-    message = (_("Meeting changed: %(notice)s") if changed else _("Meeting notice: %(notice)s")) % {"notice": notice}
+    by_language: dict[str, str] = {}  # one rendering per language, whatever the cell's size
+
+    def message() -> str:
+        language = translation.get_language()
+        if language not in by_language:
+            notice = meeting_notice(topic)
+            by_language[language] = (
+                _("Meeting changed: %(notice)s") if changed else _("Meeting notice: %(notice)s")
+            ) % {"notice": notice}
+        return by_language[language]
+
     for user in members:
-        notification_send(user=user, kind=kind, message=message, url=url)
+        _notify(user, kind=kind, message=message, url=url)
 
 
 def meeting_schedule(

@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from core.events import publish_on_commit, user_group
 from notifications.models import Notification, PushSubscription
 from notifications.push import enabled as push_enabled
-from notifications.push import push_notification
+from notifications.push import push_after_commit
 from notifications.selectors import unread_count_now
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def notification_send(*, user, kind: str, message: str, url: str = "", email: bo
         if email and user.email and user.email_notifications:
             transaction.on_commit(lambda: _email(notification))
         if push_enabled():
-            transaction.on_commit(lambda: push_notification(notification))
+            push_after_commit(notification)
     return notification
 
 

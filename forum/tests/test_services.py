@@ -225,3 +225,20 @@ def test_change_numbers_have_no_gaps_and_existing_posts_get_them_on_migration(pe
     migration.number_existing_posts(apps, None)
     assert Topic.objects.get(pk=general.pk).seq == 2
     assert dict(Post.objects.filter(topic=general).values_list("id", "seq")) == {first.pk: 1, second.pk: 2}
+
+
+def test_a_mention_is_worded_in_the_readers_language_not_the_writers(personas, general):
+    # Issue 13: the writer's page is in Vietnamese; a reader who chose English reads English.
+    from django.utils import translation
+
+    personas["secretary_a"].language = "en"
+    personas["secretary_a"].save(update_fields=["language"])
+    with translation.override("vi"):
+        services.post_create(actor=personas["member_a"], topic=general, body="Ý kiến của @secretary_a")
+    (message,) = Notification.objects.values_list("message", flat=True)
+    assert message == "Nguyễn Văn Ấn mentioned you in “Sinh hoạt tháng Ba”"
+    personas["secretary_a"].language = "vi"
+    personas["secretary_a"].save(update_fields=["language"])
+    with translation.override("en"):
+        services.post_create(actor=personas["member_a"], topic=general, body="Lần nữa @secretary_a")
+    assert Notification.objects.first().message.startswith("Nguyễn Văn Ấn đã nhắc đến đồng chí")

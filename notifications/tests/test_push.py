@@ -1,11 +1,15 @@
 """Web Push for real (issue 13): a push service started by the test on 127.0.0.1 receives
 what `notification_send` pushes, checks the VAPID header, decrypts the payload with http_ece
 (RFC 8291, aes128gcm) using the browser's keys the test made, and reads the message. A
-subscription the service answers 404 or 410 for is removed."""
+subscription the service answers 404 or 410 for is removed. Pushes go from a background
+worker after commit (transactional_db: the worker's own connection sees what was committed);
+a slow push service does not delay the page."""
 
 import base64
 import json
+import logging
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import http_ece
@@ -16,6 +20,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from conftest import make_user
+from notifications import push
 from notifications.models import PushSubscription
 from notifications.services import notification_send
 
@@ -27,13 +32,14 @@ def b64url(data: bytes) -> str:
 class PushService:
     """A push service on a free loopback port answering `status` and keeping what it got."""
 
-    def __init__(self, status: int):
+    def __init__(self, status: int, delay: float = 0.0):
         self.received: list[tuple[dict, bytes]] = []
         service = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(delay)
                 service.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -68,11 +74,12 @@ def vapid(settings, capsys):
 def service_factory():
     started = []
 
-    def start(status: int) -> PushService:
-        started.append(PushService(status))
+    def start(status: int, delay: float = 0.0) -> PushService:
+        started.append(PushService(status, delay))
         return started[-1]
 
     yield start
+    push.wait_idle()
     for service in started:
         service.close()
 
@@ -92,15 +99,13 @@ def subscribe(client, endpoint: str, p256dh: str, auth: bytes):
     return client.post(reverse("notifications:push_subscribe"), json.dumps(body), content_type="application/json")
 
 
-def test_a_notification_reaches_the_phone_encrypted_for_it_alone(
-    db, client_as, vapid, service_factory, django_capture_on_commit_callbacks
-):
+def test_a_notification_reaches_the_phone_encrypted_for_it_alone(transactional_db, client_as, vapid, service_factory):
     service = service_factory(201)
     user = make_user("nhan", "Người Nhận")
     private, p256dh, auth = browser_keys()
     assert subscribe(client_as(user), f"{service.url}/push/abc", p256dh, auth).status_code == 204
-    with django_capture_on_commit_callbacks(execute=True):
-        notification_send(user=user, kind="mention", message="Đồng chí Bích đã nhắc đến đồng chí", url="/forum/1/")
+    notification_send(user=user, kind="mention", message="Đồng chí Bích đã nhắc đến đồng chí", url="/forum/1/")
+    assert push.wait_idle()
     ((headers, body),) = service.received
     assert headers["content-encoding"] == "aes128gcm"
     assert (
@@ -115,35 +120,34 @@ def test_a_notification_reaches_the_phone_encrypted_for_it_alone(
 
 
 @pytest.mark.parametrize("status", [404, 410])
-def test_a_dead_subscription_is_removed(
-    db, client_as, vapid, service_factory, status, django_capture_on_commit_callbacks
-):
+def test_a_dead_subscription_is_removed(transactional_db, client_as, vapid, service_factory, status):
     dead, alive = service_factory(status), service_factory(201)
     user = make_user("nhan", "Người Nhận")
     client = client_as(user)
     _, p256dh, auth = browser_keys()
     subscribe(client, f"{dead.url}/push/old-phone", p256dh, auth)
     subscribe(client, f"{alive.url}/push/new-phone", p256dh, auth)
-    with django_capture_on_commit_callbacks(execute=True):
-        notification = notification_send(user=user, kind="reminder", message="Nhắc học chuyên đề")
+    notification = notification_send(user=user, kind="reminder", message="Nhắc học chuyên đề")
+    assert push.wait_idle()
     assert len(dead.received) == 1 and len(alive.received) == 1
     assert list(PushSubscription.objects.values_list("endpoint", flat=True)) == [f"{alive.url}/push/new-phone"]
     assert notification.pk  # the in-site notification stands
 
 
-def test_a_failing_push_service_loses_nothing(
-    db, client_as, vapid, service_factory, django_capture_on_commit_callbacks
-):
+def test_a_failing_push_service_loses_nothing(transactional_db, client_as, vapid, service_factory, caplog):
     service = service_factory(500)
     user = make_user("nhan", "Người Nhận")
     _, p256dh, auth = browser_keys()
     subscribe(client_as(user), f"{service.url}/push/x", p256dh, auth)
-    with django_capture_on_commit_callbacks(execute=True):
-        notification_send(user=user, kind="reminder", message="Nhắc")
+    with caplog.at_level(logging.WARNING, logger="notifications.push"):
+        notification = notification_send(user=user, kind="reminder", message="Nhắc")  # does not raise
+        assert push.wait_idle()
+    assert notification.pk
+    assert any("push to subscription" in r.getMessage() for r in caplog.records)
     assert PushSubscription.objects.count() == 1 and len(service.received) == 1
 
 
-def test_turning_pushes_off_stops_them(db, client_as, vapid, service_factory, django_capture_on_commit_callbacks):
+def test_turning_pushes_off_stops_them(transactional_db, client_as, vapid, service_factory):
     service = service_factory(201)
     user = make_user("nhan", "Người Nhận")
     client = client_as(user)
@@ -153,8 +157,8 @@ def test_turning_pushes_off_stops_them(db, client_as, vapid, service_factory, dj
     assert (
         client.post(reverse("notifications:push_unsubscribe"), body, content_type="application/json").status_code == 204
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        notification_send(user=user, kind="reminder", message="Nhắc")
+    notification_send(user=user, kind="reminder", message="Nhắc")
+    assert push.wait_idle()
     assert service.received == [] and not PushSubscription.objects.exists()
 
 
@@ -172,13 +176,61 @@ def test_subscriptions_are_refused_to_anonymous_and_bad_or_plain_http_addresses(
     assert not PushSubscription.objects.exists()
 
 
-def test_without_keys_nothing_is_pushed(db, client_as, settings, service_factory, django_capture_on_commit_callbacks):
+def test_without_keys_nothing_is_pushed(transactional_db, client_as, settings, service_factory):
     settings.VAPID_PUBLIC_KEY = settings.VAPID_PRIVATE_KEY = ""
     settings.PUSH_ALLOW_HTTP = True
     service = service_factory(201)
     user = make_user("nhan", "Người Nhận")
     _, p256dh, auth = browser_keys()
     subscribe(client_as(user), f"{service.url}/push/x", p256dh, auth)
-    with django_capture_on_commit_callbacks(execute=True):
-        notification_send(user=user, kind="reminder", message="Nhắc")
+    notification_send(user=user, kind="reminder", message="Nhắc")
+    assert push.wait_idle()
     assert service.received == []
+
+
+def test_a_slow_push_service_does_not_delay_the_page(
+    transactional_db, client_as, personas, org, vapid, service_factory
+):
+    """A reply mentioning a member answers at once although the member's push service takes
+    3 s; the push still arrives, encrypted, once the worker has sent it."""
+    from forum import services as forum
+
+    service = service_factory(201, delay=3.0)
+    private, p256dh, auth = browser_keys()
+    assert subscribe(client_as(personas["secretary_a"]), f"{service.url}/push/slow", p256dh, auth).status_code == 204
+    topic = forum.topic_create(actor=personas["member_a"], cell=org["cell_a"], title="Sinh hoạt", body="Mở đầu.")
+    client = client_as(personas["member_a"])
+    started = time.monotonic()
+    response = client.post(reverse("forum:topic", args=[topic.pk]), {"body": "Ý kiến của @secretary_a ạ"})
+    took = time.monotonic() - started
+    assert response.status_code == 302
+    assert took < 2.0, f"the reply waited {took:.1f} s for the push service"
+    assert service.received == []  # not yet: the push service is still answering
+    assert push.wait_idle(15)
+    ((_headers, body),) = service.received
+    payload = json.loads(http_ece.decrypt(body, private_key=private, auth_secret=auth, version="aes128gcm"))
+    assert payload["url"].startswith(f"/forum/topics/{topic.pk}/") and "Nguyễn Văn Ấn" in payload["body"]
+
+
+def test_one_batch_reads_its_subscriptions_in_one_query(
+    transactional_db, client_as, vapid, service_factory, django_assert_max_num_queries
+):
+    service = service_factory(201)
+    users = [make_user(f"nhan{i}", f"Người Nhận {i}") for i in range(5)]
+    for user in users:
+        _, p256dh, auth = browser_keys()
+        subscribe(client_as(user), f"{service.url}/push/{user.username}", p256dh, auth)
+    with django_assert_max_num_queries(1):  # the select; nobody is deleted
+        sent = push.push_batch([(user.pk, "Thông báo họp", "/forum/") for user in users])
+    assert sent == 5 and len(service.received) == 5
+
+
+def test_a_full_queue_drops_the_push_and_says_so(monkeypatch, caplog):
+    import queue
+
+    monkeypatch.setattr(push, "_queue", queue.Queue(maxsize=1))
+    monkeypatch.setattr(push, "_start", lambda: None)  # no worker: the queue stays full
+    assert push.enqueue((1, "a", "/")) is True
+    with caplog.at_level(logging.WARNING, logger="notifications.push"):
+        assert push.enqueue((1, "b", "/")) is False
+    assert "push queue full" in caplog.text

@@ -385,3 +385,17 @@ def test_it_keeps_the_overdue_column_in_view_on_a_phone(client_as, personas, app
     assert len(optional) == 2 and "Quá hạn" not in optional
     css = (settings.BASE_DIR / "static" / "css" / "site.css").read_text()
     assert re.search(r"@media \(max-width: 30rem\) \{ \.table \.narrow-optional \{ display: none; \} \}", css)
+
+
+def test_a_refused_return_shows_an_error_summary_at_the_top_with_focus(client_as, personas, submitted):
+    # Issue 13: the error was 2,600 px below the top the page reloads at.
+    response = client_as(personas["secretary_a"]).post(
+        reverse("pledges:decide", args=[submitted.pk]), {"action": "return"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    start = html.index('id="error-summary"')
+    summary = html[html.rindex("<div", 0, start) : html.index("</div>", start)]
+    assert 'role="alert"' in summary and 'tabindex="-1"' in summary and "autofocus" in summary
+    assert 'href="#id_comment"' in summary
+    assert start < html.index('id="id_comment"') and start < html.index("<h2")  # before the form and the text

@@ -211,82 +211,50 @@
       input.value = text;
     }
 
-    // --- Outbox: a reply sent with no network waits in this browser (localStorage) and goes,
-    // with its own idempotency key, once the network is back: on the `online` event or the next
-    // load of a topic page. The server stores one post per key, so a resend is never a second
-    // post. A reply refused meanwhile (the topic closed) comes back here with the reason.
-    var OUTBOX = "chibo.forum.outbox";
-    var flushing = false;
+    // --- Outbox (static/js/site.js): a reply sent with no network waits on this device and
+    // goes, with its own idempotency key, once the network is back (Background Sync, the
+    // `online` event or the next load of any page). The server stores one post per key, so a
+    // resend is never a second post. A reply refused meanwhile (the topic closed) comes back
+    // here with the reason and its text.
+    // (outbox.js may run after this file: look it up when needed.)
+    function boxes() { return window.ChiBoOutbox || null; }
     var outboxBox = null;
-    function outbox() {
-      try { return JSON.parse(window.localStorage.getItem(OUTBOX) || "[]"); } catch (err) { return []; }
-    }
-    function saveOutbox(items) {
-      try { window.localStorage.setItem(OUTBOX, JSON.stringify(items)); } catch (err) { /* private mode */ }
-    }
-    function cookieToken() {
-      var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-      return match ? decodeURIComponent(match[1]) : "";
-    }
     function showOutbox() {
-      if (!outboxBox) {
-        outboxBox = el("div", "card outbox");
-        outboxBox.setAttribute("role", "status");
-        outboxBox.setAttribute("data-outbox", "");
-        (form || list).parentNode.insertBefore(outboxBox, form || list.nextSibling);
-      }
-      outboxBox.textContent = "";
-      outbox().forEach(function (item) {
-        if (item.topic !== topicId) return;
-        var row = el("div", item.error ? "outbox-refused" : "outbox-waiting");
-        row.appendChild(el("p", "", item.error ? label("outbox-refused") + " " + item.error : label("outbox-waiting")));
-        var text = el("textarea", "");
-        text.readOnly = true;
-        text.rows = 4;
-        text.value = item.text;
-        text.setAttribute("aria-label", label("outbox-text"));
-        row.appendChild(text);
-        if (item.error) {
-          var dismiss = el("button", "link-button", label("outbox-dismiss"));
-          dismiss.type = "button";
-          dismiss.addEventListener("click", function () {
-            saveOutbox(outbox().filter(function (i) { return i.key !== item.key; }));
-            showOutbox();
-          });
-          row.appendChild(dismiss);
+      if (!boxes()) return;
+      boxes().outbox.all().then(function (items) {
+        items = items.filter(function (i) { return i.kind === "reply" && String(i.topic) === String(topicId); });
+        if (!outboxBox) {
+          if (!items.length) return;
+          outboxBox = el("div", "card outbox");
+          outboxBox.setAttribute("role", "status");
+          outboxBox.setAttribute("data-outbox", "");
+          (form || list).parentNode.insertBefore(outboxBox, form || list.nextSibling);
         }
-        outboxBox.appendChild(row);
+        outboxBox.textContent = "";
+        items.forEach(function (item) {
+          var row = el("div", item.error ? "outbox-refused" : "outbox-waiting");
+          row.appendChild(el("p", "", item.error ? label("outbox-refused") + " " + (item.error === "?" ? label("outbox-failed") : item.error) : label("outbox-waiting")));
+          var text = el("textarea", "");
+          text.readOnly = true;
+          text.rows = 4;
+          text.value = item.text;
+          text.setAttribute("aria-label", label("outbox-text"));
+          row.appendChild(text);
+          if (item.error) {
+            var dismiss = el("button", "link-button", label("outbox-dismiss"));
+            dismiss.type = "button";
+            dismiss.addEventListener("click", function () { boxes().outbox.remove(item.key).then(showOutbox); });
+            row.appendChild(dismiss);
+          }
+          outboxBox.appendChild(row);
+        });
+        outboxBox.hidden = !items.length;
       });
-      outboxBox.hidden = !outboxBox.firstChild;
     }
-    function flush() {
-      if (flushing || navigator.onLine === false || !window.fetch) return;
-      var item = outbox().filter(function (i) { return !i.error; })[0];
-      if (!item) return;
-      flushing = true;
-      var data = new FormData();
-      item.fields.forEach(function (f) { data.append(f[0], f[1]); });
-      if (cookieToken()) data.set("csrfmiddlewaretoken", cookieToken());
-      fetch(item.url, {
-        method: "POST", body: data, credentials: "same-origin", headers: { "X-Requested-With": "fetch" }
-      }).then(function (r) {
-        return r.json().then(function (j) { return [r.status, j]; }, function () { return [r.status, null]; });
-      }).then(function (answer) {
-        var status = answer[0], json = answer[1];
-        if (status === 429 || status >= 500) throw new Error("later");
-        var rest = outbox().filter(function (i) { return i.key !== item.key; });
-        if (!(json && json.ok)) {
-          item.error = (json && json.errors && json.errors.join(" ")) || label("outbox-failed");
-          rest.push(item);
-        }
-        saveOutbox(rest);
-        flushing = false;
-        showOutbox();
-        if (json && json.ok && item.topic === topicId) sync();
-        flush();
-      }).catch(function () { flushing = false; });
-    }
-    window.addEventListener("online", flush);
+    document.addEventListener("chibo:outbox", function (e) {
+      showOutbox();
+      if ((e.detail || []).some(function (d) { return d[0] === "sent" && String(d[1].topic) === String(topicId); })) sync();
+    });
 
     if (form && window.fetch && window.FormData) {
       form.addEventListener("submit", function (e) {
@@ -312,17 +280,17 @@
             (data.errors || []).forEach(function (msg) { errors.appendChild(el("li", "", msg)); });
           }
         }).catch(function () {
-          if (navigator.onLine === false) {
+          if (navigator.onLine === false && boxes()) {
             // No network at all: keep the reply in the outbox; it goes when the network is back.
             var fields = [];
             new FormData(form).forEach(function (value, name) { fields.push([name, value]); });
             var key = form.querySelector("[data-idempotency-key]");
-            var items = outbox();
-            items.push({ key: key ? key.value : String(Date.now()), url: form.action, topic: topicId, text: body.value, fields: fields });
-            saveOutbox(items);
+            boxes().queue({
+              key: "reply:" + (key ? key.value : String(Date.now())), kind: "reply", url: form.action,
+              page: window.location.pathname, topic: topicId, text: body.value, fields: fields
+            }).then(showOutbox);
             newKey();
             body.value = "";
-            showOutbox();
             return;
           }
           // No answer in the background: fall back to the ordinary POST. It carries the same
@@ -331,8 +299,8 @@
         }).then(function () { button.disabled = false; });
       });
     }
-    if (outbox().some(function (i) { return i.topic === topicId; })) showOutbox();
-    flush();
+    if (document.readyState === "complete") showOutbox();
+    else window.addEventListener("load", showOutbox);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

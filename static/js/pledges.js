@@ -84,6 +84,18 @@
       } catch (e) { /* full: the server copy is what counts */ }
     }
 
+    // The outbox's copy of this page's last offline save (one per pledge: the newest text).
+    var outboxKey = "pledge:" + url;
+    function queue(data) {
+      if (!window.ChiBoOutbox) return;
+      var fields = [];
+      data.forEach(function (value, name) { if (name !== "csrfmiddlewaretoken") fields.push([name, value]); });
+      window.ChiBoOutbox.queue({ key: outboxKey, kind: "pledge", url: url, page: window.location.pathname, fields: fields });
+    }
+    function unqueue() {
+      if (window.ChiBoOutbox) window.ChiBoOutbox.outbox.remove(outboxKey);
+    }
+
     function forget() {
       if (store) store.removeItem(storeKey);
     }
@@ -117,6 +129,7 @@
       }).then(function (result) {
         inFlight -= 1;
         if (result.json.ok) {
+          if (edits === editsAtSend && !dirty) unqueue();
           if (result.json.version > Number(versionInput.value)) versionInput.value = String(result.json.version);
           show(form.getAttribute("data-saved") + " " + (result.json.saved_at || clock()));
           if (edits === editsAtSend && !dirty) forget(); // the server has the newest text
@@ -126,6 +139,7 @@
         // A newer save of this page was sent after this one: its answer decides.
         if (mySeq < seq) return;
         dirty = true;
+        if (result.status === 409) unqueue(); // the conflict is shown here; the text stays in the boxes
         if (result.status === 409 || result.status === 401) {
           stopped = true; // never overwrite; the member decides (reload, or log in again)
           showError(result.json.error, result.json.login_url);
@@ -137,8 +151,10 @@
         if (mySeq < seq) return;
         dirty = true;
         if (navigator.onLine === false) {
-          // Offline: the text stays here (and in localStorage); the `online` event saves it.
+          // Offline: the text stays here (and in localStorage); the `online` event saves it,
+          // or, with the page closed, the outbox (site.js: Background Sync or any next page).
           show(form.getAttribute("data-offline"), true);
+          queue(data);
           return;
         }
         show(form.getAttribute("data-failed"), true);
@@ -239,6 +255,13 @@
     }
 
     offerRestore();
+    // An offline edit the outbox could not save (changed elsewhere meanwhile): the restore
+    // offer above has its text (localStorage), so the outbox lets it go.
+    if (window.ChiBoOutbox) {
+      window.ChiBoOutbox.outbox.all().then(function (items) {
+        items.forEach(function (i) { if (i.key === outboxKey && i.error) unqueue(); });
+      });
+    }
     window.addEventListener("online", save);
     form.addEventListener("input", changed);
     form.addEventListener("change", changed);

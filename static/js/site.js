@@ -2,6 +2,7 @@
 (function () {
   "use strict";
 
+
   // A WebSocket that reconnects with capped exponential backoff and jitter.
   // onOpen runs on every (re)connect, so callers can resynchronise from the server.
   function liveSocket(path, handlers) {
@@ -33,7 +34,7 @@
       send: function (obj) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(obj)); }
     };
   }
-  window.ChiBo = { liveSocket: liveSocket };
+  window.ChiBo = { liveSocket: liveSocket, toast: function (m, u) { toast(m, u); } };
 
   function setUnread(count) {
     var badges = document.querySelectorAll("[data-unread-count]");
@@ -95,45 +96,57 @@
     });
   }
 
-  // Web Push on this device, turned on and off on the account page (notifications/push.py).
-  function startPush() {
-    var box = document.querySelector("[data-push]");
-    if (!box || !("PushManager" in window) || !("serviceWorker" in navigator)) return;
-    var button = box.querySelector("button");
-    var status = box.querySelector("[data-push-status]");
-    var token = document.querySelector("input[name=csrfmiddlewaretoken]").value;
-    box.hidden = false;
-    function post(url, body) {
-      return fetch(url, { method: "POST", credentials: "same-origin", body: JSON.stringify(body),
-        headers: { "Content-Type": "application/json", "X-CSRFToken": token } })
-        .then(function (r) { if (!r.ok) throw new Error(r.status); });
+  // The outbox (outbox.js): loaded on any page when something waits (its flag) or the worker
+  // sent something; topic and pledge pages load it themselves.
+  // Scripts only some pages need, named on <body>: loaded once, when needed.
+  function load(name) {
+    var src = document.body.getAttribute("data-" + name + "-js");
+    if (!src || document.querySelector('script[src="' + src + '"]')) return;
+    var script = document.createElement("script");
+    script.src = src;
+    document.head.appendChild(script);
+  }
+  function loadOutbox() { if (!window.ChiBoOutbox) load("outbox"); }
+  function waiting() {
+    try { return !!(window.localStorage.getItem("chibo.outbox.waiting") || window.localStorage.getItem("chibo.forum.outbox")); } catch (e) { return false; }
+  }
+  function startOutbox() {
+    if (waiting()) loadOutbox();
+    window.addEventListener("online", function () { if (waiting()) loadOutbox(); });
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.addEventListener("message", function (e) { if (e.data && e.data.type === "outbox") loadOutbox(); });
     }
-    function show(sub, said) {
-      button.textContent = box.getAttribute(sub ? "data-off" : "data-on");
-      button.setAttribute("aria-pressed", sub ? "true" : "false");
-      if (said) status.textContent = box.getAttribute(sub ? "data-done-on" : "data-done-off");
-    }
-    navigator.serviceWorker.ready.then(function (reg) {
-      reg.pushManager.getSubscription().then(function (sub) { show(sub, false); });
-      button.addEventListener("click", function () {
-        reg.pushManager.getSubscription().then(function (sub) {
-          if (sub) {
-            return post(box.getAttribute("data-unsubscribe"), { endpoint: sub.endpoint })
-              .then(function () { return sub.unsubscribe(); }).then(function () { show(null, true); });
-          }
-          return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: box.getAttribute("data-push") })
-            .then(function (made) {
-              return post(box.getAttribute("data-subscribe"), made.toJSON()).then(function () { show(made, true); });
-            });
-        }).catch(function () { status.textContent = box.getAttribute("data-failed"); });
-      });
+  }
+
+  // Logging out leaves nothing of the member on the device (outbox, drafts, pages read).
+  function startLogout() {
+    document.addEventListener("submit", function (e) {
+      var form = e.target;
+      if (!form.hasAttribute || !form.hasAttribute("data-logout") || form.getAttribute("data-wiped")) return;
+      e.preventDefault();
+      form.setAttribute("data-wiped", "1");
+      var keys = [];
+      try {
+        for (var i = 0; i < window.localStorage.length; i++) keys.push(window.localStorage.key(i));
+        keys.forEach(function (k) { if (k && k.indexOf("chibo") === 0) window.localStorage.removeItem(k); });
+      } catch (err) { /* private mode */ }
+      var jobs = [new Promise(function (resolve) {
+        if (!window.indexedDB) { resolve(); return; }
+        var req = window.indexedDB.deleteDatabase("chibo"); // the outbox (outbox.js)
+        req.onsuccess = req.onerror = req.onblocked = function () { resolve(); };
+      })];
+      if (window.caches) jobs.push(caches["delete"]("chibo-pages"));
+      var wait = new Promise(function (resolve) { window.setTimeout(resolve, 2000); });
+      Promise.race([Promise.all(jobs).catch(function () {}), wait]).then(function () { form.submit(); });
     });
   }
 
   function start() {
     startNotifications();
     startOffline();
-    startPush();
+    if (document.querySelector("[data-push]")) load("push"); // Web Push on/off (account page)
+    startOutbox();
+    startLogout();
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
