@@ -144,15 +144,17 @@ _touched_at = -EPOCH_TOUCH_EVERY
 _touch_pending: threading.Timer | None = None
 
 
-def touch_epoch() -> None:
-    """Outside the server: tell it that generations changed (a new file, so a new inode)."""
+def touch_epoch(*, now: bool = False) -> None:
+    """Outside the server: tell it that generations changed (a new file, so a new inode).
+    At most every EPOCH_TOUCH_EVERY seconds, the last one deferred to a timer; `now` replaces
+    the file at once (`clear_cache`: the operator waits for it)."""
     global _touched_at, _touch_pending
     path = getattr(settings, "CACHE_EPOCH_FILE", None)
     if not path or _serving:
         return
     with _touch_lock:
         wait = _touched_at + EPOCH_TOUCH_EVERY - time.monotonic()
-        if wait > 0:
+        if wait > 0 and not now:
             if _touch_pending is None:
                 _touch_pending = threading.Timer(wait, _touch_pending_now)
                 _touch_pending.daemon = True

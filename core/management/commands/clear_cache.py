@@ -13,5 +13,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         cache.clear()
-        touch_epoch()  # the LocMem cache is the server's own memory: tell it through the epoch file
+        touch_epoch(now=True)  # the LocMem cache is the server's own memory: tell it through the epoch file
         self.stdout.write("The cache is empty.")
