@@ -377,7 +377,7 @@ def test_it_keeps_the_overdue_column_in_view_on_a_phone(client_as, personas, app
     from django.conf import settings
 
     page = client_as(personas["officer"]).get(reverse("pledges:committee", args=[org["committee"].pk])).content.decode()
-    table = page[page.index('<div class="table-scroll">') :]
+    table = page[page.index('<div class="table-scroll"') :]
     assert table.index("<table") < table.index("</div>")  # the wide table scrolls inside its box
     head = re.findall(r"<th scope=\"col\"[^>]*>([^<]*)</th>", table)
     assert len(head) == 7 and head.index("Quá hạn") <= 2  # right after the cell and its members
