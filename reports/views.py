@@ -110,14 +110,25 @@ def _need_choices(overview: selectors.CellOverview) -> list[tuple[str, str]]:
     return out
 
 
-@login_required
-def unit_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def _table(request: HttpRequest, pk: int) -> tuple[OrgUnit, int, exports.Table]:
     roles = permissions.roles_for_request(request)
     unit = permissions.get_report_unit_or_404(request.user, pk, roles)
     year, _years = _year(request, unit, report=False)
     if unit.is_cell:
-        return exports.cell_csv(selectors.cell_overview(unit, year))
-    return exports.committee_csv(selectors.committee_report_cached(unit, year))
+        return unit, year, exports.cell_table(selectors.cell_overview(unit, year))
+    return unit, year, exports.committee_table(selectors.committee_report_cached(unit, year))
+
+
+@login_required
+def unit_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The table as CSV, streamed: the first rows leave before the last are written."""
+    return exports.csv_export(*_table(request, pk))
+
+
+@login_required
+def unit_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The table as a workbook, one sheet per group of columns (themes, modules, pledges)."""
+    return exports.xlsx_export(*_table(request, pk))
 
 
 @login_required
