@@ -247,11 +247,6 @@ def can_view_cell_progress(user, cell: OrgUnit, roles: Roles | None = None) -> b
     return r.is_superuser or is_cell_leader(user, cell, r) or r.oversees(cell)
 
 
-def can_view_committee_progress(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
-    r = _roles(user, roles)
-    return r.is_superuser or r.oversees(unit)
-
-
 def can_view_certificate(user, certificate, roles: Roles | None = None) -> bool:
     """The holder, the leaders of the cell it was issued in, officers over that cell."""
     r = _roles(user, roles)
@@ -338,12 +333,6 @@ def can_manage_pledge_templates(user, unit: OrgUnit, roles: Roles | None = None)
 def can_review_pledges(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
     """The cell's review queue (pledges waiting for a decision or a rating): its leaders."""
     return is_cell_leader(user, cell, roles)
-
-
-def can_view_pledge_counts(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
-    """A committee's per-cell pledge counts (numbers only): officers over it, site admins."""
-    r = _roles(user, roles)
-    return not unit.is_cell and (r.is_superuser or r.oversees(unit))
 
 
 def can_author_pledge_templates(user, unit: OrgUnit | None = None, roles: Roles | None = None) -> bool:

@@ -7,8 +7,6 @@ def nav_links(request, roles) -> list[tuple[str, str]]:
     links = []
     if roles.membership is not None or roles.is_officer or roles.is_superuser:
         links.append((_("Study"), reverse_cached("courses:list")))
-    if (roles.membership is not None and roles.membership.is_leader) or roles.is_officer:
-        links.append((_("Study progress"), reverse_cached("courses:progress")))
     return links
 
 

@@ -9,8 +9,6 @@ def nav_links(request, roles) -> list[tuple[str, str]]:
     links = []
     if roles.membership is not None:
         links.append((_("Forum"), reverse_cached("forum:home")))
-    if roles.is_officer or roles.is_superuser:
-        links.append((_("Forum tracking"), reverse_cached("forum:tracking")))
     return links
 
 

@@ -59,6 +59,7 @@ def cell_table(overview: CellOverview) -> Table:
         title = column.module.title
         module_headers += [
             _("%(title)s: lessons read") % {"title": title},
+            _("%(title)s: lessons in total") % {"title": title},
             _("%(title)s: passed") % {"title": title},
             _("%(title)s: attempts") % {"title": title},
             _("%(title)s: best score (%%)") % {"title": title},
@@ -78,7 +79,8 @@ def cell_table(overview: CellOverview) -> Table:
         modules = []
         for progress in item.modules:
             modules += [
-                f"{progress.lessons_read}/{progress.lesson_total}",
+                progress.lessons_read,  # read and total apart: Excel turns "2/4" into a date
+                progress.lesson_total,
                 _("Yes") if progress.passed else _("No"),
                 progress.attempts,
                 "" if progress.best_score is None else progress.best_score,

@@ -11,9 +11,7 @@ query per figure group, whatever the number of children or of units below them.
 import datetime
 from dataclasses import dataclass, field
 
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 
 from cells import selectors as cells_selectors
 from cells.models import Membership, OrgUnit
@@ -108,6 +106,7 @@ class MemberLine:
     pledge_rating: str
     pledge_overdue: bool
     missing: set[str] = field(default_factory=set)
+    pledge: object = None  # the member's Pledge of the year, if started (for a link to it)
 
 
 @dataclass
@@ -174,6 +173,7 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
         if pledge_row is not None:
             line.pledge_state = pledge_row.state
             line.pledge_overdue = pledge_row.overdue
+            line.pledge = pledge_row.pledge
             if pledge_row.pledge is not None:
                 line.pledge_rating = pledge_row.pledge.rating
         if template is not None:
@@ -325,18 +325,6 @@ def committee_report_cached(unit: OrgUnit, year: int) -> CommitteeReport:
     return versioned(
         f"reports:committee:{unit.pk}:{year}", ("org",), lambda: committee_report(unit, year), REPORT_FRESHNESS
     )
-
-
-def committee_table_html(unit: OrgUnit, year: int, language: str) -> SafeString:
-    """The committee's table as HTML, the same for every officer who may open the unit: kept
-    as long as the figures it shows (rendering 50 rows of bars costs more than counting)."""
-
-    def build() -> SafeString:
-        report = committee_report_cached(unit, year)
-        return mark_safe(render_to_string("reports/_committee_table.html", {"report": report, "year": year}))
-
-    key = f"reports:committee-html:{unit.pk}:{year}:{language}"
-    return versioned(key, ("org",), build, REPORT_FRESHNESS)
 
 
 def headline(unit: OrgUnit, year: int) -> ChildRow:

@@ -14,10 +14,13 @@ from cells import permissions
 from cells import selectors as cells_selectors
 from cells.models import OrgUnit
 from core.filenames import content_disposition, fold_ascii
-from reports import exports, pdf, selectors
+from core.idempotency import posted_key
+from pledges.models import Pledge
+from reports import exports, pdf, selectors, tables
 from reports.services import RemindRefused, remind_missing
 
 SORTS = ("name", "missing")
+APPROVED = {Pledge.Status.APPROVED, Pledge.Status.REVIEWED, Pledge.Status.RATED}  # in the approved ZIP
 
 
 @login_required
@@ -26,7 +29,9 @@ def start(request: HttpRequest) -> HttpResponse:
     unit = permissions.report_start_unit(request.user, roles)
     if unit is None:
         raise PermissionDenied
-    return redirect("reports:unit", pk=unit.pk)
+    year = request.GET.get("year", "").strip()
+    query = f"?year={year}" if year.isascii() and year.isdigit() and len(year) <= 4 else ""
+    return redirect(reverse("reports:unit", args=[unit.pk]) + query)
 
 
 def _year(request: HttpRequest, unit: OrgUnit, report: bool = True) -> tuple[int, list[int]]:
@@ -93,9 +98,21 @@ def unit_report(request: HttpRequest, pk: int) -> HttpResponse:
             sort=sort,
             can_remind=permissions.can_remind_from_report(request.user, unit, roles),
             need_choices=_need_choices(overview),
+            # A link to each pledge its reader may open (handed in, or their own).
+            pledge_links={
+                line.pledge.pk
+                for line in overview.lines
+                if line.pledge is not None and permissions.can_view_pledge(request.user, line.pledge, roles)
+            },
+            certificates=sum(column.certificates for column in overview.modules),
+            approved=sum(line.pledge_state in APPROVED for line in overview.lines),
         )
         return render(request, "reports/cell.html", context)
-    context["table_html"] = selectors.committee_table_html(unit, year, translation.get_language())
+    number = tables.parse_page(request.GET.get("page", ""))
+    if number is None:
+        messages.warning(request, _("That page number is not valid; showing the first page."))
+        number = 1
+    context["table_html"], context["page"] = tables.committee_table_html(unit, year, translation.get_language(), number)
     return render(request, "reports/committee.html", context)
 
 
@@ -154,7 +171,9 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
     year = selectors.parse_year(request.POST.get("year", "")) or year
     overview = selectors.cell_overview(unit, year)
     try:
-        count = remind_missing(actor=request.user, overview=overview, item=request.POST.get("item", ""))
+        count = remind_missing(
+            actor=request.user, overview=overview, item=request.POST.get("item", ""), client_key=posted_key(request)
+        )
     except RemindRefused as refused:
         messages.error(request, refused.message)
     except ValidationError as error:  # a feature's throttle: "already sent in the last hour"

@@ -96,12 +96,3 @@ def test_it_catches_up_in_order_with_visibility(personas, general):
     assert [p.pk for p in seen] == [b.pk]
     seen = selectors.posts_after(personas["secretary_a"].pk, general.pk, first.pk, moderator=True)
     assert [p.pk for p in seen] == [a.pk, b.pk]
-
-
-def test_it_tracks_cells_by_theme_for_the_officer(personas, org, theme, session):
-    data = selectors.committee_tracking(personas["officer"], permissions.roles_of(personas["officer"]))
-    assert data["year"] == 2020 and data["themes"] == [theme]
-    by_cell = {row.cell.name: row.slots for row in data["rows"]}
-    assert set(by_cell) == {"Chi bộ A", "Chi bộ B"}
-    assert by_cell["Chi bộ A"][0].pk == session.pk and by_cell["Chi bộ A"][0].participants == 1
-    assert by_cell["Chi bộ B"] == ["none"]

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -50,13 +51,14 @@ def test_cell_xlsx_one_sheet_per_group_with_frozen_header(client_as, personas, o
     title = world["module"].title
     assert modules[0][3:] == [
         f"{title}: số bài đã học",
+        f"{title}: tổng số bài",
         f"{title}: đạt",
         f"{title}: số lần làm bài",
         f"{title}: điểm cao nhất (%)",
         f"{title}: giấy chứng nhận",
     ]
     member_a = next(row for row in modules if row[0] == "Nguyễn Văn Ấn")
-    assert member_a[4] == "Có" and member_a[5] == 1 and member_a[7]  # passed, one attempt, a serial
+    assert member_a[3:6] == [2, 2, "Có"] and member_a[6] == 1 and member_a[8]  # read, total, passed, tried once, serial
     pledges = _rows(book["Cam kết"])
     assert pledges[0][3:] == ["Bản cam kết", "Xếp loại", "Quá hạn"]
     assert next(row for row in pledges if row[0] == "Nguyễn Văn Ấn")[3] == "Đã nộp"
@@ -91,6 +93,7 @@ def test_csv_streams_and_matches_the_groups_side_by_side(client_as, personas, or
     for n, row in enumerate(rows):
         expected = sheets[0][n][:3] + [v for sheet in sheets for v in sheet[n][3:]]
         assert row == ["" if v is None else str(v) for v in expected]
+    assert not any(re.fullmatch(r"\d+/\d+", value) for row in rows for value in row)  # Excel would read a date
 
 
 @pytest.mark.parametrize("name", ["unit_csv", "unit_xlsx"])

@@ -225,3 +225,35 @@ def test_cell_pdf_for_the_meeting(client_as, personas, org, world):
     assert "/accounts/login/" in client_as(None).get(url)["Location"]
     committee = reverse("reports:unit_pdf", args=[org["committee"].pk])
     assert client_as(personas["officer"]).get(committee).status_code == 404  # the cell's overview only
+
+
+def test_committee_pages_its_children_and_keeps_the_totals_of_the_whole_node(
+    client_as, personas, org, world, monkeypatch
+):
+    from reports import tables
+
+    monkeypatch.setattr(tables, "PAGE_SIZE", 1)
+    client = client_as(personas["officer"])
+    url = reverse("reports:unit", args=[org["committee"].pk]) + "?year=2020"
+    first = client.get(url)
+    html = first.content.decode()
+    assert first.context["page"].count == 2
+    assert ">Chi bộ A</a>" in html and ">Chi bộ B</a>" not in html
+    assert "page=2" in html and "Đơn vị 1–1 trong 2 (trang 1/2)" in html
+    second = client.get(url + "&page=2").content.decode()
+    assert ">Chi bộ B</a>" in second and ">Chi bộ A</a>" not in second
+    for body in (html, second):  # the totals row: every member below the committee
+        tfoot = body[body.index("<tfoot>") : body.index("</tfoot>")]
+        assert '<td class="num">2</td><td class="num">3</td>' in tfoot
+    past_the_end = client.get(url + "&page=99")
+    assert past_the_end.status_code == 200 and past_the_end.context["page"].number == 2
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "-1", "1.5", "٢", "9" * 30, "1e3"])
+def test_a_bad_page_number_shows_the_first_page_with_a_message(client_as, personas, org, world, bad):
+    response = client_as(personas["officer"]).get(
+        reverse("reports:unit", args=[org["committee"].pk]) + f"?year=2020&page={bad}"
+    )
+    assert response.status_code == 200
+    assert response.context["page"].number == 1
+    assert "Số trang không hợp lệ" in " ".join(_messages(response))
