@@ -325,8 +325,3 @@ def committee_report_cached(unit: OrgUnit, year: int) -> CommitteeReport:
     return versioned(
         f"reports:committee:{unit.pk}:{year}", ("org",), lambda: committee_report(unit, year), REPORT_FRESHNESS
     )
-
-
-def headline(unit: OrgUnit, year: int) -> ChildRow:
-    """The totals of the unit's report: the officer's home page figures."""
-    return committee_report_cached(unit, year).total
