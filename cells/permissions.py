@@ -261,6 +261,15 @@ def can_oversee_cell(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
     return r.is_superuser or is_cell_leader(user, cell, r) or r.oversees(cell)
 
 
+def can_follow_unit(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
+    """A unit's figures: a cell as `can_oversee_cell`, a committee as `oversees_committee`
+    (the reports' rule, and the one the old tracking pages check before they redirect there,
+    cells.report_links)."""
+    if unit.is_cell:
+        return can_oversee_cell(user, unit, roles)
+    return oversees_committee(user, unit, roles)
+
+
 def leads_or_oversees_any(user, roles: Roles | None = None) -> bool:
     """A cell leader, an officer somewhere, or a site admin (no query): who has some cell to
     follow (the progress and report menu links)."""

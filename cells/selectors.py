@@ -87,6 +87,14 @@ def unit_tree(user, roles: Roles, root: OrgUnit | None = None) -> list[TreeRow]:
     return rows
 
 
+def overseen_tops(roles: Roles, limit: int = 20) -> list[OrgUnit]:
+    """The units an officer was given (a site admin: the top level), not what is below them:
+    the home page's list, one small query whatever the size of the subtrees."""
+    if roles.is_superuser and not roles.officer_paths:
+        return list(OrgUnit.objects.filter(depth=1).order_by("path")[:limit])
+    return list(OrgUnit.objects.filter(path__in=roles.officer_paths).order_by("path")[:limit])
+
+
 def cell_counts(cell: OrgUnit) -> dict[str, int]:
     return Membership.objects.filter(cell=cell, ended_on__isnull=True).aggregate(
         total=Count("id"),

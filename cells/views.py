@@ -45,7 +45,8 @@ def home(request: HttpRequest) -> HttpResponse:
             can_manage=permissions.can_manage_members(request.user, cell, roles),
         )
     if permissions.oversees_any_unit(request.user, roles):
-        context["tree"] = selectors.unit_tree(request.user, roles)[:200]
+        # Only the top units: the whole subtree is on the tree page, the figures in the reports.
+        context["overseen"] = selectors.overseen_tops(roles)
     context["sections"] = home_sections(request, roles)
     return render(request, "cells/home.html", context)
 

@@ -8,8 +8,6 @@ def nav_links(request, roles) -> list[tuple[str, str]]:
     links = []
     if permissions.can_open_study(request.user, roles):
         links.append((_("Study"), reverse_cached("courses:list")))
-    if permissions.can_open_progress(request.user, roles):
-        links.append((_("Study progress"), reverse_cached("courses:progress")))
     return links
 
 

@@ -42,7 +42,6 @@ __all__ = [
     "can_view_attempt",
     "can_view_cell_progress",
     "can_view_certificate",
-    "can_view_committee_progress",
     "can_view_module",
     "can_view_signer_images",
     "modules_authored_q",
@@ -124,17 +123,14 @@ def can_open_study(user, roles: Roles | None = None) -> bool:
     return r.membership is not None or oversees_any_unit(user, r)
 
 
-# The Study progress menu link and page: whoever has a cell or a subtree to follow.
+# The link to the reports from the module list: whoever has a cell or a subtree to follow.
 can_open_progress = leads_or_oversees_any
 
 # The cell's member x module table, reminders and certificate ZIP: its leaders, officers above.
 can_view_cell_progress = can_oversee_cell
 
-# A committee's rolled-up table: officers over it, site admins.
-can_view_committee_progress = oversees_unit
-
 # A committee's scanned signature and seal: site admins and officers over it (the same people
-# who see its progress).
+# who see its report).
 can_view_signer_images = oversees_unit
 
 

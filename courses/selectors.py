@@ -247,68 +247,6 @@ def cell_progress(cell: OrgUnit) -> tuple[list[Module], list[MemberRow]]:
     return modules, rows
 
 
-@dataclass
-class RateCell:
-    members: int
-    completed: int
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.completed / self.members) if self.members else 0
-
-
-@dataclass
-class CellRow:
-    cell: OrgUnit
-    members: int
-    rates: list[RateCell]
-
-
-def committee_progress(unit: OrgUnit) -> tuple[list[Module], list[CellRow]]:
-    """Cells under `unit` x modules they study, with completion rates. Four queries."""
-    modules = modules_for_unit(unit) + list(
-        Module.objects.filter(audience__path__startswith=unit.path, **_started())
-        .exclude(audience=unit)
-        .select_related("audience")
-        .annotate(lesson_count=Count("lessons"))
-        .order_by("-year", "title")
-    )
-    cells = list(OrgUnit.objects.filter(path__startswith=unit.path, kind=OrgUnit.Kind.CELL).order_by("path"))
-    counts = dict(
-        Membership.objects.filter(cell__in=cells, ended_on__isnull=True)
-        .order_by()
-        .values_list("cell_id")
-        .annotate(n=Count("id"))
-        .values_list("cell_id", "n")
-    )
-    completed = {
-        (row["user__memberships__cell_id"], row["module_id"]): row["n"]
-        for row in ModuleProgress.objects.filter(
-            completed_at__isnull=False,
-            module__in=[m.pk for m in modules],
-            user__memberships__cell__in=cells,
-            user__memberships__ended_on__isnull=True,
-        )
-        .values("user__memberships__cell_id", "module_id")
-        .annotate(n=Count("id"))
-    }
-    rows = []
-    for cell in cells:
-        rates = []
-        for module in modules:
-            applies = cell.path.startswith(module.audience.path)
-            rates.append(RateCell(counts.get(cell.pk, 0), completed.get((cell.pk, module.pk), 0)) if applies else None)
-        rows.append(CellRow(cell, counts.get(cell.pk, 0), rates))
-    return modules, rows
-
-
-def units_for_progress(user, roles: Roles) -> QuerySet[OrgUnit]:
-    """Committee nodes the user may see the rolled-up table for (the tops of their subtrees)."""
-    if roles.is_superuser:
-        return OrgUnit.objects.filter(depth=1)
-    return OrgUnit.objects.filter(path__in=roles.officer_paths)
-
-
 # --- For the reports app ---------------------------------------------------------------------
 
 

@@ -22,7 +22,6 @@ urlpatterns = [
     path("progress/cells/<int:pk>/", views.cell_progress, name="cell_progress"),
     path("progress/cells/<int:pk>/csv/", views.cell_progress_csv, name="cell_progress_csv"),
     path("progress/cells/<int:pk>/certificates.zip", views.cell_certificates_zip, name="cell_certificates_zip"),
-    path("progress/cells/<int:pk>/remind/<int:module_pk>/", views.cell_remind, name="cell_remind"),
     path("progress/units/<int:pk>/", views.committee_progress, name="committee_progress"),
     path("progress/units/<int:pk>/csv/", views.committee_progress_csv, name="committee_progress_csv"),
 ]

@@ -8,10 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from cells import report_links
 from cells.models import OrgUnit
 from core import ratelimit
-from core.csvutil import csv_response
-from core.errors import ServiceError, user_message
 from core.filenames import content_disposition, safe_filename
 from core.idempotency import posted_key
 from core.params import int_param
@@ -396,122 +395,47 @@ def certificate_verify_form(request: HttpRequest) -> HttpResponse:
 # --- Tracking --------------------------------------------------------------------------------
 
 
+# --- Study progress: now in the reports (cells.report_links) ------------------------------
+
+
 @login_required
 def progress_index(request: HttpRequest) -> HttpResponse:
-    roles = permissions.roles_for_request(request)
-    units = list(selectors.units_for_progress(request.user, roles))
-    leads_cell = roles.membership is not None and permissions.can_view_cell_progress(
-        request.user, roles.membership.cell, roles
-    )
-    if leads_cell and not units:
-        return redirect("courses:cell_progress", pk=roles.membership.cell_id)
-    if len(units) == 1:
-        return redirect("courses:committee_progress", pk=units[0].pk)
-    if not units:
-        raise Http404
-    return render(request, "courses/progress_index.html", {"units": units})
-
-
-def _cell_or_404(request: HttpRequest, pk: int) -> OrgUnit:
-    roles = permissions.roles_for_request(request)
-    cell = OrgUnit.objects.filter(pk=pk, kind=OrgUnit.Kind.CELL).first()
-    if cell is None or not permissions.can_view_cell_progress(request.user, cell, roles):
-        raise Http404
-    return cell
-
-
-def _unit_or_404(request: HttpRequest, pk: int) -> OrgUnit:
-    roles = permissions.roles_for_request(request)
-    unit = OrgUnit.objects.filter(pk=pk).first()
-    if unit is None or not permissions.can_view_committee_progress(request.user, unit, roles):
-        raise Http404
-    return unit
+    return report_links.reports_start_redirect(request)
 
 
 @login_required
 def cell_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    cell = _cell_or_404(request, pk)
-    modules, rows = selectors.cell_progress(cell)
-    return render(request, "courses/cell_progress.html", {"cell": cell, "modules": modules, "rows": rows})
-
-
-def _yes(value: bool) -> str:
-    return _("yes") if value else _("no")
+    return report_links.report_redirect(request, pk, kind="cell")
 
 
 @login_required
 def cell_progress_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    cell = _cell_or_404(request, pk)
-    modules, rows = selectors.cell_progress(cell)
-    # Read and total in their own numeric columns: Excel turns "2/4" into a date.
-    header = [_("Member"), _("Module"), _("Lessons read"), _("Lessons in total"), _("Attempts"), _("Best score")]
-    header.append(_("Passed"))
-    header.append(_("Certificate"))
-    out = []
-    for row in rows:
-        for module, item in zip(modules, row.cells, strict=True):
-            out.append(
-                [
-                    row.membership.user.full_name,
-                    module.title,
-                    item.lessons_read,
-                    module.lesson_count,
-                    item.attempts,
-                    "" if item.best_score is None else item.best_score,
-                    _yes(item.passed),
-                    item.certificate.serial if item.certificate else "",
-                ]
-            )
-    return csv_response(f"tien-do-hoc-tap-chi-bo-{cell.pk}.csv", header, out)
-
-
-@login_required
-def cell_certificates_zip(request: HttpRequest, pk: int) -> HttpResponse:
-    cell = _cell_or_404(request, pk)
-    certificates = selectors.cell_certificates(cell)
-    if not certificates:
-        messages.info(request, _("The cell has no certificates yet."))
-        return redirect("courses:cell_progress", pk=cell.pk)
-    response = HttpResponse(pdf.certificates_zip(certificates), content_type="application/zip")
-    response["Content-Disposition"] = content_disposition(f"giay-chung-nhan-chi-bo-{cell.pk}.zip")
-    return response
-
-
-@login_required
-@require_POST
-def cell_remind(request: HttpRequest, pk: int, module_pk: int) -> HttpResponse:
-    cell = _cell_or_404(request, pk)
-    module = next((m for m in selectors.modules_for_unit(cell) if m.pk == module_pk), None)
-    if module is None:
-        raise Http404
-    try:
-        # One round per cell and module per hour: a double click must not spam members.
-        count = services.reminders_send(actor=request.user, cell=cell, module=module, client_key=posted_key(request))
-    except ServiceError as exc:  # core.reminders.RemindTooSoon: a round less than an hour ago
-        messages.error(request, user_message(exc))
-    else:
-        messages.success(request, _("Reminder sent to %(count)d members.") % {"count": count})
-    return redirect("courses:cell_progress", pk=cell.pk)
+    return report_links.report_redirect(request, pk, kind="cell", target="csv")
 
 
 @login_required
 def committee_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = _unit_or_404(request, pk)
-    modules, rows = selectors.committee_progress(unit)
-    return render(request, "courses/committee_progress.html", {"unit": unit, "modules": modules, "rows": rows})
+    return report_links.report_redirect(request, pk)
 
 
 @login_required
 def committee_progress_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = _unit_or_404(request, pk)
-    modules, rows = selectors.committee_progress(unit)
-    header = [_("Cell"), _("Number of members"), _("Module"), _("Completed"), _("Completion rate (%)")]
-    out = []
-    for row in rows:
-        for module, rate in zip(modules, row.rates, strict=True):
-            if rate is not None:
-                out.append([row.cell.name, row.members, module.title, rate.completed, rate.percent])
-    return csv_response(f"tien-do-hoc-tap-{unit.pk}.csv", header, out)
+    return report_links.report_redirect(request, pk, target="csv")
+
+
+@login_required
+def cell_certificates_zip(request: HttpRequest, pk: int) -> HttpResponse:
+    roles = permissions.roles_for_request(request)
+    cell = OrgUnit.objects.filter(pk=pk, kind=OrgUnit.Kind.CELL).first()
+    if cell is None or not permissions.can_view_cell_progress(request.user, cell, roles):
+        raise Http404
+    certificates = selectors.cell_certificates(cell)
+    if not certificates:
+        messages.info(request, _("The cell has no certificates yet."))
+        return redirect("reports:unit", pk=cell.pk)
+    response = HttpResponse(pdf.certificates_zip(certificates), content_type="application/zip")
+    response["Content-Disposition"] = content_disposition(f"giay-chung-nhan-chi-bo-{cell.pk}.zip")
+    return response
 
 
 def module_admin_url(module) -> str:

@@ -2,7 +2,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.links import reverse_cached
-from forum import permissions
 from forum.models import Topic
 
 
@@ -10,8 +9,6 @@ def nav_links(request, roles) -> list[tuple[str, str]]:
     links = []
     if roles.membership is not None:
         links.append((_("Forum"), reverse_cached("forum:home")))
-    if permissions.can_track_forums(request.user, roles):
-        links.append((_("Forum tracking"), reverse_cached("forum:tracking")))
     return links
 
 

@@ -358,50 +358,6 @@ def session_participation(topic: Topic) -> tuple[list[User], list[Membership]]:
     return posted, missing
 
 
-@dataclass
-class TrackingCell:
-    cell: OrgUnit
-    slots: list  # one per theme: a Topic, "none" (not opened) or None (theme not set for the cell)
-
-
-def committee_tracking(user, roles: permissions.Roles, year: int | None = None) -> dict:
-    """Cells under the officer x themes reaching them, with each session's state and participation."""
-    cells = list(
-        permissions.units_overseen(user, roles)
-        .filter(kind=OrgUnit.Kind.CELL)
-        .annotate(member_count=Count("memberships", filter=Q(memberships__ended_on__isnull=True)))
-        .order_by("path")
-    )
-    paths = set()
-    for cell in cells:
-        paths.update(permissions.ancestor_paths(cell.path)[:-1])
-    themes_qs = Theme.objects.filter(committee__path__in=paths).select_related("committee")
-    years = sorted(set(themes_qs.values_list("year", flat=True)), reverse=True)
-    if year is None and years:
-        year = years[0]
-    themes = list(themes_qs.filter(year=year).order_by("committee__path", "order", "id"))
-    sessions = _sessions_for(cells, themes)
-    rows = []
-    for cell in cells:
-        slots = []
-        for theme in themes:
-            if cell.path.startswith(theme.committee.path):
-                slots.append(sessions.get((cell.pk, theme.pk), "none"))
-            else:
-                slots.append(None)
-        rows.append(TrackingCell(cell=cell, slots=slots))
-    return {"rows": rows, "themes": themes, "year": year, "years": years}
-
-
-def _sessions_for(cells: list[OrgUnit], themes: list[Theme]) -> dict:
-    qs = (
-        Topic.objects.filter(kind=Topic.Kind.SESSION, cell__in=cells, theme__in=themes)
-        .annotate(participants=Count("posts__author", distinct=True))
-        .order_by()
-    )
-    return {(t.cell_id, t.theme_id): t for t in qs}
-
-
 def themes_authored(user, roles: permissions.Roles) -> QuerySet[Theme]:
     return Theme.objects.filter(committee__in=permissions.units_overseen(user, roles)).select_related("committee")
 

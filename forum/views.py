@@ -15,13 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from cells import report_links
 from cells.models import OrgUnit
-from core.csvutil import csv_response
 from core.errors import user_message
 from core.filenames import content_disposition
 from core.idempotency import new_key, posted_key, secret_key
 from core.links import reverse_cached
-from core.params import int_param, text_param, year_param
+from core.params import int_param, text_param
 from forum import permissions, selectors, services
 from forum.forms import (
     AbsenceForm,
@@ -68,7 +68,7 @@ def forum_home(request: HttpRequest) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     if roles.membership is None:
         if permissions.can_track_forums(request.user, roles):
-            return redirect("forum:tracking")
+            return redirect("reports:start")
         raise Http404
     cell = roles.membership.cell
     moderator = permissions.can_moderate_forum(request.user, cell, roles)
@@ -427,47 +427,8 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def tracking(request: HttpRequest) -> HttpResponse:
-    roles = permissions.roles_for_request(request)
-    if not permissions.can_track_forums(request.user, roles):
-        raise Http404
-    data = selectors.committee_tracking(request.user, roles, year_param(request.GET.get("year")))
-    if request.GET.get("format") == "csv":
-        return _tracking_csv(data)
-    return render(request, "forum/tracking.html", data)
-
-
-def _state_label(slot) -> str:
-    if slot is None:
-        return ""
-    if slot == "none":
-        return _("Not opened")
-    return slot.get_state_display()
-
-
-def _tracking_csv(data: dict) -> HttpResponse:
-    header = [_("Cell"), _("Members"), _("Theme"), _("State"), _("Opened"), _("Concluded"), _("Participants")]
-    rows = []
-
-    def day(value) -> str:
-        return timezone.localtime(value).strftime("%d/%m/%Y") if value else ""
-
-    for row in data["rows"]:
-        for theme, slot in zip(data["themes"], row.slots, strict=True):
-            if slot is None:
-                continue
-            session = slot if slot != "none" else None
-            rows.append(
-                [
-                    row.cell.name,
-                    row.cell.member_count,
-                    theme.title,
-                    _state_label(slot),
-                    day(session.created_at) if session else "",
-                    day(session.concluded_at) if session else "",
-                    session.participants if session else 0,
-                ]
-            )
-    return csv_response(f"dien-dan-{data['year']}.csv", header, rows)
+    """Now the reports' committee view (cells.report_links): the themes' figures per unit."""
+    return report_links.reports_start_redirect(request)
 
 
 @login_required

@@ -10,13 +10,8 @@ def nav_links(request, roles) -> list[tuple[str, str]]:
         links.append((_("My pledge"), reverse_cached("pledges:mine")))
         if permissions.can_review_pledges(request.user, roles.membership.cell, roles):
             links.append((_("Pledge review"), reverse_cached("pledges:queue")))
-    for path in roles.officer_paths[:1]:
-        from cells.models import OrgUnit
-
-        unit = OrgUnit.objects.filter(path=path).only("pk").first()
-        if unit is not None:
-            links.append((_("Pledges overview"), reverse_cached("pledges:committee", unit.pk)))
-            links.append((_("Pledge templates"), reverse_cached("pledges:templates")))
+    if roles.officer_paths:
+        links.append((_("Pledge templates"), reverse_cached("pledges:templates")))
     return links
 
 

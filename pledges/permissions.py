@@ -40,7 +40,6 @@ __all__ = [
     "can_review_pledges",
     "can_track_pledges",
     "can_view_pledge",
-    "can_view_pledge_counts",
     "can_view_unit",
     "get_pledge_or_404",
     "get_pledge_template_or_404",
@@ -96,10 +95,6 @@ can_manage_pledge_templates = oversees_committee
 def can_review_pledges(user, cell: OrgUnit, roles: Roles | None = None) -> bool:
     """The cell's review queue (pledges waiting for a decision or a rating): its leaders."""
     return is_cell_leader(user, cell, roles)
-
-
-# A committee's per-cell pledge counts (numbers only): officers over it, site admins.
-can_view_pledge_counts = oversees_committee
 
 
 def can_author_pledge_templates(user, unit: OrgUnit | None = None, roles: Roles | None = None) -> bool:

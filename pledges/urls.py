@@ -17,7 +17,6 @@ urlpatterns = [
     path("review/", views.queue, name="queue"),
     path("compare/<int:a>/<int:b>/", views.compare, name="compare"),
     path("cells/<int:pk>/", views.tracking, name="tracking"),
-    path("cells/<int:pk>/remind/", views.remind, name="remind"),
     path("cells/<int:pk>/<int:year>/approved.zip", views.approved_zip, name="approved_zip"),
     path("units/<int:pk>/", views.committee, name="committee"),
     path("units/<int:pk>/<int:year>/pledges.csv", views.committee_csv, name="committee_csv"),

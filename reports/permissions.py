@@ -5,12 +5,14 @@ above it, site admins. A committee's report (one row per child, counts only): of
 it, site admins. Neither ever shows discussion content. Reminders from the overview: the
 cell's leaders, through each feature's own reminder service and its throttle.
 
-Reports' views and home ask this module only; it re-exports the shared primitives they need.
+Reports' views and home ask this module only; it re-exports the shared primitives they need,
+and the pledges app's own rule for a link to a pledge (`can_view_pledge`).
 """
 
 from cells.models import OrgUnit
 from cells.permissions import (
     Roles,
+    can_follow_unit,
     can_oversee_cell,
     get_unit_or_404,
     is_cell_leader,
@@ -20,6 +22,7 @@ from cells.permissions import (
     resolve_roles,
     roles_for_request,
 )
+from pledges.permissions import can_view_pledge
 
 __all__ = [
     "Roles",
@@ -27,6 +30,7 @@ __all__ = [
     "can_remind_from_report",
     "can_view_cell_report",
     "can_view_committee_report",
+    "can_view_pledge",
     "can_view_report",
     "get_report_unit_or_404",
     "report_start_unit",
@@ -42,10 +46,8 @@ can_view_cell_report = can_oversee_cell
 can_view_committee_report = oversees_committee
 
 
-def can_view_report(user, unit: OrgUnit, roles: Roles | None = None) -> bool:
-    if unit.is_cell:
-        return can_view_cell_report(user, unit, roles)
-    return can_view_committee_report(user, unit, roles)
+# Either, by the kind of unit (cells' rule, which the old tracking pages' redirects share).
+can_view_report = can_follow_unit
 
 
 def can_remind_from_report(user, cell: OrgUnit, roles: Roles | None = None) -> bool:

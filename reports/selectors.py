@@ -14,10 +14,8 @@ of cells per child (it changes with the tree only).
 import datetime
 from dataclasses import dataclass, field
 
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.safestring import SafeString, mark_safe
 
 from cells import selectors as cells_selectors
 from cells.models import Membership, OrgUnit
@@ -106,6 +104,7 @@ class MemberLine:
     pledge_rating: str
     pledge_overdue: bool
     missing: set[str] = field(default_factory=set)
+    pledge: object = None  # the member's Pledge of the year, if started (for a link to it)
 
 
 @dataclass
@@ -183,6 +182,7 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
         if pledge_row is not None:
             line.pledge_state = pledge_row.state
             line.pledge_overdue = pledge_row.overdue
+            line.pledge = pledge_row.pledge
             if pledge_row.pledge is not None:
                 line.pledge_rating = pledge_row.pledge.rating
         if template is not None:
@@ -365,14 +365,3 @@ def committee_report(unit: OrgUnit, year: int) -> CommitteeReport:
         sum(r.meetings for r in rows),
     )
     return CommitteeReport(unit, year, themes, modules, rows, total)
-
-
-def committee_table_html(unit: OrgUnit, year: int) -> SafeString:
-    """The committee's table as HTML (the report's page renders it; the exports read the report)."""
-    report = committee_report(unit, year)
-    return mark_safe(render_to_string("reports/_committee_table.html", {"report": report, "year": year}))
-
-
-def headline(unit: OrgUnit, year: int) -> ChildRow:
-    """The totals of the unit's report: the officer's home page figures."""
-    return committee_report(unit, year).total

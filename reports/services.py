@@ -19,25 +19,30 @@ class RemindRefused(ServiceError):
     """Nothing to remind about: an unknown item, or a session no longer under discussion."""
 
 
-def remind_missing(*, actor, overview, item: str) -> int:
+def remind_missing(*, actor, overview, item: str, client_key: str = "") -> int:
     """Remind every member of the overview's cell still missing `item` ("theme:<id>",
-    "module:<id>" or "pledge"); returns how many were reminded."""
+    "module:<id>" or "pledge"); returns how many were reminded. The same form sent again
+    (its idempotency key, `client_key`) reminds nobody twice and returns the same count."""
     for column in overview.themes:
         if column.key == item:
-            return _remind_theme(actor, column)
+            return _remind_theme(actor, column, client_key)
     for column in overview.modules:
         if column.key == item:
-            return courses_services.reminders_send(actor=actor, cell=overview.cell, module=column.module)
+            return courses_services.reminders_send(
+                actor=actor, cell=overview.cell, module=column.module, client_key=client_key
+            )
     if item == "pledge" and overview.pledge_template is not None:
-        return pledges_services.pledges_remind(actor=actor, cell=overview.cell, template=overview.pledge_template)
+        return pledges_services.pledges_remind(
+            actor=actor, cell=overview.cell, template=overview.pledge_template, client_key=client_key
+        )
     raise RemindRefused(_("There is nothing to remind about for that item."))
 
 
-def _remind_theme(actor, column) -> int:
+def _remind_theme(actor, column, client_key: str) -> int:
     session = column.session
     if session is None or session.is_concluded:
         raise RemindRefused(_("Members can be reminded only while the session is under discussion."))
-    return forum_services.participation_remind(actor=actor, topic=session)
+    return forum_services.participation_remind(actor=actor, topic=session, client_key=client_key)
 
 
 def recount_all() -> int:

@@ -13,10 +13,13 @@ from cells import selectors as cells_selectors
 from cells.models import OrgUnit
 from core.errors import user_message
 from core.filenames import content_disposition, fold_ascii
-from reports import exports, pdf, permissions, selectors
+from core.idempotency import posted_key
+from pledges.models import Pledge
+from reports import exports, pdf, permissions, selectors, tables
 from reports.services import remind_missing
 
 SORTS = ("name", "missing")
+APPROVED = {Pledge.Status.APPROVED, Pledge.Status.REVIEWED, Pledge.Status.RATED}  # in the approved ZIP
 
 
 @login_required
@@ -25,7 +28,9 @@ def start(request: HttpRequest) -> HttpResponse:
     unit = permissions.report_start_unit(request.user, roles)
     if unit is None:
         raise PermissionDenied
-    return redirect("reports:unit", pk=unit.pk)
+    year = request.GET.get("year", "").strip()
+    query = f"?year={year}" if year.isascii() and year.isdigit() and len(year) <= 4 else ""
+    return redirect(reverse("reports:unit", args=[unit.pk]) + query)
 
 
 def _year(request: HttpRequest, unit: OrgUnit, report: bool = True) -> tuple[int, list[int]]:
@@ -92,9 +97,21 @@ def unit_report(request: HttpRequest, pk: int) -> HttpResponse:
             sort=sort,
             can_remind=permissions.can_remind_from_report(request.user, unit, roles),
             need_choices=_need_choices(overview),
+            # A link to each pledge its reader may open (handed in, or their own).
+            pledge_links={
+                line.pledge.pk
+                for line in overview.lines
+                if line.pledge is not None and permissions.can_view_pledge(request.user, line.pledge, roles)
+            },
+            certificates=sum(column.certificates for column in overview.modules),
+            approved=sum(line.pledge_state in APPROVED for line in overview.lines),
         )
         return render(request, "reports/cell.html", context)
-    context["table_html"] = selectors.committee_table_html(unit, year)
+    number = tables.parse_page(request.GET.get("page", ""))
+    if number is None:
+        messages.warning(request, _("That page number is not valid; showing the first page."))
+        number = 1
+    context["table_html"], context["page"] = tables.committee_table_html(unit, year, number)
     return render(request, "reports/committee.html", context)
 
 
@@ -109,14 +126,25 @@ def _need_choices(overview: selectors.CellOverview) -> list[tuple[str, str]]:
     return out
 
 
-@login_required
-def unit_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def _table(request: HttpRequest, pk: int) -> tuple[OrgUnit, int, exports.Table]:
     roles = permissions.roles_for_request(request)
     unit = permissions.get_report_unit_or_404(request.user, pk, roles)
     year, _years = _year(request, unit, report=False)
     if unit.is_cell:
-        return exports.cell_csv(selectors.cell_overview(unit, year))
-    return exports.committee_csv(selectors.committee_report(unit, year))
+        return unit, year, exports.cell_table(selectors.cell_overview(unit, year))
+    return unit, year, exports.committee_table(selectors.committee_report(unit, year))
+
+
+@login_required
+def unit_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The table as CSV, streamed: the first rows leave before the last are written."""
+    return exports.csv_export(*_table(request, pk))
+
+
+@login_required
+def unit_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The table as a workbook, one sheet per group of columns (themes, modules, pledges)."""
+    return exports.xlsx_export(*_table(request, pk))
 
 
 @login_required
@@ -142,7 +170,9 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
     year = selectors.parse_year(request.POST.get("year", "")) or year
     overview = selectors.cell_overview(unit, year)
     try:
-        count = remind_missing(actor=request.user, overview=overview, item=request.POST.get("item", ""))
+        count = remind_missing(
+            actor=request.user, overview=overview, item=request.POST.get("item", ""), client_key=posted_key(request)
+        )
     except ValidationError as error:  # a ServiceError: nothing to remind about, or a round less than an hour ago
         messages.error(request, user_message(error))
     else:

@@ -344,10 +344,11 @@ def test_it_shows_the_secretary_the_management_links(client_as, org, personas):
     assert reverse("cells:member_import", args=[org["cell_a"].pk]) in html
 
 
-def test_it_shows_the_officer_their_tree(client_as, org, personas):
+def test_it_shows_the_officer_their_node_and_what_is_directly_below(client_as, org, personas):
     html = client_as(personas["officer"]).get("/").content.decode()
-    for unit in ("committee", "cell_a", "cell_b"):
-        assert reverse("cells:unit", args=[org[unit].pk]) in html
+    assert reverse("cells:unit", args=[org["committee"].pk]) in html
+    for unit in ("cell_a", "cell_b"):  # each with its figures, in the reports' section
+        assert reverse("reports:unit", args=[org[unit].pk]) in html
     assert "Chi bộ C" not in html
     assert reverse("cells:tree") in html  # menu link
 

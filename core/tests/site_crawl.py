@@ -32,6 +32,16 @@ UNREACHED = {
     "account_set_password": "every demo account has a password (it redirects to change)",
     "account_reset_password_from_key_done": "reached only after a reset",
     "courses:signer_image": "the demo signer has no scans (courses/tests/test_signer.py tries who sees them)",
+    # The old tracking pages: nothing links to them any more; each redirects for good to the
+    # matching report after the report's own check (cells/report_links.py, tried as each
+    # persona in courses/tests/test_views.py, pledges/tests/test_views_*.py).
+    "courses:cell_progress": "an old address, redirected to the cell's report",
+    "courses:cell_progress_csv": "an old address, redirected to the cell's report CSV",
+    "courses:committee_progress": "an old address, redirected to the committee's report",
+    "courses:committee_progress_csv": "an old address, redirected to the committee's report CSV",
+    "pledges:tracking": "an old address, redirected to the cell's report",
+    "pledges:committee": "an old address, redirected to the committee's report",
+    "pledges:committee_csv": "an old address, redirected to the committee's report CSV",
 }
 # Forms not posted: the crawl must stay logged in.
 NOT_POSTED = {"account_logout"}

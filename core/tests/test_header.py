@@ -38,7 +38,7 @@ def test_each_user_gets_their_own_name_menu_and_token(personas):
     first, second = _header(_client(member)), _header(_client(officer))
     assert member.full_name in first and officer.full_name not in first
     assert officer.full_name in second and member.full_name not in second
-    assert "/forum/" in first and "/forum/tracking/" in second
+    assert "/forum/" in first and "/reports/" in second and "/reports/" not in first
     assert 'name="csrfmiddlewaretoken" value="' in first and "hole" not in first.replace("whole", "")
 
 

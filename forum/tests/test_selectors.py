@@ -97,15 +97,6 @@ def test_it_catches_up_in_order_with_visibility(personas, general):
     assert [p.pk for p in seen] == [a.pk, b.pk]
 
 
-def test_it_tracks_cells_by_theme_for_the_officer(personas, org, theme, session):
-    data = selectors.committee_tracking(personas["officer"], permissions.roles_of(personas["officer"]))
-    assert data["year"] == 2020 and data["themes"] == [theme]
-    by_cell = {row.cell.name: row.slots for row in data["rows"]}
-    assert set(by_cell) == {"Chi bộ A", "Chi bộ B"}
-    assert by_cell["Chi bộ A"][0].pk == session.pk and by_cell["Chi bộ A"][0].participants == 1
-    assert by_cell["Chi bộ B"] == ["none"]
-
-
 def test_one_rule_decides_who_sees_a_hidden_post(personas, general):
     """forum.permissions.may_see_post is the rule; its filter form, the cached ids, the live
     socket article and the search all give what it says, persona by persona."""

@@ -1,5 +1,3 @@
-import csv
-import io
 import re
 
 import pytest
@@ -52,7 +50,7 @@ def test_it_sends_anonymous_visitors_to_log_in(client_as, general):
 @pytest.mark.parametrize("who", ["outsider", "member_b"])
 def test_it_refuses_the_tracking_and_themes_pages_to_non_officers(client_as, personas, who):
     client = client_as(personas[who])
-    assert client.get(_url("tracking")).status_code == 404
+    assert client.get(_url("tracking")).status_code == 404  # no report to send them to
     assert client.get(_url("themes")).status_code == 404
 
 
@@ -246,14 +244,15 @@ def test_it_shows_participation_and_sends_reminders(client_as, personas, session
     assert personas["member_a"].notifications.filter(kind="forum.reminder").exists()
 
 
-def test_it_exports_tracking_as_csv_with_bom(client_as, personas, session):
-    response = client_as(personas["officer"]).get(_url("tracking") + "?format=csv")
-    assert response.content.startswith("\ufeff".encode())
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert len(rows) == 3  # header, cell A, cell B
-    assert rows[1][0] == "Chi bộ A" and rows[1][2] == session.theme.title and rows[1][6] == "1"
-    html = client_as(personas["officer"]).get(_url("tracking")).content.decode()
-    assert "Chi bộ B" in html
+@pytest.mark.parametrize("who", ["officer", "secretary_a"])
+def test_forum_tracking_is_now_the_reports(client_as, personas, session, who):
+    """The old page redirects for good to /reports/, which opens on the officer's node (the
+    themes held per unit) or the secretary's cell (who took part in each theme)."""
+    client = client_as(personas[who])
+    response = client.get(_url("tracking") + "?year=2020")
+    assert response.status_code == 301 and response["Location"] == reverse("reports:start") + "?year=2020"
+    page = client.get(response["Location"], follow=True)
+    assert page.status_code == 200 and session.theme.title in page.content.decode()
 
 
 def test_it_lets_an_officer_publish_a_theme(client_as, personas, org):
@@ -271,7 +270,7 @@ def test_it_gives_people_without_a_cell_no_forum_of_their_own(client_as, persona
     client = client_as(personas[who])
     response = client.get(_url("home"))
     if who == "officer":
-        assert response.status_code == 302 and response["Location"] == _url("tracking")
+        assert response.status_code == 302 and response["Location"] == reverse("reports:start")
     else:
         assert response.status_code == 404
     for url in [_url("topic_new"), _url("search") + "?q=a", _url("flags"), _url("session_open", theme.pk)]:

@@ -132,8 +132,8 @@ def test_a_reminder_click_sent_twice_reminds_once(personas, template, org):
 
     make_member("behind_a", org["cell_a"])
     client = _client(personas["secretary_a"])
-    data = {"year": template.year, "idempotency_key": new_key()}
-    url = reverse("pledges:remind", args=[org["cell_a"].pk])
+    data = {"year": template.year, "idempotency_key": new_key(), "item": "pledge"}
+    url = reverse("reports:remind", args=[org["cell_a"].pk])
     for _ in range(2):
         shown = client.post(url, data, follow=True).context["messages"]
         assert [m.level_tag for m in shown] == ["success"]  # never "already sent"

@@ -109,33 +109,16 @@ def test_it_keeps_the_queue_flat_in_queries(client_as, personas, template, org, 
 def test_it_tracks_every_member_with_overdue_marks_and_reminds(client_as, personas, template, org, submitted):
     make_member("late_a", org["cell_a"], full_name="Đinh Văn Chậm")
     client = client_as(personas["secretary_a"])
-    page = client.get(reverse("pledges:tracking", args=[org["cell_a"].pk]) + "?year=2020").content.decode()
-    assert "Đinh Văn Chậm" in page and "row-error" in page  # due 31/03/2020, long past
-    client.post(reverse("pledges:remind", args=[org["cell_a"].pk]), {"year": 2020})
+    old = client.get(reverse("pledges:tracking", args=[org["cell_a"].pk]) + "?year=2020")
+    assert old.status_code == 301 and old["Location"] == reverse("reports:unit", args=[org["cell_a"].pk]) + "?year=2020"
+    page = client.get(old["Location"]).content.decode()
+    assert "Đinh Văn Chậm" in page and 'class="tag overdue"' in page  # due 31/03/2020, long past
+    remind = reverse("reports:remind", args=[org["cell_a"].pk])
+    client.post(remind, {"year": 2020, "item": "pledge"})
     reminded = set(Notification.objects.filter(kind="pledge.reminder").values_list("user__username", flat=True))
     assert reminded == {"late_a"}  # not started; member_a has submitted; the sender is never reminded
-    client.post(reverse("pledges:remind", args=[org["cell_a"].pk]), {"year": 2020})
+    client.post(remind, {"year": 2020, "item": "pledge"})
     assert Notification.objects.filter(kind="pledge.reminder").count() == 1  # not again within the hour
-
-
-def test_it_keeps_the_tracking_table_flat(client_as, personas, template, org):
-    from django.core.cache import cache
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    client = client_as(personas["secretary_a"])
-    url = reverse("pledges:tracking", args=[org["cell_a"].pk])
-    counts = []
-    for batch in range(2):
-        for i in range(1 + batch * 9):
-            submit_as(
-                make_member(f"t{batch}{i}", org["cell_a"]), template, org["cell_a"], [BASE + f" {batch}{i}", "Học"]
-            )
-        cache.clear()  # cold: every query the page can make
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(url).status_code == 200
-        counts.append(len(ctx))
-    assert counts[0] == counts[1] <= 11  # 11: the last reminder round, for the once-an-hour limit
 
 
 def test_it_zips_the_approved_pledges(client_as, personas, approved, org):
@@ -145,35 +128,28 @@ def test_it_zips_the_approved_pledges(client_as, personas, approved, org):
     assert len(names) == 1 and names[0].endswith(".pdf") and archive.read(names[0]).startswith(b"%PDF")
 
 
-def test_it_counts_per_cell_for_the_committee_with_csv(
-    client_as, personas, approved, org, django_assert_max_num_queries
-):
-    for i in range(5):
-        org["committee"].add_child(name=f"Chi bộ thêm {i}", kind="cell")
+def test_the_committee_counts_are_the_reports_now(client_as, personas, approved, org):
     client = client_as(personas["officer"])
-    with django_assert_max_num_queries(12):
-        page = client.get(reverse("pledges:committee", args=[org["committee"].pk]))
-    assert page.status_code == 200 and "Chi bộ A" in page.content.decode()
-    response = client.get(reverse("pledges:committee_csv", args=[org["committee"].pk, 2020]))
-    body = response.content.decode("utf-8")
-    assert body.startswith("\ufeff")
-    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
-    by_cell = {r[0]: r[1:] for r in rows[1:]}
-    # Chi bộ A: member_a approved, secretary_a never started (due 31/03/2020 has passed).
-    assert by_cell["Chi bộ A"] == ["2", "1", "1", "1", "0", "1"] and by_cell["Chi bộ B"] == [
-        "1",
-        "0",
-        "0",
-        "0",
-        "0",
-        "1",
-    ]
+    unit = org["committee"].pk
+    page = client.get(reverse("pledges:committee", args=[unit]) + "?year=2020")
+    assert page.status_code == 301 and page["Location"] == reverse("reports:unit", args=[unit]) + "?year=2020"
+    response = client.get(reverse("pledges:committee_csv", args=[unit, 2020]))
+    assert (
+        response.status_code == 301 and response["Location"] == reverse("reports:unit_csv", args=[unit]) + "?year=2020"
+    )
+    body = b"".join(client.get(response["Location"]).streaming_content).decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(body)))
+    by_unit = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    # Chi bộ A: member_a approved, secretary_a never started.
+    assert by_unit["Chi bộ A"]["Đảng viên"] == "2" and by_unit["Chi bộ A"]["Bản cam kết đã phê duyệt"] == "1"
+    assert by_unit["Chi bộ B"]["Bản cam kết đã nộp"] == "0"
 
 
 def test_it_lets_the_officer_drill_down_and_read(client_as, personas, approved, org):
     client = client_as(personas["officer"])
-    page = client.get(reverse("pledges:tracking", args=[org["cell_a"].pk]) + "?year=2020").content.decode()
-    assert reverse("pledges:detail", args=[approved.pk]) in page and "remind" not in page
+    page = client.get(reverse("reports:unit", args=[org["cell_a"].pk]) + "?year=2020").content.decode()
+    assert reverse("pledges:detail", args=[approved.pk]) in page and "remind-button" not in page
+    assert reverse("pledges:approved_zip", args=[org["cell_a"].pk, 2020]) in page
     assert client.get(reverse("pledges:detail", args=[approved.pk])).status_code == 200
 
 
@@ -206,18 +182,6 @@ def test_it_finds_the_same_pairs_as_comparing_every_pair():
         ]
         found = similarity.similar_pairs(fps, threshold)
         assert sorted(found) == sorted(brute) and brute
-
-
-def test_it_counts_overdue_against_the_nearest_template(client_as, personas, org):
-    from conftest import make_user
-
-    root = make_user("root", is_superuser=True)
-    make_member("c_member", org["cell_c"])
-    services.template_create(actor=root, unit=org["province"], year=2021, title="T", due_on=datetime.date(2000, 1, 1))
-    services.template_create(actor=root, unit=org["committee"], year=2021, title="T", due_on=datetime.date(2999, 1, 1))
-    response = client_as(root).get(reverse("pledges:committee_csv", args=[org["province"].pk, 2021]))
-    rows = {r[0]: r for r in csv.reader(io.StringIO(response.content.decode("utf-8").lstrip("\ufeff")))}
-    assert rows["Chi bộ A"][-1] == "0" and rows["Chi bộ C"][-1] == "1"
 
 
 def test_it_links_the_review_queue_for_the_cells_leaders_only(client_as, personas, template):
@@ -307,9 +271,7 @@ def test_it_never_reminds_the_leader_who_sends_it_nor_those_approved(client_as, 
     deputy = make_member("deputy_late", org["cell_a"], role="deputy", full_name="Phó Bí Thư Chậm")
     make_member("late_a", org["cell_a"], full_name="Đinh Văn Chậm")
     client = client_as(deputy)
-    page = client.get(reverse("pledges:tracking", args=[org["cell_a"].pk]) + "?year=2020").content.decode()
-    assert "Remind the 2 members" in page or "Nhắc 2 đảng viên" in page  # late_a and secretary_a, not the deputy
-    client.post(reverse("pledges:remind", args=[org["cell_a"].pk]), {"year": 2020})
+    client.post(reverse("reports:remind", args=[org["cell_a"].pk]), {"year": 2020, "item": "pledge"})
     reminded = set(Notification.objects.filter(kind="pledge.reminder").values_list("user__username", flat=True))
     assert reminded == {"late_a", "secretary_a"}  # not the deputy who sent it, not member_a (approved)
 
@@ -322,16 +284,15 @@ def test_it_throttles_reminders_in_the_database_and_says_when(client_as, persona
 
     make_member("late_a", org["cell_a"], full_name="Đinh Văn Chậm")
     client = client_as(personas["secretary_a"])
-    url = reverse("pledges:remind", args=[org["cell_a"].pk])
-    client.post(url, {"year": 2020})
+    url = reverse("reports:remind", args=[org["cell_a"].pk])
+    client.post(url, {"year": 2020, "item": "pledge"})
     assert Notification.objects.filter(kind="pledge.reminder").count() == 2  # member_a and late_a
     cache.clear()  # another process, a restart, a flushed cache: the limit must still hold
-    response = client.post(url, {"year": 2020}, follow=True)
+    response = client.post(url, {"year": 2020, "item": "pledge"}, follow=True)
     assert Notification.objects.filter(kind="pledge.reminder").count() == 2
     page = response.content.decode()
     again = timezone.localtime(timezone.now() + timezone.timedelta(hours=1)).strftime("%H:%M")
     assert again in page  # the message says when reminders can be sent again
-    assert f'action="{url}"' not in page  # and the button is gone until then
 
 
 def _forms_without_novalidate(html: str) -> list[str]:
@@ -361,30 +322,14 @@ def test_it_lets_the_server_validate_every_form(client_as, personas, template, o
         (secretary, reverse("pledges:detail", args=[approved.pk])),  # reopen
         (approved.member, reverse("pledges:detail", args=[approved.pk])),  # self-review
         (personas["member_a"], reverse("pledges:mine")),  # start (2021)
-        (secretary, reverse("pledges:tracking", args=[org["cell_a"].pk]) + "?year=2020"),  # remind, year picker
+        (secretary, reverse("reports:unit", args=[org["cell_a"].pk]) + "?year=2020"),  # remind, year picker
         (officer, reverse("pledges:template_edit", args=[PledgeTemplate.objects.get(year=2021).pk])),
-        (officer, reverse("pledges:committee", args=[org["committee"].pk])),  # year picker
+        (officer, reverse("reports:unit", args=[org["committee"].pk])),  # year picker
     ]
     for user, url in pages:
         response = client_as(user).get(url)
         assert response.status_code == 200, url
         assert _forms_without_novalidate(response.content.decode()) == [], url
-
-
-def test_it_keeps_the_overdue_column_in_view_on_a_phone(client_as, personas, approved, org):
-    import re
-
-    from django.conf import settings
-
-    page = client_as(personas["officer"]).get(reverse("pledges:committee", args=[org["committee"].pk])).content.decode()
-    table = page[page.index('<div class="table-scroll"') :]
-    assert table.index("<table") < table.index("</div>")  # the wide table scrolls inside its box
-    head = re.findall(r"<th scope=\"col\"[^>]*>([^<]*)</th>", table)
-    assert len(head) == 7 and head.index("Quá hạn") <= 2  # right after the cell and its members
-    optional = re.findall(r'<th scope="col" class="num narrow-optional">([^<]*)</th>', table)
-    assert len(optional) == 2 and "Quá hạn" not in optional
-    css = (settings.BASE_DIR / "static" / "css" / "site.css").read_text()
-    assert re.search(r"@media \(max-width: 30rem\) \{ \.table \.narrow-optional \{ display: none; \} \}", css)
 
 
 def test_a_refused_return_shows_an_error_summary_at_the_top_with_focus(client_as, personas, submitted):

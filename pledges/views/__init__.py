@@ -4,7 +4,7 @@ officers (authoring.py), and the text parked by a browser whose session expired 
 
 from pledges.views.authoring import template_edit, templates
 from pledges.views.member import detail, mine, save, self_review, start
-from pledges.views.oversight import approved_zip, committee, committee_csv, remind, tracking
+from pledges.views.oversight import approved_zip, committee, committee_csv, tracking
 from pledges.views.page import pdf
 from pledges.views.review import changes, compare, decide, queue, rate, reopen
 from pledges.views.stash import STASH, STASH_LIMIT, STASH_MAX_CHARS, STASH_MAX_ITEMS, STASH_WINDOW
@@ -26,7 +26,6 @@ __all__ = [
     "pdf",
     "queue",
     "rate",
-    "remind",
     "reopen",
     "save",
     "self_review",

@@ -79,3 +79,24 @@ def test_a_committee_report_shows_each_change_at_once(client_as, personas, org, 
     html = client.get(url).content.decode()  # a change to the tree shows at once
     assert "Chi bộ mới" in html
     assert selectors.committee_report(org["committee"], 2020).total.cells == 3
+
+
+def test_the_officers_home_shows_their_node_and_its_direct_children_only(client_as, personas, org, world):
+    """The home page used to list the whole subtree (2.9 s at 50,000 cells): now the node's
+    totals and its direct children, whatever lies below them."""
+    committee = OrgUnit.objects.get(pk=org["committee"].pk)
+    sub = OrgUnit.objects.add_child(committee, {"name": "Đảng ủy cơ sở Dưới", "kind": "committee"})
+    grandchild = OrgUnit.objects.add_child(sub, {"name": "Chi bộ Cháu", "kind": "cell"})
+    make_member("grand_member", grandchild)
+    client = client_as(personas["officer"])
+    response = client.get("/")
+    html = response.content.decode()
+    assert "Đảng ủy Khối" in html and "Chi bộ A" in html and "Đảng ủy cơ sở Dưới" in html
+    assert "Chi bộ Cháu" not in html  # below a direct child: in the report and the tree page only
+    section = next(s for s in response.context["sections"] if s["template"] == "reports/_home_section.html")
+    assert section["total"].members == 4 and section["total"].cells == 3
+    small = _queries(client, "/")
+    for n in range(3):
+        deeper = OrgUnit.objects.add_child(OrgUnit.objects.get(pk=sub.pk), {"name": f"Chi bộ sâu {n}", "kind": "cell"})
+        make_member(f"deep{n}", deeper)
+    assert _queries(client, "/") == small

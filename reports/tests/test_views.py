@@ -20,6 +20,12 @@ def _cell_url(org, **params) -> str:
     return reverse("reports:unit", args=[org["cell_a"].pk]) + (f"?{query}" if query else "")
 
 
+def _body(response) -> str:
+    """A response's text, streamed or not."""
+    data = b"".join(response.streaming_content) if response.streaming else response.content
+    return data.decode("utf-8-sig")
+
+
 def _messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
@@ -88,7 +94,7 @@ def test_an_officer_sees_states_never_discussion_content(client_as, personas, or
         _cell_url(org, year=2020),
         reverse("reports:unit_csv", args=[org["cell_a"].pk]) + "?year=2020",
     ):
-        body = client.get(url).content.decode("utf-8-sig")
+        body = _body(client.get(url))
         assert "BÍ-MẬT" not in body, url
     assert "BÍ-MẬT" not in client_as(personas["secretary_a"]).get(_cell_url(org, year=2020)).content.decode()
 
@@ -123,8 +129,9 @@ def test_cell_csv_is_excel_safe(client_as, personas, org, world):
         reverse("reports:unit_csv", args=[org["cell_a"].pk]) + "?year=2020"
     )
     assert response["Content-Type"].startswith("text/csv")
-    assert response.content.startswith("\ufeff".encode())
-    text = response.content.decode("utf-8-sig")
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith("\ufeff".encode())
+    text = raw.decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
     assert "Nguyễn Văn Ấn" in text and world["module"].title in text
 
@@ -133,7 +140,7 @@ def test_committee_csv_has_a_row_per_child_and_a_total(client_as, personas, org,
     response = client_as(personas["officer"]).get(
         reverse("reports:unit_csv", args=[org["committee"].pk]) + "?year=2020"
     )
-    lines = response.content.decode("utf-8-sig").strip().splitlines()
+    lines = _body(response).strip().splitlines()
     assert len(lines) == 4  # header, A, B, total
     assert lines[1].startswith("Chi bộ A,1,2,0,1,1,1,2,1,0,0")
 
@@ -285,3 +292,35 @@ def test_recount_reports_rebuilds_lost_counters(org, personas, world):
     assert figures() != kept
     call_command("recount_reports", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert figures() == kept
+
+
+def test_committee_pages_its_children_and_keeps_the_totals_of_the_whole_node(
+    client_as, personas, org, world, monkeypatch
+):
+    from reports import tables
+
+    monkeypatch.setattr(tables, "PAGE_SIZE", 1)
+    client = client_as(personas["officer"])
+    url = reverse("reports:unit", args=[org["committee"].pk]) + "?year=2020"
+    first = client.get(url)
+    html = first.content.decode()
+    assert first.context["page"].count == 2
+    assert ">Chi bộ A</a>" in html and ">Chi bộ B</a>" not in html
+    assert "page=2" in html and "Đơn vị 1–1 trong 2 (trang 1/2)" in html
+    second = client.get(url + "&page=2").content.decode()
+    assert ">Chi bộ B</a>" in second and ">Chi bộ A</a>" not in second
+    for body in (html, second):  # the totals row: every member below the committee
+        tfoot = body[body.index("<tfoot>") : body.index("</tfoot>")]
+        assert '<td class="num">2</td><td class="num">3</td>' in tfoot
+    past_the_end = client.get(url + "&page=99")
+    assert past_the_end.status_code == 200 and past_the_end.context["page"].number == 2
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "-1", "1.5", "٢", "9" * 30, "1e3"])
+def test_a_bad_page_number_shows_the_first_page_with_a_message(client_as, personas, org, world, bad):
+    response = client_as(personas["officer"]).get(
+        reverse("reports:unit", args=[org["committee"].pk]) + f"?year=2020&page={bad}"
+    )
+    assert response.status_code == 200
+    assert response.context["page"].number == 1
+    assert "Số trang không hợp lệ" in " ".join(_messages(response))
