@@ -97,3 +97,4 @@ def test_the_profile_links_to_password_change_and_email_addresses(client, person
     html = client.get(reverse("accounts:profile")).content.decode()
     assert f'<a href="{reverse("account_change_password")}">Đổi mật khẩu</a>' in html
     assert f'<a href="{reverse("account_email")}">Quản lý địa chỉ email</a>' in html
+    assert "bạn" not in _main_text(html)
