@@ -161,6 +161,7 @@ def test_a_refused_reply_comes_back_on_another_page_and_logging_out_wipes_the_de
         page.evaluate("() => localStorage.setItem('chibo:pledge-unsaved:/x/', '{}')")
         assert page.evaluate(QUEUED) == 1
 
+        page.locator("summary.menu-button").click()  # on a phone "Đăng xuất" is behind "Menu"
         page.get_by_role("button", name="Đăng xuất").click()
         page.wait_for_url("**/accounts/login/")
         assert page.evaluate("() => indexedDB.databases().then(d => d.map(x => x.name))") == []
