@@ -19,9 +19,11 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.links import reverse_cached
 from forum.models import Post
 from forum.permissions import may_see_post
+from forum.text import link_mentions, mentioned_usernames
 
 
 class PostPieces(NamedTuple):
@@ -51,6 +53,19 @@ def _when(value, tz) -> tuple[str, str]:
     return local.isoformat(), f"{local.hour:02d}:{local.minute:02d} {local.day:02d}/{local.month:02d}/{local.year}"
 
 
+def mention_names(posts: list[Post]) -> dict[str, str]:
+    """lower-case login -> name of the members (past or present) of these posts' cell that
+    the posts mention: one query, none when no post mentions anyone. Someone outside the
+    cell stays "@login" as typed, so a mention shows no name the cell could not see."""
+    logins = set().union(*(mentioned_usernames(post.body_html) for post in posts)) if posts else set()
+    if not logins:
+        return {}
+    rows = User.objects.filter(memberships__cell__forum_topics=posts[0].topic_id, username__in=logins).values_list(
+        "username", "full_name"
+    )
+    return {login.lower(): name or login for login, name in rows.distinct()}
+
+
 def build_pieces(
     posts: list[Post], agreers: dict[int, frozenset[int]], *, accepts_posts: bool, page_number: int
 ) -> list[PostPieces]:
@@ -73,6 +88,10 @@ def build_pieces(
         }.items()
     }
     tz = timezone.get_current_timezone()  # looked up once, not for each of the 50 posts
+    # A mention links to the forum's search for it (the posts of the cell that name this
+    # member, which only the cell's readers may open), showing the member's name, not login.
+    names = mention_names(posts)
+    mention_href = reverse_cached("forum:search") + "?q=%40"
     pieces = []
     for post in posts:
         pk = post.pk
@@ -105,7 +124,7 @@ def build_pieces(
                 excerpt = quoted.body_source if len(quoted.body_source) <= 240 else quoted.body_source[:239] + "…"
                 inner = f"<strong>{escape(quoted.author.full_name)}:</strong> {escape(excerpt)}"
             body.append(f'<blockquote class="post-quote">{inner}</blockquote>')
-        body.append(f'<div class="post-body">{post.body_html}</div>')
+        body.append(f'<div class="post-body">{link_mentions(post.body_html, names, mention_href)}</div>')
         body.append(f'<footer class="post-actions"><form method="post" action="{base}{pk}/agree/" class="inline-form" ')
         body.append("data-agree>")
         agree = f"👍 {labels['agree']} <span data-agree-count>{post.agree_count}</span></button></form>"

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from accounts.models import User
 from cells.models import Membership, OrgUnit
-from core.cache import versioned
+from core.cache import table_generation, versioned
 from forum import permissions
 from forum.models import (
     Absence,
@@ -215,7 +215,9 @@ def _pieces(topic: Topic, ids: list[int], page_number: int) -> tuple[PostPieces,
 
     digest = hashlib.blake2b(array("q", ids).tobytes(), digest_size=12).hexdigest()
     key = f"forum:pieces:{topic.pk}:{translation.get_language()}:{page_number}:{digest}"
-    return versioned(key, (f"topic:{topic.pk}", "people"), load, PAGE_TIMEOUT)
+    # Mentions show the names of the cell's members: a membership change renders them again.
+    gens = (f"topic:{topic.pk}", "people", table_generation("cells_membership"))
+    return versioned(key, gens, load, PAGE_TIMEOUT)
 
 
 def topic_page(
@@ -334,6 +336,12 @@ def flags_open(cell: OrgUnit) -> QuerySet[Flag]:
 
 def flags_open_count(cell: OrgUnit) -> int:
     return Flag.objects.filter(post__topic__cell=cell, resolved_at__isnull=True).count()
+
+
+def mention_candidates(topic: Topic) -> list[tuple[str, str]]:
+    """(login, name) of the active members of the topic's cell, by name: whom `@` offers."""
+    rows = Membership.objects.filter(cell_id=topic.cell_id, ended_on__isnull=True, user__is_active=True)
+    return list(rows.order_by("user__sort_name").values_list("user__username", "user__full_name").distinct())
 
 
 def members_at(topic: Topic) -> QuerySet[Membership]:

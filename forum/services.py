@@ -14,6 +14,7 @@ from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from cells import tally
@@ -231,8 +232,15 @@ def _create_post(
     return post
 
 
-def _notify(user: User, *, kind: str, message, url: str, email: bool = True) -> None:
-    """Notify in the recipient's language, not the actor's: `message()` is rendered under it."""
+def _notify(
+    user: User, *, kind: str, url: str, message=None, msgid: str = "", params: dict | None = None, email: bool = True
+) -> None:
+    """Notify in the recipient's language, not the actor's: a `msgid` (gettext_noop) with its
+    `params` is rendered in each reader's language when shown; a composed `message()` (the
+    meeting notice) is rendered once, under the recipient's language, and stored."""
+    if msgid:
+        notification_send(user=user, kind=kind, msgid=msgid, params=params, url=url, email=email)
+        return
     with translation.override(user.language or "vi"):
         text = message()
     notification_send(user=user, kind=kind, message=text, url=url, email=email)
@@ -250,9 +258,8 @@ def _notify_mentions(*, actor: User, topic: Topic, post: Post) -> None:
         _notify(
             user,
             kind="forum.mention",
-            message=lambda: (
-                _("%(name)s mentioned you in “%(topic)s”") % {"name": actor.full_name, "topic": topic.title}
-            ),
+            msgid=gettext_noop("%(name)s mentioned you in “%(topic)s”"),
+            params={"name": actor.full_name, "topic": topic.title},
             url=url,
         )
 
@@ -599,7 +606,8 @@ def _flag_create(*, actor: User, post: Post, reason: str) -> Flag:
             _notify(
                 leader,
                 kind="forum.flag",
-                message=lambda: _("A post in “%(topic)s” was reported") % {"topic": post.topic.title},
+                msgid=gettext_noop("A post in “%(topic)s” was reported"),
+                params={"topic": post.topic.title},
                 url=reverse("forum:flags"),
                 email=False,
             )
@@ -659,7 +667,8 @@ def _participation_remind(*, actor: User, topic: Topic, client_key: str) -> int:
             _notify(
                 membership.user,
                 kind="forum.reminder",
-                message=lambda: _("Please take part in the discussion “%(topic)s”") % {"topic": topic.title},
+                msgid=gettext_noop("Please take part in the discussion “%(topic)s”"),
+                params={"topic": topic.title},
                 url=url,
             )
         _audit(topic, actor, ModerationEvent.Action.REMINDED, str(len(missing)), client_key=client_key)

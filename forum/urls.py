@@ -14,6 +14,7 @@ urlpatterns = [
     path("themes/<int:pk>/open/", views.session_open, name="session_open"),
     path("tracking/", views.tracking, name="tracking"),
     path("topics/<int:pk>/", views.topic_detail, name="topic"),
+    path("topics/<int:pk>/members/", views.topic_members, name="topic_members"),
     path("topics/<int:pk>/conclude/", views.session_conclude, name="session_conclude"),
     path("topics/<int:pk>/reopen/", views.session_reopen, name="session_reopen"),
     path("topics/<int:pk>/moderate/", views.topic_moderate, name="topic_moderate"),

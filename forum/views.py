@@ -1,5 +1,6 @@
 """Thin views: parse input, ask forum.permissions, call a selector or a service, render."""
 
+import json
 from functools import lru_cache
 
 from django.contrib import messages
@@ -389,6 +390,19 @@ def search(request: HttpRequest) -> HttpResponse:
     query = text_param(request.GET.get("q"), max_length=200)
     results = selectors.search_posts(request.user, roles, query)
     return render(request, "forum/search.html", {"query": query, "results": results})
+
+
+@login_required
+def topic_members(request: HttpRequest, pk: int) -> HttpResponse:
+    """The cell's active members as [login, name] pairs, for the reply box's `@` suggestions
+    (static/js/mention.js): to those who may read the topic, 404 to anyone else."""
+    topic = permissions.get_topic_or_404(request.user, pk, permissions.roles_for_request(request))
+    members = [[login, name or login] for login, name in selectors.mention_candidates(topic)]
+    # Escaped like json_script (<, > and & as \u00XX): a name can never close a tag, whoever reads it.
+    text = json.dumps({"members": members}).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    response = HttpResponse(text, content_type="application/json")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

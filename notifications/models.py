@@ -1,8 +1,22 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.cache import GenerationsManager
+
+
+def render(msgid: str, params: dict) -> str:
+    """A notification's words in the active language: its message id (marked with
+    gettext_noop where it is sent) translated, then filled with its parameters. A parameter
+    given as {"msgid": "..."} (a label such as a rating) is translated too."""
+    if not params:
+        return gettext(msgid)
+    values = {
+        key: gettext(value["msgid"]) if isinstance(value, dict) and "msgid" in value else value
+        for key, value in params.items()
+    }
+    return gettext(msgid) % values
 
 
 class Notification(models.Model):
@@ -12,7 +26,13 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user")
     )
     kind = models.CharField(_("kind"), max_length=40)
+    # The text as worded for the recipient when sent (what e-mail, push and the live event
+    # carried); shown as is for rows with no message id (those stored before it existed).
     message = models.CharField(_("message"), max_length=500)
+    # The untranslated message id and its parameters: the list renders them in the reader's
+    # language of the moment, so a member who switches language reads old notifications in it.
+    msgid = models.CharField(_("message id"), max_length=300, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -27,6 +47,17 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def text(self) -> str:
+        """The notification in the active language (the stored text for old rows, or when its
+        message id no longer takes these parameters)."""
+        if not self.msgid:
+            return self.message
+        try:
+            return render(self.msgid, self.params)[:500]
+        except (KeyError, TypeError, ValueError):
+            return self.message
 
     @property
     def is_read(self) -> bool:

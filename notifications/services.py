@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from core.events import publish_on_commit, user_group
-from notifications.models import Notification, PushSubscription
+from notifications.models import Notification, PushSubscription, render
 from notifications.push import enabled as push_enabled
 from notifications.push import push_after_commit
 from notifications.selectors import unread_count_now
@@ -28,11 +28,30 @@ def _email(notification: Notification) -> None:
         logger.exception("could not e-mail notification %s", notification.pk)
 
 
-def notification_send(*, user, kind: str, message: str, url: str = "", email: bool = True) -> Notification:
+def notification_send(
+    *,
+    user,
+    kind: str,
+    message: str = "",
+    msgid: str = "",
+    params: dict | None = None,
+    url: str = "",
+    email: bool = True,
+) -> Notification:
     """Store a notification, push it live to the user's sockets after commit, and e-mail it
-    when the user has an address and wants e-mail."""
+    when the user has an address and wants e-mail.
+
+    Give either the finished `message`, or a `msgid` marked with gettext_noop and its `params`
+    (JSON values): then the list shows it in the reader's language whenever it is read, and the
+    live event, e-mail and push carry it in the recipient's language at send time."""
+    params = params or {}
+    if msgid:
+        with translation.override(user.language or "vi"):
+            message = render(msgid, params)
     with transaction.atomic():
-        notification = Notification.objects.create(user=user, kind=kind, message=message[:500], url=url)
+        notification = Notification.objects.create(
+            user=user, kind=kind, message=message[:500], msgid=msgid, params=params, url=url
+        )
         publish_on_commit(
             user_group(user.pk),
             {

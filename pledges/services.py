@@ -139,10 +139,15 @@ def template_update(*, actor, template: PledgeTemplate, sections: list[dict] | N
 
 
 def _notify(user, kind: str, msgid: str, params: dict, url: str) -> None:
-    """Notify in the recipient's language, not the actor's."""
-    with override(user.language or "vi"):
-        message = _(msgid) % {k: v if isinstance(v, int) else str(v) for k, v in params.items()}
-    notification_send(user=user, kind=kind, message=message, url=url)
+    """Notify in the reader's language, not the actor's: rendered when shown (notifications)."""
+    params = {k: v if isinstance(v, (int, dict)) else str(v) for k, v in params.items()}
+    notification_send(user=user, kind=kind, msgid=msgid, params=params, url=url)
+
+
+def _untranslated(label) -> str:
+    """A lazy label's message id, for a notification parameter translated when shown."""
+    with override(None):
+        return str(label)
 
 
 def _notify_leaders(pledge: Pledge, kind: str, msgid: str) -> None:
@@ -620,7 +625,7 @@ def pledge_rate(*, pledge: Pledge, actor, rating: str, comment: str = "", client
             pledge.member,
             "pledge.rated",
             gettext_noop("Your %(year)d rating: %(rating)s."),
-            {"year": pledge.year, "rating": Rating(pledge.rating).label},
+            {"year": pledge.year, "rating": {"msgid": _untranslated(Rating(pledge.rating).label)}},
             _url(pledge),
         )
     return pledge

@@ -76,6 +76,8 @@ class _Page(HTMLParser):
         a = dict(attrs)
         if tag == "a" and a.get("href"):
             self.links.append(a["href"])
+        if a.get("data-mention-url"):  # the reply box's member list, fetched by mention.js
+            self.links.append(a["data-mention-url"])
         elif tag == "form":
             self._form = {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(), "fields": {}}
             self.forms.append(self._form)

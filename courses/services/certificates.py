@@ -1,13 +1,13 @@
 """Certificates: issuing, revoking and reissuing, the signers, and the notices they send."""
 
 import secrets
-from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.validators import normalize_full_name
 from cells.models import Membership, OrgUnit
@@ -126,18 +126,18 @@ def certificate_issue(*, user, module: Module, actor=None) -> Certificate:
     return certificate
 
 
-def _notify(user, *, kind: str, message: Callable[[], str], url: str, email: bool) -> None:
-    """Notify in the recipient's language, not the sender's: `message` is rendered under it."""
-    with translation.override(user.language or "vi"):
-        text = message()
-    notification_send(user=user, kind=kind, message=text, url=url, email=email)
+def _notify(user, *, kind: str, msgid: str, params: dict, url: str, email: bool) -> None:
+    """Notify in the reader's language, not the sender's: `msgid` (gettext_noop) and its
+    `params` are rendered when shown (notifications)."""
+    notification_send(user=user, kind=kind, msgid=msgid, params=params, url=url, email=email)
 
 
 def _notify_issued(certificate: Certificate) -> None:
     _notify(
         certificate.user,
         kind="courses.certificate",
-        message=lambda: _("Your certificate for “%(title)s” is ready.") % {"title": certificate.module_title},
+        msgid=gettext_noop("Your certificate for “%(title)s” is ready."),
+        params={"title": certificate.module_title},
         url=reverse("courses:certificates"),
         email=False,
     )
@@ -165,10 +165,8 @@ def _notify_revoked(certificate: Certificate, reason: str) -> None:
     _notify(
         certificate.user,
         kind="courses.certificate",
-        message=lambda: (
-            _("Your certificate %(serial)s for “%(title)s” was revoked. Reason: %(reason)s")
-            % {"serial": certificate.serial, "title": certificate.module_title, "reason": reason}
-        ),
+        msgid=gettext_noop("Your certificate %(serial)s for “%(title)s” was revoked. Reason: %(reason)s"),
+        params={"serial": certificate.serial, "title": certificate.module_title, "reason": reason},
         url=reverse("courses:certificate", args=[certificate.pk]),
         email=True,
     )
@@ -178,13 +176,11 @@ def _notify_reissued(old: Certificate, new: Certificate) -> None:
     _notify(
         new.user,
         kind="courses.certificate",
-        message=lambda: (
-            _(
-                "Your certificate %(old)s for “%(title)s” was replaced by a new one, %(new)s. "
-                "Download the new certificate; the old one is no longer valid."
-            )
-            % {"old": old.serial, "new": new.serial, "title": new.module_title}
+        msgid=gettext_noop(
+            "Your certificate %(old)s for “%(title)s” was replaced by a new one, %(new)s. "
+            "Download the new certificate; the old one is no longer valid."
         ),
+        params={"old": old.serial, "new": new.serial, "title": new.module_title},
         url=reverse("courses:certificate", args=[new.pk]),
         email=True,
     )

@@ -5,7 +5,7 @@ import datetime
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cells.models import Membership, OrgUnit
 from core import reminders
@@ -43,11 +43,13 @@ def reminders_send(*, actor, cell: OrgUnit, module: Module, client_key: str = ""
     ]
     url = reverse("courses:module", args=[module.pk])
 
-    def message() -> str:
-        text = _("Reminder: please finish the study module “%(title)s”.") % {"title": module.title}
-        if module.due_on:
-            text += " " + _("Due %(date)s.") % {"date": module.due_on.strftime("%d/%m/%Y")}
-        return text
+    # Rendered in each reader's language when shown (notifications.models.Notification.text).
+    if module.due_on:
+        msgid = gettext_noop("Reminder: please finish the study module “%(title)s”. Due %(date)s.")
+        params = {"title": module.title, "date": module.due_on.strftime("%d/%m/%Y")}
+    else:
+        msgid = gettext_noop("Reminder: please finish the study module “%(title)s”.")
+        params = {"title": module.title}
 
     with transaction.atomic():
         OrgUnit.objects.select_for_update().filter(pk=cell.pk).first()  # one round at a time per cell
@@ -58,5 +60,5 @@ def reminders_send(*, actor, cell: OrgUnit, module: Module, client_key: str = ""
             cell=cell, module=module, sent_by=actor, recipients=len(members), client_key=client_key
         )
         for user in members:
-            _notify(user, kind="courses.reminder", message=message, url=url, email=True)
+            _notify(user, kind="courses.reminder", msgid=msgid, params=params, url=url, email=True)
     return len(members)

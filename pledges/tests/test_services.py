@@ -567,3 +567,17 @@ def test_a_template_edited_while_members_start_never_changes_the_form_under_them
         for pledge in Pledge.objects.filter(template=template):
             answered = set(PledgeAnswer.objects.filter(pledge=pledge).values_list("section_id", flat=True))
             assert answered == current, (round_, results)
+
+
+def test_the_rating_notification_follows_the_reader_when_they_switch_language(personas, reviewed):
+    from django.utils import translation
+
+    from notifications.models import Notification
+
+    member = personas["member_a"]
+    with translation.override("en"):
+        services.pledge_rate(pledge=reviewed, actor=personas["secretary_a"], rating="good")
+    note = Notification.objects.get(user=member, kind="pledge.rated")  # read back from JSON
+    assert note.message == "Xếp loại năm 2020 của đồng chí: Hoàn thành tốt nhiệm vụ."  # sent in Vietnamese
+    with translation.override("en"):  # the member later reads in English
+        assert note.text == "Your 2020 rating: Completed duties well."

@@ -186,6 +186,14 @@
         var now = Date.now();
         if (now - lastTyping > 2500) { lastTyping = now; send({ type: "typing" }); }
       });
+      // The first "@" loads the member suggestions (mention.js), so no page pays for them before.
+      body.addEventListener("input", function mention() {
+        if (body.value.indexOf("@") < 0 || !form.hasAttribute("data-mention-src")) return;
+        body.removeEventListener("input", mention);
+        var script = el("script");
+        script.src = form.getAttribute("data-mention-src");
+        document.head.appendChild(script);
+      });
     }
 
     document.addEventListener("click", function (e) {
