@@ -94,6 +94,7 @@ def test_a_member_reads_offline_what_they_opened_or_saved(page, context, e2e_ser
     context.set_offline(False)
     page.goto("/")
     assert page.evaluate("() => caches.open('chibo-pages').then(c => c.keys()).then(k => k.length)") > 0
+    page.locator("summary.menu-button").click()  # on a phone "Đăng xuất" is behind "Menu"
     page.get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url("**/accounts/login/")
     assert page.evaluate("() => caches.open('chibo-pages').then(c => c.keys()).then(k => k.length)") == 0
