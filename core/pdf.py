@@ -386,7 +386,7 @@ def markup_flowables(body_html: str, style: ParagraphStyle, *, text: Callable[[s
 def draw_qr(canvas: Canvas, data: str, *, x: float, y: float, size: float, quiet: int = 4) -> None:
     """Draw `data` as a QR code with its bottom-left corner at (x, y), `size` points wide
     including a white margin of `quiet` modules. segno with a fixed mask (no mask search),
-    drawn as one rectangle per run of dark modules in a single path (as courses.pdf does)."""
+    drawn as one rectangle per run of dark modules in a single path (certificates, slips)."""
     import segno
 
     matrix = segno.make_qr(data, error="m", mask=2, boost_error=False).matrix
