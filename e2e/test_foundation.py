@@ -46,6 +46,7 @@ def test_it_shows_a_member_their_cell_in_vietnamese(page):
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     expect(page.locator("h1")).to_contain_text("Xin chào đồng chí")
     expect(page.locator("#my-cell")).to_have_text("Chi bộ của tôi: Chi bộ Văn phòng Tỉnh ủy")
+    page.locator("summary.menu-button").click()  # a phone-sized window: the menu is behind "Menu"
     expect(page.get_by_role("link", name="Trang chủ")).to_be_visible()
 
 
