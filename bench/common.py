@@ -57,27 +57,52 @@ def prepare(env: dict, seed: bool = True) -> None:
 
 
 @contextlib.contextmanager
+def uvicorns(env: dict, count: int = 1):
+    """`count` `uvicorn asgi:application` processes sharing env, each on a free port of
+    127.0.0.1; yields their (port, pid) pairs once each answers /robots.txt, and stops them
+    after (killed if open sockets hold a graceful shutdown for more than 10 s)."""
+    ports, procs = [], []
+    for _ in range(count):
+        port = free_port()
+        cmd = [PYTHON, "-m", "uvicorn", "asgi:application", "--port", str(port), "--no-access-log"]
+        procs.append(subprocess.Popen([*cmd, "--log-level", "warning"], cwd=ROOT, env=env))
+        ports.append(port)
+    try:
+        for port in ports:
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                with contextlib.suppress(OSError, http.client.HTTPException):
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                    conn.request("GET", "/robots.txt", headers={"Host": "127.0.0.1"})
+                    if conn.getresponse().status == 200:
+                        break
+                time.sleep(0.2)
+        yield [(port, proc.pid) for port, proc in zip(ports, procs, strict=True)]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+@contextlib.contextmanager
 def uvicorn(env: dict):
     """One `uvicorn asgi:application` process on a free port of 127.0.0.1; yields the port."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [PYTHON, "-m", "uvicorn", "asgi:application", "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            with contextlib.suppress(OSError):
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/robots.txt")
-                if conn.getresponse().status == 200:
-                    break
-            time.sleep(0.2)
+    with uvicorns(env, 1) as [(port, _pid)]:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+
+
+def setup_json(script: str, args: list[str], env: dict):
+    """Run `script --setup *args` (a bench's own data set-up, in Django) and return the JSON it
+    prints last."""
+    data = subprocess.run(
+        [PYTHON, script, "--setup", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return json.loads(data.stdout.strip().splitlines()[-1])
 
 
 @contextlib.contextmanager

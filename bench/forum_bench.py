@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PYTHON, ROOT, free_port, measure, prepared_env
+from common import PYTHON, ROOT, measure, prepared_env, setup_json, uvicorns
 
 CSRF = "b" * 32  # any 32-character secret works when cookie and header agree
 
@@ -115,41 +115,9 @@ def servers(count: int, redis_url: str = ""):
     env = prepared_env(extra)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    data = subprocess.run(
-        [PYTHON, str(Path(__file__).resolve()), "--setup"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    setup = json.loads(data.stdout.strip().splitlines()[-1])
-    ports, procs = [], []
-    for _ in range(count):
-        port = free_port()
-        cmd = [PYTHON, "-m", "uvicorn", "asgi:application", "--port", str(port), "--no-access-log"]
-        procs.append(subprocess.Popen([*cmd, "--log-level", "warning"], cwd=ROOT, env=env))
-        ports.append(port)
-    try:
-        for port in ports:
-            deadline = time.time() + 30
-            while time.time() < deadline:
-                with contextlib.suppress(OSError, http.client.HTTPException):
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                    conn.request("GET", "/robots.txt", headers={"Host": "127.0.0.1"})
-                    if conn.getresponse().status == 200:
-                        break
-                time.sleep(0.2)
-        yield ports, setup
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # open sockets can hold a graceful shutdown
-                proc.kill()
-                proc.wait(timeout=5)
+    setup = setup_json(str(Path(__file__).resolve()), [], env)
+    with uvicorns(env, count) as running:
+        yield [port for port, _pid in running], setup
 
 
 def _post(port: int, cookie: str, topic: int, text: str) -> int:

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import concurrent.futures
 import contextlib
-import http.client
 import json
 import os
 import resource
@@ -37,7 +36,7 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PYTHON, ROOT, free_port, prepared_env
+from common import PYTHON, ROOT, prepared_env, setup_json, uvicorns
 from forum_bench import _post, pct
 
 MEMBERS_PER_CELL = 20
@@ -111,41 +110,9 @@ def servers(count: int, cells: int, database_url: str, redis_url: str):
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([PYTHON, "manage.py", "flush", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    data = subprocess.run(
-        [PYTHON, str(Path(__file__).resolve()), "--setup", str(cells)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    topics = json.loads(data.stdout.strip().splitlines()[-1])
-    ports, procs = [], []
-    for _ in range(count):
-        port = free_port()
-        cmd = [PYTHON, "-m", "uvicorn", "asgi:application", "--port", str(port), "--no-access-log"]
-        procs.append(subprocess.Popen([*cmd, "--log-level", "warning"], cwd=ROOT, env=env))
-        ports.append(port)
-    try:
-        for port in ports:
-            deadline = time.time() + 30
-            while time.time() < deadline:
-                with contextlib.suppress(OSError, http.client.HTTPException):
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                    conn.request("GET", "/robots.txt", headers={"Host": "127.0.0.1"})
-                    if conn.getresponse().status == 200:
-                        break
-                time.sleep(0.2)
-        yield ports, [p.pid for p in procs], topics
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+    topics = setup_json(str(Path(__file__).resolve()), [str(cells)], env)
+    with uvicorns(env, count) as running:
+        yield [port for port, _pid in running], [pid for _port, pid in running], topics
 
 
 async def _socket(port: int, cookie: str, topic: int, receipts: list, ready: asyncio.Event, stop: asyncio.Event):

@@ -2,12 +2,16 @@
 opens again with the network off; a page never opened shows the offline page; logging out
 drops the member's pages from the device."""
 
+import secrets
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import login
+from e2e.conftest import ROOT, free_port, login, stop, uvicorn_command, wait_for_health
 
 pytestmark = pytest.mark.browser
 
@@ -174,14 +178,55 @@ def test_a_member_turns_on_pushes_and_the_phone_shows_them(page, context, e2e_se
         service.close()
 
 
-def test_pages_stay_within_the_weight_budget(browser, live_server_url, e2e_server):
+@pytest.fixture(scope="module")
+def production(e2e_server):
+    """The e2e server's database served as in production (DEBUG off: collected, minified,
+    hashed static files through whitenoise), by a second process beside the e2e server."""
+    env = dict(
+        e2e_server.env,
+        DEBUG="0",
+        SECRET_KEY="weight-" + secrets.token_urlsafe(48),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_COOKIES="0",
+        SECURE_HSTS_SECONDS="0",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    port = free_port()
+    env["SITE_URL"] = f"http://127.0.0.1:{port}"
+    log = Path(e2e_server.log).with_name("production.log")
+    with log.open("w") as out:
+        process = subprocess.Popen(uvicorn_command(port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_health(env["SITE_URL"], process, log)
+        yield env["SITE_URL"]
+    finally:
+        stop(process)
+
+
+def test_pages_stay_within_the_weight_budget(browser, production, e2e_server):
     """Issue 13's measure: a page and all it loads (the manifest, the worker's registration
     script and the worker itself included) stays at 60 KB or less, uncompressed, on a first
-    visit with nothing cached; the worker adds at most 10 KB."""
+    visit with nothing cached, as production serves it; the worker adds at most 10 KB. The
+    topic is the demo's longest discussion the member reads. No script fails on these pages
+    as minified for production."""
     module, lessons, _documents = lessons_of_first_module(e2e_server)
-    figures = {}
+    figures, wire, failures = {}, {}, []
     with sqlite3.connect(f"file:{e2e_server.env['SQLITE_PATH']}?mode=ro", uri=True) as db:
-        topic = db.execute("SELECT max(topic_id) FROM forum_post").fetchone()[0]
+        topic = db.execute(
+            "SELECT p.topic_id FROM forum_post p JOIN forum_topic t ON t.id = p.topic_id"
+            " JOIN cells_membership m ON m.cell_id = t.cell_id JOIN accounts_user u ON u.id = m.user_id"
+            " WHERE u.username = 'dangvien' AND m.ended_on IS NULL"
+            " GROUP BY p.topic_id ORDER BY count(*) DESC, p.topic_id LIMIT 1"
+        ).fetchone()[0]
     paths = (
         "/",
         f"/courses/{module}/",
@@ -190,22 +235,26 @@ def test_pages_stay_within_the_weight_budget(browser, live_server_url, e2e_serve
         f"/forum/topics/{topic}/",
     )
     for path in paths:
-        context = browser.new_context(base_url=live_server_url, locale="vi-VN", viewport={"width": 360, "height": 800})
+        context = browser.new_context(base_url=production, locale="vi-VN", viewport={"width": 360, "height": 800})
         try:
             page = context.new_page()
             login(page, "dangvien")
             cold = context.new_page()  # a tab that has loaded nothing yet (the login page's files are in memory)
             page.close()
-            sizes = {}
+            sizes, sent = {}, {}
+            cold.on("pageerror", lambda error, path=path: failures.append((path, str(error))))
             cold.on("response", lambda r, sizes=sizes: sizes.__setitem__(r.url, len(r.body())))
+            cold.on("requestfinished", lambda r, sent=sent: sent.__setitem__(r.url, r.sizes()["responseBodySize"]))
             cold.goto(path)
             cold.wait_for_function(CONTROLLED)
             manifest = len(cold.request.get("/manifest.webmanifest").body())
             worker = len(cold.request.get("/sw.js").body())
             figures[path] = sum(sizes.values()) + manifest + worker
+            wire[path] = sum(sent.values())
         finally:
             context.close()
-    print("\nPAGE WEIGHT (bytes, with manifest and worker):", figures, "worker:", worker)
+    print("\nPAGE WEIGHT (bytes, with manifest and worker):", figures, "worker:", worker, "on the wire:", wire)
+    assert failures == []
     assert worker <= 10 * 1024
     assert max(figures.values()) <= 60 * 1024, figures
 
@@ -253,13 +302,20 @@ def test_a_reply_typed_offline_is_sent_once_when_the_network_is_back(page, conte
 
 def test_a_queued_reply_to_a_topic_closed_meanwhile_comes_back_with_its_text(page, context, e2e_server):
     topic = int(e2e_server.manage("shell", "-c", MAKE_TOPIC.format(title="Chủ đề sắp khóa")).stdout.split()[-1])
+    # Closed after the member opened the topic, before the reply can go. Closed before it is
+    # typed: Chromium's emulated offline switch now and then lets the page's POST reach the
+    # server (its answer lost, so the page queues it all the same), and the server must find
+    # the topic closed then too. The page's socket is a stand-in, so the page does not reload
+    # on the closing.
+    context.route_web_socket("**/ws/forum/**", lambda socket: None)
     login(page, "dangvien")
     page.goto(f"/forum/topics/{topic}/")
+    e2e_server.manage("shell", "-c", LOCK_TOPIC.format(pk=topic))
     context.set_offline(True)
     page.fill("textarea[name=body]", "Gửi sau khi chủ đề bị khóa")
     page.locator("[data-reply-form] button[type=submit]").click()
     expect(page.locator("[data-outbox]")).to_contain_text("Không có mạng")
-    e2e_server.manage("shell", "-c", LOCK_TOPIC.format(pk=topic))
+    assert posts_with(e2e_server, "Gửi sau khi chủ đề bị khóa") == 0
     context.set_offline(False)
     outbox = page.locator("[data-outbox]")
     expect(outbox).to_contain_text("Bài trả lời giữ trên thiết bị này không gửi được:")

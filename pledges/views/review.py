@@ -19,12 +19,25 @@ from pledges.models import Pledge
 from pledges.views.page import _render_detail
 
 
+def _pledge_for(request: HttpRequest, pk: int, rule) -> Pledge:
+    """Pledge `pk` for a reviewer's action: 404 if the user may not see it, 403 if `rule`
+    (a predicate of pledges.permissions) does not let them act on it."""
+    roles = permissions.roles_for_request(request)
+    pledge = permissions.get_pledge_or_404(request.user, pk, roles)
+    permissions.require(rule(request.user, pledge, roles))
+    return pledge
+
+
+def _refused(request: HttpRequest, pledge: Pledge, message: str, label: str, field: str) -> HttpResponse:
+    """A refused action, shown on the pledge's page (400) with what was typed in `field`."""
+    typed = request.POST.get(field, "")
+    return _render_detail(request, pledge, status=400, error=message, unsaved=[(label, typed)] if typed.strip() else [])
+
+
 @login_required
 @require_POST
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
-    roles = permissions.roles_for_request(request)
-    pledge = permissions.get_pledge_or_404(request.user, pk, roles)
-    permissions.require(permissions.can_review_pledge(request.user, pledge, roles))
+    pledge = _pledge_for(request, pk, permissions.can_review_pledge)
     sections = list(pledge.template.sections.all())
     form = DecideForm(request.POST, sections=sections)
     # What the secretary typed goes back into the boxes whatever goes wrong.
@@ -66,9 +79,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    roles = permissions.roles_for_request(request)
-    pledge = permissions.get_pledge_or_404(request.user, pk, roles)
-    permissions.require(permissions.can_reopen_pledge(request.user, pledge, roles))
+    pledge = _pledge_for(request, pk, permissions.can_reopen_pledge)
     form = ReasonForm(request.POST)
     try:
         if not form.is_valid():
@@ -77,10 +88,7 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
             pledge=pledge, actor=request.user, reason=form.cleaned_data["reason"], client_key=posted_key(request)
         )
     except services.PledgeRefused as exc:
-        reason = request.POST.get("reason", "")
-        return _render_detail(
-            request, pledge, status=400, error=exc.message, unsaved=[(_("Reason"), reason)] if reason.strip() else []
-        )
+        return _refused(request, pledge, exc.message, _("Reason"), "reason")
     messages.success(request, _("The pledge was reopened; the member can revise it."))
     return redirect("pledges:detail", pk=pk)
 
@@ -88,9 +96,7 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def rate(request: HttpRequest, pk: int) -> HttpResponse:
-    roles = permissions.roles_for_request(request)
-    pledge = permissions.get_pledge_or_404(request.user, pk, roles)
-    permissions.require(permissions.can_review_pledge(request.user, pledge, roles))
+    pledge = _pledge_for(request, pk, permissions.can_review_pledge)
     form = RateForm(request.POST)
     try:
         if not form.is_valid():
@@ -103,10 +109,7 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
             client_key=posted_key(request),
         )
     except services.PledgeRefused as exc:
-        comment = request.POST.get("comment", "")
-        return _render_detail(
-            request, pledge, status=400, error=exc.message, unsaved=[(_("Comment"), comment)] if comment.strip() else []
-        )
+        return _refused(request, pledge, exc.message, _("Comment"), "comment")
     messages.success(request, _("The rating was recorded; the year is closed for this member."))
     return redirect("pledges:detail", pk=pk)
 
@@ -153,9 +156,7 @@ def compare(request: HttpRequest, a: int, b: int) -> HttpResponse:
 def changes(request: HttpRequest, pk: int) -> HttpResponse:
     """What the member changed since the pledge was returned, section by section, for those who
     review it: hidden pledge -> 404, visible but not theirs to review -> 403."""
-    roles = permissions.roles_for_request(request)
-    pledge = permissions.get_pledge_or_404(request.user, pk, roles)
-    permissions.require(permissions.can_review_pledge(request.user, pledge, roles))
+    pledge = _pledge_for(request, pk, permissions.can_review_pledge)
     selectors.pledge_with_answers(pledge)
     returned = selectors.return_before_resubmission(pledge)
     rows = section_changes(returned.answers, pledge.answer_list, returned.section_comments) if returned else []
