@@ -219,7 +219,7 @@ def test_pages_stay_within_the_weight_budget(browser, production, e2e_server):
     topic is the demo's longest discussion the member reads. No script fails on these pages
     as minified for production."""
     module, lessons, _documents = lessons_of_first_module(e2e_server)
-    figures, wire, failures = {}, {}, []
+    figures, failures = {}, []
     with sqlite3.connect(f"file:{e2e_server.env['SQLITE_PATH']}?mode=ro", uri=True) as db:
         topic = db.execute(
             "SELECT p.topic_id FROM forum_post p JOIN forum_topic t ON t.id = p.topic_id"
@@ -241,19 +241,17 @@ def test_pages_stay_within_the_weight_budget(browser, production, e2e_server):
             login(page, "dangvien")
             cold = context.new_page()  # a tab that has loaded nothing yet (the login page's files are in memory)
             page.close()
-            sizes, sent = {}, {}
+            sizes = {}
             cold.on("pageerror", lambda error, path=path: failures.append((path, str(error))))
             cold.on("response", lambda r, sizes=sizes: sizes.__setitem__(r.url, len(r.body())))
-            cold.on("requestfinished", lambda r, sent=sent: sent.__setitem__(r.url, r.sizes()["responseBodySize"]))
             cold.goto(path)
             cold.wait_for_function(CONTROLLED)
             manifest = len(cold.request.get("/manifest.webmanifest").body())
             worker = len(cold.request.get("/sw.js").body())
             figures[path] = sum(sizes.values()) + manifest + worker
-            wire[path] = sum(sent.values())
         finally:
             context.close()
-    print("\nPAGE WEIGHT (bytes, with manifest and worker):", figures, "worker:", worker, "on the wire:", wire)
+    print("\nPAGE WEIGHT (bytes, with manifest and worker):", figures, "worker:", worker)
     assert failures == []
     assert worker <= 10 * 1024
     assert max(figures.values()) <= 60 * 1024, figures
