@@ -658,6 +658,9 @@ def _participation_remind(*, actor: User, topic: Topic, client_key: str) -> int:
     from forum.selectors import session_participation
 
     with transaction.atomic():
+        # The cell's row, as courses and pledges lock it: two clicks at once (two tabs, the
+        # secretary and the deputy) meet here, and the second finds the first's round.
+        OrgUnit.objects.select_for_update().filter(pk=topic.cell_id).first()
         if done := _moderation_by_key(actor=actor, client_key=client_key):
             return int(done.detail or 0)
         reminders.check(participation_reminded_at(topic))  # the throttle's key: the session
@@ -824,7 +827,7 @@ def meeting_update(
         raise ValidationError(_("Give the meeting's date and time."))
     with transaction.atomic():
         topic = Topic.objects.select_for_update(of=("self",)).select_related("cell", "theme").get(pk=topic.pk)
-        before = (topic.meeting_at, topic.place, topic.online_url)
+        announced = (topic.meeting_at, topic.place, topic.online_url)
         changed = [
             name for name, value in {**notice, "meeting_at": meeting_at}.items() if getattr(topic, name) != value
         ]
@@ -836,7 +839,7 @@ def meeting_update(
         topic.save(update_fields=changed)
         _count(topic, before)  # a concluded meeting moved to another year
         _audit(topic, actor, ModerationEvent.Action.MEETING_CHANGED, ", ".join(changed))
-        if not topic.is_concluded and before != (topic.meeting_at, topic.place, topic.online_url):
+        if not topic.is_concluded and announced != (topic.meeting_at, topic.place, topic.online_url):
             _notify_cell(actor=actor, topic=topic, kind="forum.meeting", changed=True)
     return topic
 

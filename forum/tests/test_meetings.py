@@ -118,6 +118,23 @@ def test_a_new_time_is_announced_again_and_kept_in_the_history(client_as, person
     assert ModerationEvent.objects.filter(topic=meeting, action="meeting_changed").exists()
 
 
+def test_a_new_agenda_or_chair_is_kept_in_the_history_without_announcing_it_again(personas, meeting):
+    notices = Notification.objects.filter(user=personas["member_a"]).count()
+    services.meeting_update(
+        actor=personas["secretary_a"],
+        topic=meeting,
+        meeting_at=meeting.meeting_at,
+        place=meeting.place,
+        online_url=meeting.online_url,
+        agenda="1. Kiểm điểm tháng 11\n2. Nhiệm vụ tháng 12\n3. Công tác đảng viên",
+        chair=personas["member_a"],
+        meeting_secretary=personas["secretary_a"],
+    )
+    assert Notification.objects.filter(user=personas["member_a"]).count() == notices
+    event = ModerationEvent.objects.filter(topic=meeting, action="meeting_changed").latest("pk")
+    assert "agenda" in event.detail and "chair" in event.detail
+
+
 # --- Notice of absence ---------------------------------------------------------------------------
 
 

@@ -255,3 +255,40 @@ def test_five_identical_concurrent_motions_roll_calls_and_votes_count_once(perso
         assert {r.status_code for r in responses} == {302}  # a repeat is answered as the first, never "twice"
         motion.refresh_from_db()
         assert motion.counts == [0, 1, 0] and Ballot.objects.filter(motion=motion).count() == 1
+
+
+@concurrent
+@pytest.mark.django_db(transaction=True)
+def test_two_reminder_clicks_at_once_from_two_tabs_send_one_round(personas, org, session):
+    """Two requests with different keys (the secretary and the deputy, or two tabs) reach the
+    throttle together: the cell's row lock lets one round through; the other is refused."""
+    import threading
+
+    from django.core.exceptions import ValidationError
+    from django.db import connections
+
+    make_member("behind_a", org["cell_a"])
+    barrier = threading.Barrier(2)
+    outcomes: list = []
+
+    def click() -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(
+                services.participation_remind(actor=personas["secretary_a"], topic=session, client_key=new_key())
+            )
+        except ValidationError as refused:
+            outcomes.append(refused)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(outcomes) == 2
+    assert len([o for o in outcomes if isinstance(o, int)]) == 1, outcomes
+    assert ModerationEvent.objects.filter(topic=session, action="reminded").count() == 1
+    behind = Notification.objects.filter(user__username="behind_a", kind="forum.reminder")
+    assert behind.count() == 1
