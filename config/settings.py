@@ -133,6 +133,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "core.middleware.PrivateCacheMiddleware",
+    "core.middleware.OutboxOwnerMiddleware",
     # Last on purpose: it is sync-only. Under ASGI, Django keeps async-capable middleware
     # below a sync-only one in async mode; with this one higher up, messages, XFrame and CSP
     # (MiddlewareMixin) ran async and passed each of their process_request/process_response

@@ -4,7 +4,7 @@ import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
@@ -69,6 +69,27 @@ class ClientAddressMiddleware:
 
 
 DOWNLOAD_TYPES = ("application/pdf", "text/csv", "application/zip")
+
+
+class OutboxOwnerMiddleware:
+    """What a device kept offline (static/js/outbox.js) is sent later, by a page or the
+    worker, with whatever session the browser then holds; each item names the account it was
+    typed under (`X-Chibo-User`). If another account is logged in by then (a shared phone, a
+    session that expired without a logout), the request is answered 409 `{"owner": false}`
+    before any view runs, so one member's text is never stored under another's name; the
+    device keeps it for its owner's next login."""
+
+    HEADER = "HTTP_X_CHIBO_USER"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        owner = request.META.get(self.HEADER)
+        user = getattr(request, "user", None)
+        if owner is not None and user is not None and user.is_authenticated and owner != str(user.pk):
+            return JsonResponse({"ok": False, "owner": False}, status=409)
+        return self.get_response(request)
 
 
 class PrivateCacheMiddleware:

@@ -4,6 +4,7 @@ is back (the worker's Background Sync, the `online` event, or the next load of a
 only a topic page); a lesson opened once opens offline; logging out leaves nothing of the
 member on the device (queue, kept drafts, pages)."""
 
+import sqlite3
 import time
 
 import pytest
@@ -179,5 +180,39 @@ def test_a_refused_reply_comes_back_on_another_page_and_logging_out_wipes_the_de
         page.goto(f"/forum/topics/{topic}/")
         expect(page.locator("[data-outbox]")).to_have_count(0)
         assert posts_with(e2e_server, text) == 0
+    finally:
+        context.close()
+
+
+def test_a_reply_kept_on_a_shared_phone_is_sent_only_under_its_authors_name(browser, live_server_url, e2e_server):
+    # The member's session ends without a logout (nothing is wiped) and a comrade of the same
+    # cell logs in on the same phone: the reply is neither sent under the comrade's name nor
+    # shown to them; it goes, once, when its author logs in again.
+    context = phone(browser, live_server_url, service_workers="block")
+    try:
+        topic = new_topic(e2e_server, "Máy dùng chung")
+        text = "Gõ trên máy dùng chung, chỉ gửi dưới tên người gõ"
+        page = queue_reply(context, topic, text)
+        page.close()
+        context.set_offline(False)
+        context.clear_cookies()  # the session is gone; the device's outbox stays
+        other = context.new_page()
+        login(other, "bithu")
+        other.goto(f"/forum/topics/{topic}/")
+        other.wait_for_timeout(1500)  # long enough for a flush to have gone
+        expect(other.locator("[data-outbox]")).to_have_count(0)
+        assert posts_with(e2e_server, text) == 0
+        assert other.evaluate(QUEUED) == 1
+        context.clear_cookies()
+        login(other, "dangvien")
+        assert wait_for_posts(e2e_server, text, 1) == 1
+        other.wait_for_function(EMPTY)
+        with sqlite3.connect(f"file:{e2e_server.env['SQLITE_PATH']}?mode=ro", uri=True) as db:
+            author = db.execute(
+                "SELECT u.username FROM forum_post p JOIN accounts_user u ON u.id = p.author_id"
+                " WHERE p.body_source = ?",
+                (text,),
+            ).fetchone()[0]
+        assert author == "dangvien"
     finally:
         context.close()

@@ -230,7 +230,7 @@
     function showOutbox() {
       if (!boxes()) return;
       boxes().outbox.all().then(function (items) {
-        items = items.filter(function (i) { return i.kind === "reply" && String(i.topic) === String(topicId); });
+        items = items.filter(function (i) { return i.kind === "reply" && String(i.topic) === String(topicId) && boxes().mine(i); });
         if (!outboxBox) {
           if (!items.length) return;
           outboxBox = el("div", "card outbox");

@@ -5,12 +5,15 @@
   "use strict";
 
   // A reply or a pledge edit that found no network waits on this device
-  // (IndexedDB "chibo", else localStorage) as {key, kind, url, page, fields, text, topic, error}
+  // (IndexedDB "chibo", else localStorage) as {key, kind, url, page, fields, text, topic, user, error}
   // and is sent, with its idempotency key, by the worker's `sync` event where the browser has
   // Background Sync, otherwise on the `online` event or the next load of any page. One sender
   // at a time (Web Locks); the server stores one post per key. A refusal (the topic closed,
   // the pledge changed elsewhere) keeps the item, its text and the reason: the page it came
-  // from shows it. Logging out deletes it all (`wipe`).
+  // from shows it. Logging out deletes it all (`wipe`). Each item names the account it was
+  // typed under (`user`): a page sends and shows only its own member's items, and the server
+  // refuses an item sent under another account's session (core.middleware.OutboxOwnerMiddleware,
+  // answered 409 {owner: false}), which then waits, untouched, for its owner's next login.
   var TAG = "chibo-outbox", LS = "chibo.outbox", LEGACY = "chibo.forum.outbox";
   function lsItems() { try { return JSON.parse(scope.localStorage.getItem(LS) || "[]"); } catch (e) { return []; } }
   function lsSave(items) { try { scope.localStorage.setItem(LS, JSON.stringify(items)); } catch (e) { /* private mode */ } }
@@ -32,6 +35,9 @@
     });
   }
   function hasLS() { return typeof document !== "undefined" && !!scope.localStorage; }
+  // The member this page is for ("" in the worker, which knows no session: the server checks).
+  function me() { return typeof document !== "undefined" && document.body ? document.body.getAttribute("data-user") || "" : ""; }
+  function mine(item) { return !item.user || !me() || String(item.user) === me(); }
   var outbox = {
     all: function () {
       return idb("readonly", function (s) { return s.getAll(); }).catch(function () { return hasLS() ? lsItems() : []; });
@@ -70,13 +76,16 @@
     var data = new FormData();
     item.fields.forEach(function (f) { data.append(f[0], f[1]); });
     if (token) data.set("csrfmiddlewaretoken", token);
+    var headers = { "X-Requested-With": "fetch" };
+    if (item.user) headers["X-Chibo-User"] = String(item.user);
     return fetch(item.url, {
-      method: "POST", body: data, credentials: "same-origin", headers: { "X-Requested-With": "fetch" }
+      method: "POST", body: data, credentials: "same-origin", headers: headers
     }).then(function (r) {
       return r.json().then(function (j) { return [r.status, j]; }, function () { return [r.status, null]; });
     }).then(function (answer) {
       var json = answer[1];
       if (answer[0] === 429 || answer[0] >= 500) throw new Error("later");
+      if (json && json.owner === false) return "not-mine"; // another account is logged in: kept for its owner
       if (json && json.ok) return outbox.remove(item.key).then(function () { return "sent"; });
       item.error = (json && (json.errors ? json.errors.join(" ") : json.error)) || "?";
       return outbox.put(item).then(function () { return "refused"; });
@@ -88,7 +97,7 @@
     return locked(function () {
       return Promise.all([outbox.all(), csrf()]).then(function (got) {
         var done = [], later = false;
-        var items = got[0].filter(function (i) { return !i.error && !(skip && skip(i)); });
+        var items = got[0].filter(function (i) { return !i.error && mine(i) && !(skip && skip(i)); });
         return items.reduce(function (chain, item) {
           return chain.then(function () {
             return sendOne(item, got[1]).then(function (what) { done.push([what, item]); }, function () { later = true; });
@@ -101,6 +110,7 @@
     });
   }
   function queue(item) {
+    item.user = item.user || me();
     return outbox.put(item).then(function () {
       flag([item]);
       // Background Sync: the worker sends it when the network is back, even with the page
@@ -115,11 +125,12 @@
   function flag(items) {
     if (typeof document === "undefined") return;
     try {
-      if (items.some(function (i) { return !i.error || !i.told; })) scope.localStorage.setItem("chibo.outbox.waiting", "1");
+      // Anyone's items: a page for another account loads this file and sends only its own.
+    if (items.some(function (i) { return !i.error || !i.told; })) scope.localStorage.setItem("chibo.outbox.waiting", "1");
       else scope.localStorage.removeItem("chibo.outbox.waiting");
     } catch (e) { /* private mode */ }
   }
-  scope.ChiBoOutbox = { outbox: outbox, flush: flush, queue: queue, wipe: outbox.wipe };
+  scope.ChiBoOutbox = { outbox: outbox, flush: flush, queue: queue, wipe: outbox.wipe, mine: mine };
   if (typeof document === "undefined") return; // in the service worker: the outbox alone
 
   function toaster(message, url) { if (scope.ChiBo && scope.ChiBo.toast) scope.ChiBo.toast(message, url); }
@@ -146,7 +157,7 @@
     if (!document.body.hasAttribute("data-outbox-refused")) return; // logged out
     outbox.all().then(function (items) {
       items.forEach(function (item) {
-        if (!item.error || item.told || item.page === window.location.pathname) return;
+        if (!item.error || item.told || !mine(item) || item.page === window.location.pathname) return;
         toaster(document.body.getAttribute("data-outbox-refused") + " " + (item.error === "?" ? "" : item.error), item.page);
         item.told = true;
         outbox.put(item);
