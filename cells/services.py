@@ -76,6 +76,7 @@ def membership_add(
     if not cell.is_cell:
         raise ValidationError(_("Members can only belong to a cell, not to a committee."))
     with transaction.atomic():
+        tally.hold_member(user.pk)
         if Membership.objects.select_for_update().filter(user=user, ended_on__isnull=True).exists():
             raise ValidationError(_("%(name)s is already an active member of a cell.") % {"name": user.full_name})
         _check_one_secretary(cell, role)
@@ -114,6 +115,7 @@ def membership_end(
 ) -> Membership:
     """End a membership. The row stays, with its dates and reason; access goes at once."""
     with transaction.atomic():
+        tally.hold_member(membership.user_id)
         membership = _lock_active(membership, _("This membership has already ended."))
         membership.ended_on = ended_on or _today()
         membership.end_reason = reason
@@ -131,6 +133,7 @@ def membership_move(*, actor: User | None, membership: Membership, to_cell: OrgU
     if to_cell.pk == membership.cell_id:
         raise ValidationError(_("The member is already in this cell."))
     with transaction.atomic():
+        tally.hold_member(membership.user_id)
         membership = membership_end(
             actor=actor,
             membership=membership,

@@ -39,6 +39,18 @@ def bump(model, cell: OrgUnit, changes: Iterable[tuple[dict, dict[str, int]]]) -
             rows.update(**{name: F(name) + delta for name, delta in deltas.items()})
 
 
+def hold_member(user_id: int) -> None:
+    """Lock the member's account row until the transaction ends: every change that moves a
+    member's contributions between counters (a pledge's review, a module completed, a
+    membership added, ended or moved) takes it first, so two of them for the same member run
+    one after the other, each reading what the other committed. Without it (PostgreSQL, READ
+    COMMITTED) an approval and the end of the membership at once left "approved" counted in a
+    cell the member had left, or deadlocked. Taken before any other row of the change."""
+    from accounts.models import User
+
+    list(User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True))
+
+
 def rebuild(
     model, per_cell: dict[tuple[int, tuple], dict[str, int]], key_fields: tuple[str, ...], only: dict | None = None
 ) -> int:

@@ -166,6 +166,7 @@ def _url(pledge: Pledge) -> str:
 
 
 def _locked(pledge: Pledge) -> Pledge:
+    tally.hold_member(pledge.member_id)  # first: the member's counters move one change at a time
     return Pledge.objects.select_for_update(of=("self",)).select_related("member", "cell", "template").get(pk=pledge.pk)
 
 

@@ -180,6 +180,7 @@ def _complete_if_done(*, user, module: Module, progress: ModuleProgress) -> None
         return
     if progress.lessons_read < module.lessons.count():
         return
+    tally.hold_member(user.pk)  # the membership read below cannot end or move until commit
     progress.completed_at = timezone.now()
     progress.save(update_fields=["completed_at"])
     membership = Membership.objects.filter(user=user, ended_on__isnull=True).select_related("cell").first()
