@@ -5,9 +5,10 @@ and of the officer's home page, after `seed_demo` + `seed_scale` at each size, o
 Run: .venv/bin/python bench/reports_bench.py [CELLS ...]   (default: 1000 5000; 20 members
 per cell; about two minutes per 5,000 cells to seed). With DATABASE_URL set to a throwaway
 PostgreSQL database it measures there instead (the database is flushed first!).
-"median" is the page as most requests get it (the figures are read from the counters the
-services keep, cells.tally: nothing is cached but the cells per child, until the tree
-changes); "cold" is with every cache emptied. Then two more lines:
+"median" is the page as a reader gets it again (the page cache, core.middleware, serves a
+reader's unchanged page from memory); "new reader" is a reader's first view in a new session
+(nothing of theirs stored; the figures read from the counters the services keep, cells.tally,
+and the cells per child cached until the tree changes); "cold" is with every cache emptied. Then two more lines:
 - "per-cell sum": the other design measured on the same data: the province's figures summed
   from the cells' own counter rows by path prefix (GROUP BY, grows with the cells below);
 - "write": what the counters add to a write: a member joining then leaving a cell (both bump
@@ -85,6 +86,12 @@ def measure() -> None:
             times.append((time.perf_counter() - start) * 1000)
             cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code == 200, (url, response.status_code)
+        readers = []
+        for _ in range(RUNS):  # a new session each time: nothing of this reader's is stored yet
+            client.force_login(user)
+            start = time.perf_counter()
+            body(client.get(url))
+            readers.append((time.perf_counter() - start) * 1000)
         cold = []
         for _ in range(5):  # every cache emptied: the figures recounted, the table re-rendered
             cache.clear()
@@ -100,6 +107,7 @@ def measure() -> None:
         print(
             f"  {label:16} median {statistics.median(times):6.1f} ms  p90 {sorted(times)[int(RUNS * 0.9)]:6.1f} ms"
             f"  cpu {statistics.median(cpu):6.1f} ms"
+            f"  new reader {statistics.median(readers):6.1f} ms"
             f"  cold {statistics.median(cold):6.1f} ms"
             f"  {len(content) / 1024:6.1f} KB, {size / 1024:5.1f} KB gzipped  {len(queries)} queries (cold)"
         )
