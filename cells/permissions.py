@@ -288,16 +288,27 @@ def membership_holds(user_id: int, cell_id: int) -> bool:
     ).exists()
 
 
-def active_member_ids(cell_id: int) -> frozenset[int]:
-    """The cell's active members now (active memberships of active accounts),
-    shared by all sockets of a topic that re-check access for the same event. From the cache
-    under the cell's generation, which every membership saved in or out of the cell, and
-    every change of a member account's active flag, replaces (cells.signals): a member who
-    left or was deactivated is refused on the next event, with no query per event while
-    nothing changed."""
+def active_members_and_leaders(cell_id: int) -> tuple[frozenset[int], frozenset[int]]:
+    """The cell's active members now (active memberships of active accounts) and, among
+    them, its leaders (secretary, deputy), shared by all sockets of a topic that re-check
+    access for the same event. From the cache under the cell's generation, which every
+    membership saved in or out of the cell (a role changed too), and every change of a
+    member account's active flag, replaces (cells.signals): a member who left or was
+    deactivated is refused, and a leader demoted is a plain reader, on the next event, with no
+    query per event while nothing changed."""
 
-    def load() -> frozenset[int]:
-        members = Membership.objects.filter(cell_id=cell_id, ended_on__isnull=True, user__is_active=True)
-        return frozenset(members.values_list("user_id", flat=True))
+    def load() -> tuple[frozenset[int], frozenset[int]]:
+        rows = list(
+            Membership.objects.filter(cell_id=cell_id, ended_on__isnull=True, user__is_active=True).values_list(
+                "user_id", "role"
+            )
+        )
+        leaders = (Membership.Role.SECRETARY, Membership.Role.DEPUTY)
+        return frozenset(u for u, _role in rows), frozenset(u for u, role in rows if role in leaders)
 
     return versioned(f"cells:active:{cell_id}", (f"cell:{cell_id}",), load, ROLES_TIMEOUT)
+
+
+def active_member_ids(cell_id: int) -> frozenset[int]:
+    """The cell's active members now (see `active_members_and_leaders`)."""
+    return active_members_and_leaders(cell_id)[0]

@@ -18,6 +18,7 @@ ends when the access it was opened with ends.
   is not an object, 1007.
 """
 
+import asyncio
 import json
 import logging
 import time
@@ -148,6 +149,47 @@ def session_authenticates(session_key: str | None, user_id: int) -> bool:
     )
 
 
+def sessions_authenticate(pairs: list[tuple[str | None, int]]) -> list[bool]:
+    """`session_authenticates` for each (session key, user id), in one call."""
+    return [session_authenticates(session_key, user_id) for session_key, user_id in pairs]
+
+
+# Sockets due for the timer's session check wait here for one look-up in a thread: with
+# thousands of sockets, one thread hop (and database connection) per socket every
+# SESSION_RECHECK seconds queued every event behind them (2,000 sockets: deliveries took
+# minutes). The first socket due starts the batch; those due within BATCH_WINDOW join it.
+BATCH_WINDOW = 0.002
+_due: list[tuple[str | None, int, asyncio.Future]] = []
+_checking: set[asyncio.Task] = set()  # held until done (the loop keeps only weak references)
+
+
+async def _session_holds_batched(session_key: str | None, user_id: int) -> bool:
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    _due.append((session_key, user_id, future))
+    if len(_due) == 1:
+        task = loop.create_task(_check_due())
+        _checking.add(task)
+        task.add_done_callback(_checking.discard)
+    return await future
+
+
+async def _check_due() -> None:
+    await asyncio.sleep(BATCH_WINDOW)
+    batch = _due[:]
+    _due.clear()
+    try:
+        results = await database_sync_to_async(sessions_authenticate)([(key, user) for key, user, _f in batch])
+    except BaseException as exc:  # each waiting socket gets it
+        for _key, _user, future in batch:
+            if not future.done():
+                future.set_exception(exc)
+        return
+    for (_key, _user, future), holds in zip(batch, results, strict=True):
+        if not future.done():
+            future.set_result(holds)
+
+
 # --- The base consumer ----------------------------------------------------------------------
 
 
@@ -232,13 +274,22 @@ class UserSocket(AsyncJsonWebsocketConsumer):
         # And any event may have been lost: the session is checked again at least every
         # SESSION_RECHECK seconds before anything more is passed on.
         epoch, now = server_epoch(), time.monotonic()
-        if kind == "access.changed" or epoch != self.epoch or now >= self.recheck_at:
+        if kind == "access.changed" or epoch != self.epoch:
             self.epoch, self.recheck_at = epoch, now + SESSION_RECHECK
             if not await self.session_holds():
                 await self.close(code=CLOSE_UNAUTHENTICATED)
             else:
                 await self.recheck_access()
             return kind == "access.changed" or self.closing
+        if now >= self.recheck_at:
+            # The timer's check is of the session only, and shared: every socket of this
+            # process due for it within one event's fan-out waits for the same look-up. What
+            # else the socket may do, its subclass checks on every event from shared answers
+            # (forum: the cell's members and leaders, cached under the cell's generation).
+            self.recheck_at = now + SESSION_RECHECK
+            if not await _session_holds_batched(self.session_key, self.user.pk):
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return True
         return False
 
     async def session_holds(self) -> bool:

@@ -81,7 +81,7 @@ def _encode_once(eid: str, event: dict) -> str:
     return text
 
 
-async def _active_members(cell_id: int, event_key: str) -> frozenset[int]:
+async def _active_members(cell_id: int, event_key: str) -> tuple[frozenset[int], frozenset[int]]:
     key = (cell_id, event_key)
     pending = _member_checks.get(key)
     if pending is not None:
@@ -89,7 +89,7 @@ async def _active_members(cell_id: int, event_key: str) -> frozenset[int]:
     future = asyncio.get_running_loop().create_future()
     _member_checks[key] = future
     try:
-        members = await database_sync_to_async(permissions.forum_active_member_ids)(cell_id)
+        members = await database_sync_to_async(permissions.forum_members_and_moderators)(cell_id)
         future.set_result(members)
         return members
     except BaseException as exc:
@@ -242,9 +242,13 @@ class TopicConsumer(UserSocket):
         if not kind.startswith(FORWARDED):
             return
         key = _event_key(message)
-        if self.user.pk not in await _active_members(self.cell_id, key):
+        members, moderators = await _active_members(self.cell_id, key)
+        if self.user.pk not in members:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        # A leader demoted (or named) meanwhile reads as such from this event on, even if the
+        # `access.changed` that says so was lost.
+        self.moderator = self.user.pk in moderators
         if kind == "presence" and event.get("left") == self.user.pk and await self._may_broadcast():
             await self._presence_renew()  # another socket of this user left; this one stays
         if kind in POST_EVENTS:  # every post event carries its seq (forum.services.post_event)

@@ -17,6 +17,7 @@ from cells.models import OrgUnit
 from cells.permissions import (
     Roles,
     active_member_ids,
+    active_members_and_leaders,
     ancestor_paths,
     can_view_cell,
     is_cell_leader,
@@ -43,6 +44,7 @@ __all__ = [
     "can_view_forum_state",
     "forum_access_holds",
     "forum_active_member_ids",
+    "forum_members_and_moderators",
     "get_post_or_404",
     "get_session_state_or_404",
     "get_topic_or_404",
@@ -105,9 +107,11 @@ def can_edit_post(user, post, roles: Roles | None = None) -> bool:
 can_author_themes = oversees_committee
 
 # Sockets: an active membership of an active account, from the database (before typing or
-# presence is broadcast), and the cell's active members from the cache (every event).
+# presence is broadcast), and the cell's active members and its moderators (the leaders,
+# can_moderate_forum) from the cache (every event).
 forum_access_holds = membership_holds
 forum_active_member_ids = active_member_ids
+forum_members_and_moderators = active_members_and_leaders
 
 
 def get_topic_or_404(user, pk: int, roles: Roles | None = None) -> Topic:

@@ -102,3 +102,24 @@ async def test_the_notification_socket_applies_it(personas, origin, accepted):
     assert connected == accepted
     await communicator.disconnect()
     await sync_to_async(connections.close_all)()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_sockets_due_for_the_timers_session_check_at_once_share_one_look_up(monkeypatch):
+    """The timer's session check of every socket due within one event's fan-out is one call
+    in one thread (thousands of sockets made one each, and queued every event behind them)."""
+    import asyncio
+
+    import core.sockets
+
+    calls = []
+
+    def look_up(pairs):
+        calls.append(list(pairs))
+        return [user_id != 3 for _key, user_id in pairs]
+
+    monkeypatch.setattr(core.sockets, "sessions_authenticate", look_up)
+    answers = await asyncio.gather(*(core.sockets._session_holds_batched(f"s{i}", i) for i in range(1, 21)))
+    assert calls == [[(f"s{i}", i) for i in range(1, 21)]]
+    assert answers == [i != 3 for i in range(1, 21)]

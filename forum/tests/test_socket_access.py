@@ -213,6 +213,26 @@ async def test_a_secretary_demoted_to_member_stops_seeing_hidden_posts(personas,
     await bell.disconnect()
 
 
+async def test_a_demotion_whose_event_went_unheard_still_hides_hidden_posts_on_the_next_event(
+    personas, general, monkeypatch
+):
+    # The `access.changed` of the demotion is lost (a full channel layer): the socket learns
+    # who leads the cell from the cell's cached list on every event, not from that event.
+    monkeypatch.setattr("cells.signals.publish_on_commit", lambda group, event: None)
+    secretary = personas["secretary_a"]
+    bell, topic_socket = await _sockets(await _login(secretary), general)
+    membership = await sync_to_async(Membership.objects.get)(user=secretary, ended_on__isnull=True)
+
+    await sync_to_async(membership_change_role)(actor=None, membership=membership, role="member", status="official")
+    secret, visible = await _hide_and_post(personas, general)
+
+    seen = await _events_until_post(topic_socket, visible.pk)
+    assert ("post.hidden", secret.pk) in [(e["type"], e.get("id")) for e in seen]
+    assert [e for e in seen if e["type"] == "post.edited"] == []
+    await topic_socket.disconnect()
+    await bell.disconnect()
+
+
 async def test_a_member_promoted_to_deputy_starts_seeing_hidden_posts(personas, general):
     from conftest import make_member
 
