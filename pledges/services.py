@@ -285,19 +285,27 @@ def tally_member_left(*, membership: Membership) -> None:
     _member_pledges(membership, -1)
 
 
-def tally_rebuild() -> int:
-    """Recount PledgeTally from the pledges of active members in their current cell."""
+def tally_figures(cell_ids: list[int] | None) -> dict:
+    """{(cell id, (year,)): counters} from the pledges of active members in their current cell
+    (cells: None, every cell); the one count the rebuild and a unit's move use."""
     from django.db.models import F
 
     per_cell: dict = {}
     pledges = Pledge.objects.filter(
         member__memberships__ended_on__isnull=True, member__memberships__cell_id=F("cell_id")
     ).only("cell_id", "year", "status", "submitted_at", "rating")
+    if cell_ids is not None:
+        pledges = pledges.filter(cell_id__in=cell_ids)
     for pledge in pledges.iterator(chunk_size=5000):
         row = per_cell.setdefault((pledge.cell_id, (pledge.year,)), {})
         for name, value in _figures(pledge, pledge.cell_id).items():
             row[name] = row.get(name, 0) + value
-    return tally.rebuild(PledgeTally, per_cell, ("year",))
+    return per_cell
+
+
+def tally_rebuild() -> int:
+    """Recount PledgeTally from the pledges of active members in their current cell."""
+    return tally.rebuild(PledgeTally, tally_figures(None), ("year",))
 
 
 def pledge_start(*, member, template: PledgeTemplate, cell: OrgUnit) -> Pledge:

@@ -12,12 +12,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from cells import services as cells_services
-from cells.models import Membership, OrgUnit
+from cells.models import Membership, OrgUnit, UnitEvent
 from conftest import make_member, make_user
-from courses.models import ModuleProgress
+from courses.models import Module, ModuleProgress
 from courses.tests.conftest import build_module, complete
 from forum import services as forum_services
-from forum.models import Absence, Attendance, Post, Topic
+from forum.models import Absence, Attendance, Post, Theme, Topic
 from pledges import services as pledge_services
 from pledges.models import Pledge, Rating
 from pledges.tests.conftest import fill
@@ -77,6 +77,7 @@ OPERATIONS = [
     *("open", "open", "post", "post", "conclude", "conclude", "reopen", "study", "pledge", "pledge"),
     *("approve", "approve", "rate", "rate", "move", "end", "join", "attend", "attend", "excuse"),
     *("meet", "meet", "conclude_meeting", "conclude_meeting", "reschedule", "reopen_meeting"),
+    *("move_unit", "move_unit"),
 ]
 MEETING_AT = datetime.datetime(2020, 5, 5, 19, 30, tzinfo=datetime.UTC)
 
@@ -87,6 +88,10 @@ def _leader(cell):
 
 
 def _random_step(rng, admin, cells, themes, modules, template) -> None:
+    # Read afresh, as each request would: a unit moved in the tree has a new path.
+    cells = [OrgUnit.objects.get(pk=c.pk) for c in cells]
+    themes = [Theme.objects.select_related("committee").get(pk=t.pk) for t in themes]
+    modules = [Module.objects.select_related("audience").get(pk=m.pk) for m in modules]
     members = list(Membership.objects.filter(ended_on__isnull=True).select_related("user", "cell"))
     m = rng.choice(members)
     op = rng.choice(OPERATIONS)
@@ -132,6 +137,11 @@ def _random_step(rng, admin, cells, themes, modules, template) -> None:
         forum_services.absence_declare(actor=m.user, topic=topic, reason="Đi công tác")
     elif op == "meet" and leader:
         forum_services.meeting_schedule(actor=leader, cell=m.cell, title="Sinh hoạt tháng", meeting_at=MEETING_AT)
+    elif op == "move_unit":
+        # A cell or a committee (with what is under it) moved under another committee.
+        unit = rng.choice(list(OrgUnit.objects.filter(depth__gt=1)))
+        targets = [t for t in OrgUnit.objects.filter(kind="committee") if not t.path.startswith(unit.path)]
+        cells_services.unit_move(actor=admin, unit=unit, parent=rng.choice(targets))
     elif op in ("conclude_meeting", "reschedule", "reopen_meeting"):
         meeting = Topic.objects.filter(cell=m.cell, kind="meeting").order_by("?").first()
         if meeting is None or leader is None:
@@ -250,6 +260,7 @@ def test_reports_equal_a_recount_after_random_operations(org, seed):
     assert Topic.objects.filter(kind="meeting", state="concluded").exists()
     assert Attendance.objects.exists() and Membership.objects.filter(ended_on__isnull=False).exists()
     assert ModuleProgress.objects.exists() and Pledge.objects.filter(status__in=DONE).exists()
+    assert UnitEvent.objects.filter(action="moved").exists()
 
 
 def test_a_module_completed_before_a_move_counts_only_inside_its_audience(org):
