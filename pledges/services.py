@@ -239,6 +239,7 @@ def _bump(pledge: Pledge, **fields) -> None:
 # or left takes it out of the cell's figures; pledges_follow_move brings this year's along).
 
 DONE = (S.APPROVED, S.REVIEWED, S.RATED)
+HANDED_IN = (S.SUBMITTED, *DONE)  # not behind: what the cell overview does not mark overdue
 
 
 def _current_cell_id(user_id: int) -> int | None:
@@ -249,6 +250,8 @@ def _figures(pledge: Pledge, current_cell_id: int | None) -> dict[str, int]:
     if pledge.cell_id != current_cell_id:
         return {}
     out = {
+        "started": 1,
+        "handed_in": int(pledge.status in HANDED_IN),
         "submitted": int(pledge.submitted_at is not None),
         "approved": int(pledge.status in DONE),
         "rated": int(pledge.status == S.RATED),
@@ -323,6 +326,7 @@ def pledge_start(*, member, template: PledgeTemplate, cell: OrgUnit) -> Pledge:
             pledge = Pledge.objects.create(template=template, member=member, cell=cell, year=template.year)
             PledgeAnswer.objects.bulk_create(PledgeAnswer(pledge=pledge, section=s) for s in template.sections.all())
             _event(pledge, member, A.STARTED)
+            _count(pledge, cell, {}, _figures(pledge, cell.pk))  # one more started in the cell
     except IntegrityError:  # two tabs pressed "start" at once: the constraint kept one
         return Pledge.objects.get(member=member, year=template.year)
     return pledge
