@@ -7,7 +7,8 @@ per cell; about two minutes per 5,000 cells to seed). With DATABASE_URL set to a
 PostgreSQL database it measures there instead (the database is flushed first!).
 "median" is the page as most requests get it (the figures are read from the counters the
 services keep, cells.tally: nothing is cached but the cells per child, until the tree
-changes); "cold" is with every cache emptied. Then two more lines:
+changes: a unit's move, cells.services.unit_move, replaces them with the `org` generation);
+"cold" is with every cache emptied. Then two more lines:
 - "per-cell sum": the other design measured on the same data: the province's figures summed
   from the cells' own counter rows by path prefix (GROUP BY, grows with the cells below);
 - "write": what the counters add to a write: a member joining then leaving a cell (both bump
