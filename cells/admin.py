@@ -32,7 +32,8 @@ class OrgUnitForm(movenodeform_factory(OrgUnit)):
         data = super().clean()
         if "treebeard_position" in data:
             parent = self._new_parent(data.get("treebeard_ref_node"), data["treebeard_position"])
-            unit = self.instance if self.instance.pk else OrgUnit(kind=data.get("kind") or "", path="~")
+            # The unit as it will be: its kind as typed (a cell may not go to the top level).
+            unit = OrgUnit(pk=self.instance.pk, path=self.instance.path, kind=data.get("kind") or self.instance.kind)
             try:
                 services.unit_move_check(unit=unit, parent=parent)
             except ValidationError as exc:

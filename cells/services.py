@@ -188,15 +188,15 @@ def invitation_resend(*, actor: User | None, membership: Membership) -> None:
 
 
 def unit_move_check(*, unit: OrgUnit, parent: OrgUnit | None) -> None:
-    """Refuse a move the tree cannot take: under a cell, under the unit itself or a unit
-    below it, or a cell at the top level."""
+    """Refuse a place the tree cannot take: under a cell, under the unit itself or a unit
+    below it, or a cell at the top level. Also for a unit not created yet (the admin's form)."""
     if parent is None:
         if unit.is_cell:
             raise ValidationError(_("A cell must belong to a committee."))
         return
     if parent.is_cell:
         raise ValidationError(_("A unit can only be placed under a committee, not under a cell."))
-    if parent.path.startswith(unit.path):
+    if unit.pk is not None and parent.path.startswith(unit.path):
         raise ValidationError(_("A unit cannot be placed under itself or under a unit below it."))
 
 

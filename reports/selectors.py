@@ -118,6 +118,8 @@ class CellOverview:
     pledge_template: object
     pledges_handed_in: int = 0
     pledges_rated: int = 0
+    pledges_started: int = 0  # begun, in any state
+    pledges_overdue: int = 0  # the form past its due date, nothing handed in
 
     @property
     def items(self) -> list[tuple[str, str]]:
@@ -191,6 +193,8 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
             else:
                 overview.pledges_handed_in += 1
             overview.pledges_rated += line.pledge_state == pledges_selectors.S.RATED
+            overview.pledges_started += line.pledge_state != pledges_selectors.NOT_STARTED
+            overview.pledges_overdue += line.pledge_overdue
         overview.lines.append(line)
     overview.former = cells_selectors.cell_former_members(cell, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     return overview

@@ -48,11 +48,14 @@ def test_cell_overview_rows_columns_and_counts(client_as, personas, org, world):
     assert overview.modules[0].completed == 1 and overview.modules[0].certificates == 1
     assert lines["member_a"].pledge_state == "submitted" and lines["secretary_a"].pledge_state == "not_started"
     assert overview.pledges_handed_in == 1
+    # The form was due 31/03/2020: the secretary, who has not started, is overdue.
+    assert (overview.pledges_started, overview.pledges_overdue) == (1, 1)
     assert lines["member_a"].missing == set()
     assert lines["secretary_a"].missing == {overview.modules[0].key, "pledge"}
     assert [m.user.username for m in overview.former] == ["leaver"]  # shown apart
     html = response.content.decode()
     assert "Đỗ Văn Rời" in html and "Nguyễn Văn Ấn" in html
+    assert "1 đã bắt đầu" in html and '<span class="tag overdue">1 quá hạn</span>' in html
 
 
 def test_filter_who_still_needs_and_sort(client_as, personas, org, world):
