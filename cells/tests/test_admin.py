@@ -171,7 +171,7 @@ def test_the_admins_drag_and_drop_moves_through_the_service(client, org, persona
 
 
 @pytest.mark.django_db
-def test_a_staff_member_without_the_change_permission_cannot_drag_a_unit(client, org, personas):
+def test_those_who_may_not_change_units_cannot_move_one(client, org, personas):
     from django.contrib.auth.models import Permission
 
     from cells.models import OrgUnit
@@ -180,9 +180,16 @@ def test_a_staff_member_without_the_change_permission_cannot_drag_a_unit(client,
     clerk.user_permissions.add(Permission.objects.get(codename="view_orgunit"))
     client.force_login(clerk)
     paths = list(OrgUnit.objects.values_list("pk", "path"))
-    response = client.post(
-        "/admin/cells/orgunit/move/",
-        {"node": org["cell_a"].pk, "target": org["other_committee"].pk, "relation": "child"},
-    )
+    data = {"node": org["cell_a"].pk, "target": org["other_committee"].pk, "relation": "child"}
+    response = client.post("/admin/cells/orgunit/move/", data)
     assert response.status_code == 403
+    # Not staff (an officer, a member) or not logged in: sent to the admin's log-in page.
+    for persona in ("officer", "member_a", None):
+        client.logout()
+        if persona:
+            client.force_login(personas[persona])
+        response = client.post("/admin/cells/orgunit/move/", data)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+        response = client.post(f"/admin/cells/orgunit/{org['cell_a'].pk}/change/", _unit_form(org["cell_a"], None))
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert list(OrgUnit.objects.values_list("pk", "path")) == paths
