@@ -232,7 +232,7 @@ def unit_move(*, actor: User | None, unit: OrgUnit, parent: OrgUnit | None) -> O
     return unit
 
 
-def member_figures(cell_ids: list[int] | None) -> tally.PerCell:
+def member_figures(cell_ids: tally.CellIds) -> tally.PerCell:
     """Active members per cell, from the memberships (MemberTally's count)."""
     from django.db.models import Count
 

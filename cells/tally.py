@@ -17,13 +17,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from cells.models import OrgUnit
 from cells.permissions import ancestor_paths
 
 # {(cell id, key values): {counter: value}}: what the cells' own raw rows add up to.
 PerCell = dict[tuple[int, tuple], dict[str, int]]
+# Which cells to count: ids, or a subquery of them (`move` passes one); None: every cell.
+CellIds = Iterable[int] | QuerySet | None
 
 
 @dataclass(frozen=True)
@@ -31,13 +33,13 @@ class Counted:
     model: type
     key_fields: tuple[str, ...]
     # figures(cell_ids) -> PerCell, from the raw rows; cell_ids None: every cell.
-    figures: Callable[[list[int] | None], PerCell]
+    figures: Callable[[CellIds], PerCell]
 
 
 COUNTED: list[Counted] = []
 
 
-def register(model, key_fields: tuple[str, ...], figures: Callable[[list[int] | None], PerCell]) -> None:
+def register(model, key_fields: tuple[str, ...], figures: Callable[[CellIds], PerCell]) -> None:
     """Declare a counter model and how its figures are counted from the raw rows (the owning
     app's AppConfig.ready). A unit's move recounts its cells with it, before and after."""
     if not any(c.model is model for c in COUNTED):
@@ -140,6 +142,16 @@ def _apply(model, key_fields: tuple[str, ...], deltas) -> None:
             rows.filter(unit_id=unit_id).update(**{n: F(n) + d for n, d in units[unit_id].items()})
 
 
+def _path(pk: int) -> str:
+    return OrgUnit.objects.filter(pk=pk).values_list("path", flat=True).get()
+
+
+def _cells_under(path: str):
+    """The ids of the cells under `path`, as a subquery (a moved province can hold tens of
+    thousands: no list of ids goes through the driver)."""
+    return OrgUnit.objects.filter(path__startswith=path, kind=OrgUnit.Kind.CELL).order_by().values("pk")
+
+
 def _above(path: str) -> list[int]:
     """The ids of the units strictly above `path`, ascending."""
     return sorted(OrgUnit.objects.filter(path__in=ancestor_paths(path)[:-1]).values_list("pk", flat=True))
@@ -164,15 +176,10 @@ def move(unit: OrgUnit, move_nodes: Callable[[], None]) -> None:
             .order_by("pk")
             .values_list("pk", "path")
         )
-        cells = list(
-            OrgUnit.objects.filter(pk__in=list(units), kind=OrgUnit.Kind.CELL)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
         old_above = _above(units[unit.pk])
-        before = {c.model: c.figures(cells) for c in COUNTED}
+        before = {c.model: c.figures(_cells_under(units[unit.pk])) for c in COUNTED}
         move_nodes()
-        units_after = dict(OrgUnit.objects.filter(pk__in=list(units)).values_list("pk", "path"))
+        units_after = dict(OrgUnit.objects.filter(path__startswith=_path(unit.pk)).values_list("pk", "path"))
         new_above = _above(units_after[unit.pk])
         if old_above == new_above:
             return  # reordered among the same siblings: every unit keeps its ancestors
@@ -180,5 +187,5 @@ def move(unit: OrgUnit, move_nodes: Callable[[], None]) -> None:
         for counted in COUNTED:
             deltas = defaultdict(lambda: defaultdict(int))
             _spread(before[counted.model], old_chains, -1, deltas)
-            _spread(counted.figures(cells), new_chains, 1, deltas)
+            _spread(counted.figures(_cells_under(units_after[unit.pk])), new_chains, 1, deltas)
             _apply(counted.model, counted.key_fields, deltas)

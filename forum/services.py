@@ -293,7 +293,7 @@ def _count(topic: Topic, before: dict) -> None:
         tally.bump(model, topic.cell, changes)
 
 
-def tally_figures(cell_ids: list[int] | None) -> dict:
+def tally_figures(cell_ids: tally.CellIds) -> dict:
     """{model: {(cell id, key values): counters}} for SessionTally and MeetingTally, from the
     topics of the cells (None: all); the one count the rebuild and a unit's move use."""
     per_model: dict = {SessionTally: {}, MeetingTally: {}}
@@ -312,11 +312,11 @@ def tally_figures(cell_ids: list[int] | None) -> dict:
     return per_model
 
 
-def session_figures(cell_ids: list[int] | None) -> dict:
+def session_figures(cell_ids: tally.CellIds) -> dict:
     return tally_figures(cell_ids)[SessionTally]
 
 
-def meeting_figures(cell_ids: list[int] | None) -> dict:
+def meeting_figures(cell_ids: tally.CellIds) -> dict:
     return tally_figures(cell_ids)[MeetingTally]
 
 

@@ -288,7 +288,7 @@ def tally_member_left(*, membership: Membership) -> None:
     _member_pledges(membership, -1)
 
 
-def tally_figures(cell_ids: list[int] | None) -> dict:
+def tally_figures(cell_ids: tally.CellIds) -> dict:
     """{(cell id, (year,)): counters} from the pledges of active members in their current cell
     (cells: None, every cell); the one count the rebuild and a unit's move use."""
     from django.db.models import F

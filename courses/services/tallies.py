@@ -33,7 +33,7 @@ def tally_member_left(*, membership: Membership) -> None:
     tally.bump(ModuleTally, membership.cell, changes)
 
 
-def tally_figures(cell_ids: list[int] | None, module_id: int | None = None) -> dict:
+def tally_figures(cell_ids: tally.CellIds, module_id: int | None = None) -> dict:
     """{(cell id, (module id,)): {"completed": n}}: completions of the cells' active members (None:
     every cell) in modules whose audience includes their cell; the one count the rebuild and a
     unit's move use."""
