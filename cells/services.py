@@ -223,7 +223,8 @@ def unit_move(*, actor: User | None, unit: OrgUnit, parent: OrgUnit | None) -> O
         try:
             tally.move(unit, move_nodes)
         except PathOverflow:
-            raise ValidationError(_("There is no room left under %(unit)s.") % {"unit": parent.name}) from None
+            where = parent.name if parent is not None else _("(top level)")
+            raise ValidationError(_("There is no room left under %(unit)s.") % {"unit": where}) from None
         unit.refresh_from_db()
         if (old_parent and old_parent.pk) != (parent and parent.pk):
             top = _("(top level)")
