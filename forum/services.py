@@ -293,12 +293,12 @@ def _count(topic: Topic, before: dict) -> None:
         tally.bump(model, topic.cell, changes)
 
 
-def tally_figures(cell_ids: tally.CellIds) -> dict:
+def tally_figures(cell_ids: tally.CellIds, kinds=(Topic.Kind.SESSION, Topic.Kind.MEETING)) -> dict:
     """{model: {(cell id, key values): counters}} for SessionTally and MeetingTally, from the
     topics of the cells (None: all); the one count the rebuild and a unit's move use."""
     per_model: dict = {SessionTally: {}, MeetingTally: {}}
     topics = (
-        Topic.objects.filter(kind__in=[Topic.Kind.SESSION, Topic.Kind.MEETING])
+        Topic.objects.filter(kind__in=kinds)
         .select_related("cell", "theme__committee")
         .only("cell__path", "kind", "theme__committee__path", "state", "meeting_at")
     )
@@ -313,11 +313,11 @@ def tally_figures(cell_ids: tally.CellIds) -> dict:
 
 
 def session_figures(cell_ids: tally.CellIds) -> dict:
-    return tally_figures(cell_ids)[SessionTally]
+    return tally_figures(cell_ids, [Topic.Kind.SESSION])[SessionTally]
 
 
 def meeting_figures(cell_ids: tally.CellIds) -> dict:
-    return tally_figures(cell_ids)[MeetingTally]
+    return tally_figures(cell_ids, [Topic.Kind.MEETING])[MeetingTally]
 
 
 def tally_rebuild() -> int:
