@@ -150,6 +150,7 @@ def test_the_admins_drag_and_drop_moves_through_the_service(client, org, persona
 
     admin = _admin_client(client)
     make_member("member_c", org["cell_c"])
+    assert client.get("/admin/cells/orgunit/").status_code == 200  # the tree to drag in
     before = _members_kept_right()
     response = client.post(
         "/admin/cells/orgunit/move/",
