@@ -8,7 +8,8 @@ PostgreSQL database it measures there instead (the database is flushed first!).
 "median" is the page as a reader gets it again (the page cache, core.middleware, serves a
 reader's unchanged page from memory); "new reader" is a reader's first view in a new session
 (nothing of theirs stored; the figures read from the counters the services keep, cells.tally,
-and the cells per child cached until the tree changes); "cold" is with every cache emptied. Then two more lines:
+and the cells per child cached until the tree changes: a unit's move, cells.services.unit_move,
+replaces them with the `org` generation); "cold" is with every cache emptied. Then two more lines:
 - "per-cell sum": the other design measured on the same data: the province's figures summed
   from the cells' own counter rows by path prefix (GROUP BY, grows with the cells below);
 - "write": what the counters add to a write: a member joining then leaving a cell (both bump

@@ -7,4 +7,7 @@ class CellsConfig(AppConfig):
     verbose_name = _("Organisation")
 
     def ready(self) -> None:
-        from cells import signals  # noqa: F401  (connects the cache bumps)
+        from cells import services, signals, tally  # noqa: F401  (signals connects the cache bumps)
+        from cells.models import MemberTally
+
+        tally.register(MemberTally, (), services.member_figures)

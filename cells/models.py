@@ -16,6 +16,15 @@ class OrgUnitManager(MP_NodeManager):
     def get_queryset(self):
         return OrgUnitQuerySet(self.model, using=self._db).order_by("path")
 
+    def move(self, node, target, pos=None):
+        # The reports' counters are kept at every level of the tree: a move that did not
+        # carry them along would leave the old and new ancestors' figures wrong.
+        raise RuntimeError("Move units with cells.services.unit_move, which keeps the reports' counters.")
+
+    def tree_move(self, node, target, pos=None):
+        """treebeard's move, for cells.services.unit_move alone (through cells.tally.move)."""
+        return super().move(node, target, pos)
+
 
 class OrgUnit(MP_Node):
     """A node of the Party organisation: a committee at any level, or a cell (chi bộ).
@@ -182,6 +191,30 @@ class MembershipEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.membership}"
+
+
+class UnitEvent(models.Model):
+    """Append-only audit of changes to the tree: who moved which unit, from where to where."""
+
+    class Action(models.TextChoices):
+        MOVED = "moved", _("Moved")
+
+    # Kept when the unit is deleted later: the detail names it.
+    unit = models.ForeignKey(OrgUnit, on_delete=models.SET_NULL, null=True, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("unit event")
+        verbose_name_plural = _("unit events")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.detail}"
 
 
 class UnitTally(models.Model):

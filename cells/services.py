@@ -11,12 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from treebeard.exceptions import PathOverflow
 
 from accounts.models import User
 from accounts.services import invitation_send, user_create_invited, user_rename
 from cells import hooks, tally
 from cells.imports import MemberRow
-from cells.models import Membership, MembershipEvent, MemberTally, OrgUnit
+from cells.models import Membership, MembershipEvent, MemberTally, OrgUnit, UnitEvent
 from core.events import publish_on_commit, user_group
 
 
@@ -189,9 +190,63 @@ def invitation_resend(*, actor: User | None, membership: Membership) -> None:
     invitation_send(user=user, cell_name=membership.cell.name, invited_by=actor)
 
 
-def tally_rebuild() -> int:
-    """Recount MemberTally from the active memberships (manage.py recount_reports)."""
+def unit_move_check(*, unit: OrgUnit, parent: OrgUnit | None) -> None:
+    """Refuse a place the tree cannot take: under a cell, under the unit itself or a unit
+    below it, or a cell at the top level. Also for a unit not created yet (the admin's form)."""
+    if parent is None:
+        if unit.is_cell:
+            raise ValidationError(_("A cell must belong to a committee."))
+        return
+    if parent.is_cell:
+        raise ValidationError(_("A unit can only be placed under a committee, not under a cell."))
+    if unit.pk is not None and parent.path.startswith(unit.path):
+        raise ValidationError(_("A unit cannot be placed under itself or under a unit below it."))
+
+
+def unit_move(*, actor: User | None, unit: OrgUnit, parent: OrgUnit | None) -> OrgUnit:
+    """Move a unit (a cell, or a committee with everything under it) under `parent` (None: the
+    top level), among its new siblings by name. Every move of a unit goes through here (the
+    admin's form and its drag and drop included; `OrgUnit.objects.move` refuses): in the same
+    transaction the reports' counters of the old and new ancestors, and of the moved units
+    themselves, follow (cells.tally.move), and the move is audited (UnitEvent). Names, roles
+    and the reports' cells per child are read under the `org` generation, which the rewritten
+    paths replace (cells.signals)."""
+    with transaction.atomic():
+        unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+        parent = OrgUnit.objects.get(pk=parent.pk) if parent is not None else None
+        unit_move_check(unit=unit, parent=parent)
+        old_parent = OrgUnit.objects.get_parent(unit)
+
+        def move_nodes() -> None:
+            if parent is not None:
+                OrgUnit.objects.tree_move(unit, parent, "sorted-child")
+            else:
+                OrgUnit.objects.tree_move(unit, OrgUnit.objects.get_first_root_node(), "sorted-sibling")
+
+        try:
+            tally.move(unit, move_nodes)
+        except PathOverflow:
+            where = parent.name if parent is not None else _("(top level)")
+            raise ValidationError(_("There is no room left under %(unit)s.") % {"unit": where}) from None
+        unit.refresh_from_db()
+        if (old_parent and old_parent.pk) != (parent and parent.pk):
+            top = _("(top level)")
+            detail = f"{unit.name}: {old_parent.name if old_parent else top} → {parent.name if parent else top}"
+            UnitEvent.objects.create(unit=unit, actor=actor, action=UnitEvent.Action.MOVED, detail=detail[:300])
+    return unit
+
+
+def member_figures(cell_ids: tally.CellIds) -> tally.PerCell:
+    """Active members per cell, from the memberships (MemberTally's count)."""
     from django.db.models import Count
 
-    rows = Membership.objects.filter(ended_on__isnull=True).values("cell_id").annotate(n=Count("id")).order_by()
-    return tally.rebuild(MemberTally, {(row["cell_id"], ()): {"members": row["n"]} for row in rows}, ())
+    rows = Membership.objects.filter(ended_on__isnull=True)
+    if cell_ids is not None:
+        rows = rows.filter(cell_id__in=cell_ids)
+    rows = rows.values("cell_id").annotate(n=Count("id")).order_by()
+    return {(row["cell_id"], ()): {"members": row["n"]} for row in rows}
+
+
+def tally_rebuild() -> int:
+    """Recount MemberTally from the active memberships (manage.py recount_reports)."""
+    return tally.rebuild(MemberTally, member_figures(None), ())

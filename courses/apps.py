@@ -7,8 +7,12 @@ class CoursesConfig(AppConfig):
     verbose_name = _("Study modules")
 
     def ready(self) -> None:
-        from cells import hooks
+        from cells import hooks, tally
         from courses import services
+        from courses.models import ModuleTally
+        from courses.services.tallies import tally_figures
+
+        tally.register(ModuleTally, ("module_id",), tally_figures)
 
         for hook, fn in (
             (hooks.on_member_joined, services.tally_member_joined),

@@ -7,4 +7,9 @@ class ForumConfig(AppConfig):
     verbose_name = _("Forum")
 
     def ready(self) -> None:
-        from forum import signals  # noqa: F401  (connects the cache bumps)
+        from cells import tally
+        from forum import services, signals  # noqa: F401  (signals connects the cache bumps)
+        from forum.models import MeetingTally, SessionTally
+
+        tally.register(SessionTally, ("theme_id",), services.session_figures)
+        tally.register(MeetingTally, ("year",), services.meeting_figures)

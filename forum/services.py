@@ -268,8 +268,12 @@ def _notify_mentions(*, actor: User, topic: Topic, post: Post) -> None:
 
 
 def _figures(topic: Topic) -> dict:
-    """What the topic adds to the counters: {(model, key): {counter: n}}."""
+    """What the topic adds to the counters: {(model, key): {counter: n}}. A themed session
+    counts only while its cell is under the committee that set the theme (a cell moved away
+    in the tree takes it out of that theme's figures, as a module's audience does)."""
     if topic.kind == Topic.Kind.SESSION and topic.theme_id:
+        if not topic.cell.path.startswith(topic.theme.committee.path):
+            return {}
         held = topic.is_concluded
         return {(SessionTally, (("theme_id", topic.theme_id),)): {"held": int(held), "open": int(not held)}}
     if topic.kind == Topic.Kind.MEETING and topic.meeting_at is not None and topic.is_concluded:
@@ -289,17 +293,36 @@ def _count(topic: Topic, before: dict) -> None:
         tally.bump(model, topic.cell, changes)
 
 
-def tally_rebuild() -> int:
-    """Recount SessionTally and MeetingTally from the topics (manage.py recount_reports)."""
+def tally_figures(cell_ids: tally.CellIds, kinds=(Topic.Kind.SESSION, Topic.Kind.MEETING)) -> dict:
+    """{model: {(cell id, key values): counters}} for SessionTally and MeetingTally, from the
+    topics of the cells (None: all); the one count the rebuild and a unit's move use."""
     per_model: dict = {SessionTally: {}, MeetingTally: {}}
-    topics = Topic.objects.filter(kind__in=[Topic.Kind.SESSION, Topic.Kind.MEETING]).only(
-        "cell_id", "kind", "theme_id", "state", "meeting_at"
+    topics = (
+        Topic.objects.filter(kind__in=kinds)
+        .select_related("cell", "theme__committee")
+        .only("cell__path", "kind", "theme__committee__path", "state", "meeting_at")
     )
+    if cell_ids is not None:
+        topics = topics.filter(cell_id__in=cell_ids)
     for topic in topics.iterator(chunk_size=5000):
         for (model, key), counters in _figures(topic).items():
             row = per_model[model].setdefault((topic.cell_id, tuple(v for _k, v in key)), {})
             for name, value in counters.items():
                 row[name] = row.get(name, 0) + value
+    return per_model
+
+
+def session_figures(cell_ids: tally.CellIds) -> dict:
+    return tally_figures(cell_ids, [Topic.Kind.SESSION])[SessionTally]
+
+
+def meeting_figures(cell_ids: tally.CellIds) -> dict:
+    return tally_figures(cell_ids, [Topic.Kind.MEETING])[MeetingTally]
+
+
+def tally_rebuild() -> int:
+    """Recount SessionTally and MeetingTally from the topics (manage.py recount_reports)."""
+    per_model = tally_figures(None)
     return tally.rebuild(SessionTally, per_model[SessionTally], ("theme_id",)) + tally.rebuild(
         MeetingTally, per_model[MeetingTally], ("year",)
     )
@@ -362,7 +385,9 @@ def session_conclude(*, actor: User, topic: Topic, conclusion: str, client_key: 
     if not topic.is_meeting:
         raise ValidationError(_("Only a meeting is concluded."))
     with transaction.atomic():
-        topic = Topic.objects.select_for_update(of=("self",)).select_related("cell", "theme").get(pk=topic.pk)
+        topic = (
+            Topic.objects.select_for_update(of=("self",)).select_related("cell", "theme__committee").get(pk=topic.pk)
+        )
         if post_by_key(author=actor, client_key=client_key):
             return topic  # this very conclusion, sent again
         if topic.is_concluded:
@@ -424,7 +449,9 @@ def session_reopen(*, actor: User, topic: Topic, reason: str, client_key: str = 
     if not reason:
         raise ValidationError(_("Say why the session is reopened."))
     with transaction.atomic():
-        topic = Topic.objects.select_for_update(of=("self",)).select_related("cell").get(pk=topic.pk)
+        topic = (
+            Topic.objects.select_for_update(of=("self",)).select_related("cell", "theme__committee").get(pk=topic.pk)
+        )
         if _moderation_by_key(actor=actor, client_key=client_key):
             return topic  # this very reopening, sent again
         if not topic.is_concluded:
@@ -826,7 +853,9 @@ def meeting_update(
     if topic.kind == Topic.Kind.MEETING and meeting_at is None:
         raise ValidationError(_("Give the meeting's date and time."))
     with transaction.atomic():
-        topic = Topic.objects.select_for_update(of=("self",)).select_related("cell", "theme").get(pk=topic.pk)
+        topic = (
+            Topic.objects.select_for_update(of=("self",)).select_related("cell", "theme__committee").get(pk=topic.pk)
+        )
         announced = (topic.meeting_at, topic.place, topic.online_url)
         changed = [
             name for name, value in {**notice, "meeting_at": meeting_at}.items() if getattr(topic, name) != value

@@ -8,8 +8,11 @@ class PledgesConfig(AppConfig):
     verbose_name = _("Pledges")
 
     def ready(self) -> None:
-        from cells import hooks
+        from cells import hooks, tally
         from pledges import services
+        from pledges.models import PledgeTally
+
+        tally.register(PledgeTally, ("year",), services.tally_figures)
 
         for hook, fn in (
             (hooks.on_membership_moved, services.pledges_follow_move),

@@ -241,11 +241,15 @@ class PledgeReminder(models.Model):
 
 
 class PledgeTally(UnitTally):
-    """The year's pledges of active members, in their current cell, under the unit: submitted
-    (ever), approved (or further), rated, and one count per rating. Kept by pledges.services
-    (cells.tally)."""
+    """The year's pledges of active members, in their current cell, under the unit: started
+    (any state), handed in (submitted, approved, self-reviewed or rated: not a draft, not
+    returned), submitted (ever), approved (or further), rated, and one count per rating. Kept
+    by pledges.services (cells.tally). Overdue is not a counter (it depends on the day): the
+    reports read it as members minus handed in, where the pledge form's due date has passed."""
 
     year = models.PositiveIntegerField()
+    started = models.IntegerField(default=0)
+    handed_in = models.IntegerField(default=0)
     submitted = models.IntegerField(default=0)
     approved = models.IntegerField(default=0)
     rated = models.IntegerField(default=0)

@@ -166,12 +166,33 @@ def pledge_years_for_unit(unit: OrgUnit) -> set[int]:
     return set(years_for_unit(unit))
 
 
+@dataclass(frozen=True)
+class Due:
+    path: str  # the path of the unit that set the pledge form
+    unit_id: int
+    due_on: datetime.date
+
+
+def pledge_dues(unit: OrgUnit, year: int) -> list[Due]:
+    """The year's pledge forms set at or above `unit` or inside its subtree, with their due
+    dates: a cell follows the nearest one above it (template_for_cell). One query."""
+    from cells.selectors import in_subtree
+
+    rows = (
+        PledgeTemplate.objects.filter(year=year)
+        .filter(Q(unit__path__in=permissions.ancestor_paths(unit.path)) | in_subtree(unit.path, "unit__path"))
+        .values_list("unit__path", "unit_id", "due_on")
+    )
+    return [Due(*row) for row in rows]
+
+
 def pledge_tallies(unit_ids: list[int], year: int) -> dict[int, dict[str, int]]:
-    """{unit id: {"submitted", "approved", "rated", "rating_<value>"}} over the year's pledges
+    """{unit id: {"started", "handed_in", "submitted", "approved", "rated", "rating_<value>"}}
+    over the year's pledges
     of active members in their current cell under the unit, from the counters
     pledges.services keeps (PledgeTally). One query."""
     from pledges.models import PledgeTally, Rating
 
-    names = ["submitted", "approved", "rated", *(f"rating_{value}" for value in Rating.values)]
+    names = ["started", "handed_in", "submitted", "approved", "rated", *(f"rating_{value}" for value in Rating.values)]
     rows = PledgeTally.objects.filter(unit_id__in=unit_ids, year=year).values("unit_id", *names)
     return {row.pop("unit_id"): row for row in rows}

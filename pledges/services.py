@@ -240,6 +240,7 @@ def _bump(pledge: Pledge, **fields) -> None:
 # or left takes it out of the cell's figures; pledges_follow_move brings this year's along).
 
 DONE = (S.APPROVED, S.REVIEWED, S.RATED)
+HANDED_IN = (S.SUBMITTED, *DONE)  # not behind: what the cell overview does not mark overdue
 
 
 def _current_cell_id(user_id: int) -> int | None:
@@ -250,6 +251,8 @@ def _figures(pledge: Pledge, current_cell_id: int | None) -> dict[str, int]:
     if pledge.cell_id != current_cell_id:
         return {}
     out = {
+        "started": 1,
+        "handed_in": int(pledge.status in HANDED_IN),
         "submitted": int(pledge.submitted_at is not None),
         "approved": int(pledge.status in DONE),
         "rated": int(pledge.status == S.RATED),
@@ -286,19 +289,27 @@ def tally_member_left(*, membership: Membership) -> None:
     _member_pledges(membership, -1)
 
 
-def tally_rebuild() -> int:
-    """Recount PledgeTally from the pledges of active members in their current cell."""
+def tally_figures(cell_ids: tally.CellIds) -> dict:
+    """{(cell id, (year,)): counters} from the pledges of active members in their current cell
+    (cells: None, every cell); the one count the rebuild and a unit's move use."""
     from django.db.models import F
 
     per_cell: dict = {}
     pledges = Pledge.objects.filter(
         member__memberships__ended_on__isnull=True, member__memberships__cell_id=F("cell_id")
     ).only("cell_id", "year", "status", "submitted_at", "rating")
+    if cell_ids is not None:
+        pledges = pledges.filter(cell_id__in=cell_ids)
     for pledge in pledges.iterator(chunk_size=5000):
         row = per_cell.setdefault((pledge.cell_id, (pledge.year,)), {})
         for name, value in _figures(pledge, pledge.cell_id).items():
             row[name] = row.get(name, 0) + value
-    return tally.rebuild(PledgeTally, per_cell, ("year",))
+    return per_cell
+
+
+def tally_rebuild() -> int:
+    """Recount PledgeTally from the pledges of active members in their current cell."""
+    return tally.rebuild(PledgeTally, tally_figures(None), ("year",))
 
 
 def pledge_start(*, member, template: PledgeTemplate, cell: OrgUnit) -> Pledge:
@@ -310,12 +321,16 @@ def pledge_start(*, member, template: PledgeTemplate, cell: OrgUnit) -> Pledge:
         raise PermissionDenied
     try:
         with transaction.atomic():
+            tally.hold_member(member.pk)  # the membership cannot end under the count below
+            if not Membership.objects.filter(user=member, cell=cell, ended_on__isnull=True).exists():
+                raise PermissionDenied
             # Lock the template: template_update (which holds the same lock while it checks that
             # nobody has started and rewrites the sections) cannot change the form under us.
             template = PledgeTemplate.objects.select_for_update().get(pk=template.pk)
             pledge = Pledge.objects.create(template=template, member=member, cell=cell, year=template.year)
             PledgeAnswer.objects.bulk_create(PledgeAnswer(pledge=pledge, section=s) for s in template.sections.all())
             _event(pledge, member, A.STARTED)
+            _count(pledge, cell, {}, _figures(pledge, cell.pk))  # one more started in the cell
     except IntegrityError:  # two tabs pressed "start" at once: the constraint kept one
         return Pledge.objects.get(member=member, year=template.year)
     return pledge

@@ -121,7 +121,8 @@ def committee_table(report: CommitteeReport) -> Table:
             _("%(title)s: members who completed it") % {"title": module.title},
             _("%(title)s: members who study it") % {"title": module.title},
         ]
-    pledge_headers = [_("Pledges submitted"), _("Pledges approved"), _("Pledges rated")]
+    pledge_headers = [_("Pledges overdue"), _("Pledges started")]
+    pledge_headers += [_("Pledges submitted"), _("Pledges approved"), _("Pledges rated")]
     pledge_headers += [labels.rating(value) for value in labels.Rating.values]
 
     def cells(entry):
@@ -132,7 +133,8 @@ def committee_table(report: CommitteeReport) -> Table:
         modules = []
         for share in row.modules:
             modules += [share.part, share.whole]
-        pledges = [row.pledges.submitted, row.pledges.approved, row.pledges.rated]
+        pledges = [row.pledges.overdue, row.pledges.started]
+        pledges += [row.pledges.submitted, row.pledges.approved, row.pledges.rated]
         pledges += [row.pledges.ratings[value] for value in labels.Rating.values]
         return [name, row.cells, row.members], [themes, modules, pledges]
 

@@ -118,6 +118,8 @@ class CellOverview:
     pledge_template: object
     pledges_handed_in: int = 0
     pledges_rated: int = 0
+    pledges_started: int = 0  # begun, in any state
+    pledges_overdue: int = 0  # the form past its due date, nothing handed in
 
     @property
     def items(self) -> list[tuple[str, str]]:
@@ -191,6 +193,8 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
             else:
                 overview.pledges_handed_in += 1
             overview.pledges_rated += line.pledge_state == pledges_selectors.S.RATED
+            overview.pledges_started += line.pledge_state != pledges_selectors.NOT_STARTED
+            overview.pledges_overdue += line.pledge_overdue
         overview.lines.append(line)
     overview.former = cells_selectors.cell_former_members(cell, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     return overview
@@ -229,6 +233,12 @@ class PledgeFigure:
     approved: int = 0
     rated: int = 0
     ratings: dict = field(default_factory=lambda: dict.fromkeys(Rating.values, 0))
+    started: int = 0  # pledges begun, in any state (drafts included)
+    overdue: int = 0  # members whose pledge form is past its due date, with nothing handed in
+
+    @property
+    def started_share(self) -> Share:
+        return Share(self.started, self.members)
 
     @property
     def submitted_share(self) -> Share:
@@ -255,6 +265,8 @@ class PledgeFigure:
             self.approved + other.approved,
             self.rated + other.rated,
             ratings,
+            self.started + other.started,
+            self.overdue + other.overdue,
         )
 
 
@@ -300,6 +312,29 @@ def _reached(child: OrgUnit, target_path: str, own: int, at_target: int) -> int:
     return at_target if target_path.startswith(child.path) else 0
 
 
+def _overdue(child: OrgUnit, dues: list, members: dict[int, int], pledges: dict[int, dict], today) -> int:
+    """Members under `child` whose pledge form (the nearest one above their cell) is past its
+    due date and whose pledge of the year is not handed in. Read from the counters: each form
+    set at or above the child covers the child, each form set inside it its own subtree, less
+    the subtrees of the forms set further down (they follow those). The due date is compared
+    with today here, at read time: no counter can know when a day passes."""
+    above = [d for d in dues if child.path.startswith(d.path)]
+    inner = [d for d in dues if d.path.startswith(child.path) and d.path != child.path]
+    regions = [(child.path, child.pk, max(above, key=lambda d: len(d.path)).due_on)] if above else []
+    regions += [(d.path, d.unit_id, d.due_on) for d in inner]
+    total = 0
+    for path, unit_id, due_on in regions:
+        if not due_on < today:
+            continue
+        below = [d for d in inner if d.path.startswith(path) and d.path != path]
+        # Only the forms directly below: one inside another is already in the outer's subtree.
+        below = [d for d in below if not any(d.path.startswith(o.path) and o.path != d.path for o in below)]
+        for ids, sign in (([unit_id], 1), ([d.unit_id for d in below], -1)):
+            for pk in ids:
+                total += sign * (members.get(pk, 0) - pledges.get(pk, {}).get("handed_in", 0))
+    return total
+
+
 def committee_report(unit: OrgUnit, year: int) -> CommitteeReport:
     """One row per direct child of `unit`, figures over everything below it, read from the
     counters the features keep at every level (cells.tally): the rows of the direct children,
@@ -313,11 +348,14 @@ def committee_report(unit: OrgUnit, year: int) -> CommitteeReport:
     cells = _cells_by_child(unit, theme_within)
     child_ids = [child.pk for child in children]
     inner_audiences = [m.audience_id for m in modules if m.audience.path.startswith(unit.path)]
-    members = cells_selectors.member_tallies(child_ids + inner_audiences)
+    # Pledge forms set inside the subtree cover only part of it: their units' counters too.
+    dues = pledges_selectors.pledge_dues(unit, year)
+    inner_forms = [d.unit_id for d in dues if d.path.startswith(unit.path) and d.path != unit.path]
+    members = cells_selectors.member_tallies(child_ids + inner_audiences + inner_forms)
     sessions = forum_selectors.session_tallies(child_ids, [t.pk for t in themes])
     meetings = forum_selectors.meeting_tallies(child_ids, year)
     completions = courses_selectors.module_tallies(child_ids, [m.pk for m in modules])
-    pledges = pledges_selectors.pledge_tallies(child_ids, year)
+    pledges = pledges_selectors.pledge_tallies(child_ids + inner_forms, year)
 
     rows = []
     for child in children:
@@ -343,6 +381,8 @@ def committee_report(unit: OrgUnit, year: int) -> CommitteeReport:
             p.get("approved", 0),
             p.get("rated", 0),
             {value: p.get(f"rating_{value}", 0) for value in Rating.values},
+            p.get("started", 0),
+            _overdue(child, dues, members, pledges, today),
         )
         rows.append(
             ChildRow(

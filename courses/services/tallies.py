@@ -33,18 +33,28 @@ def tally_member_left(*, membership: Membership) -> None:
     tally.bump(ModuleTally, membership.cell, changes)
 
 
-def tally_rebuild(module_id: int | None = None) -> int:
-    """Recount ModuleTally (one module's rows, or all) from the completions of active members
-    in the modules' audiences (manage.py recount_reports)."""
+def tally_figures(cell_ids: tally.CellIds, module_id: int | None = None) -> dict:
+    """{(cell id, (module id,)): {"completed": n}}: completions of the cells' active members (None:
+    every cell) in modules whose audience includes their cell; the one count the rebuild and a
+    unit's move use."""
+    # One filter() call: the conditions on the membership must hold for the same membership.
+    membership = {} if cell_ids is None else {"user__memberships__cell_id__in": cell_ids}
     rows = ModuleProgress.objects.filter(
         completed_at__isnull=False,
         user__memberships__ended_on__isnull=True,
         user__memberships__cell__path__startswith=F("module__audience__path"),
+        **membership,
     )
     if module_id is not None:
         rows = rows.filter(module_id=module_id)
     rows = rows.values("user__memberships__cell_id", "module_id").annotate(n=Count("id")).order_by()
-    per_cell = {(row["user__memberships__cell_id"], (row["module_id"],)): {"completed": row["n"]} for row in rows}
+    return {(row["user__memberships__cell_id"], (row["module_id"],)): {"completed": row["n"]} for row in rows}
+
+
+def tally_rebuild(module_id: int | None = None) -> int:
+    """Recount ModuleTally (one module's rows, or all) from the completions of active members
+    in the modules' audiences (manage.py recount_reports)."""
+    per_cell = tally_figures(None, module_id)
     if module_id is None:
         return tally.rebuild(ModuleTally, per_cell, ("module_id",))
     return tally.rebuild(ModuleTally, per_cell, ("module_id",), only={"module_id": module_id})

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.backends import ModelBackend
 from accounts.models import User
+from cells import services as cells_services
 from cells.models import CommitteeRole, Membership, OrgUnit
 from core import cache as core_cache
 from forum import selectors
@@ -214,9 +215,8 @@ ORG_UNIT_WRITES = {
         setattr(w.cell_a, "name", "Chi bộ Mới"),
         OrgUnit.objects.bulk_update([w.cell_a], ["name"]),
     ),
-    "move (treebeard)": lambda w: OrgUnit.objects.move(
-        OrgUnit.objects.get(pk=w.cell_a.pk), w.other_committee, "sorted-child"
-    ),
+    # Every move goes through cells.services.unit_move (treebeard's move underneath).
+    "move (treebeard)": lambda w: cells_services.unit_move(actor=None, unit=w.cell_a, parent=w.other_committee),
 }
 
 

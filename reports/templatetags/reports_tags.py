@@ -54,9 +54,12 @@ def committee_row(row, name: str, year: int, link: bool = True) -> str:
     parts.append("\n  ")
     parts += [format_html("<td>{}</td>", bar(share)) for share in row.modules]
     pledges = row.pledges
+    overdue = format_html('<span class="tag overdue">{}</span>', pledges.overdue) if pledges.overdue else "0"
     parts.append(
         format_html(
-            "\n  <td>{}</td><td>{}</td><td>{}</td>",
+            '\n  <td class="num">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>',
+            overdue,
+            bar(pledges.started_share),
             bar(pledges.submitted_share),
             bar(pledges.approved_share),
             bar(pledges.rated_share),

@@ -73,8 +73,15 @@ def test_committee_xlsx_rows_per_child_and_total(client_as, personas, org, world
     assert themes[1][1:6] == [1, 2, 0, 1, 1]  # cells, members; held, reached, past the deadline
     assert _rows(book["Chuyên đề học tập"])[1][3:5] == [1, 2]
     pledges = _rows(book["Cam kết"])
-    assert pledges[0][3:6] == ["Bản cam kết đã nộp", "Bản cam kết đã phê duyệt", "Bản cam kết đã xếp loại"]
-    assert pledges[3][0] == "Tổng cộng" and pledges[3][3] == 1
+    assert pledges[0][3:8] == [
+        "Bản cam kết quá hạn chưa nộp",
+        "Bản cam kết đã bắt đầu",
+        "Bản cam kết đã nộp",
+        "Bản cam kết đã phê duyệt",
+        "Bản cam kết đã xếp loại",
+    ]
+    # Overdue (the form was due 31/03/2020): A's secretary and B's member; started and submitted: member_a.
+    assert pledges[3][0] == "Tổng cộng" and pledges[3][3:6] == [2, 1, 1]
 
 
 def test_csv_streams_and_matches_the_groups_side_by_side(client_as, personas, org, world, monkeypatch):

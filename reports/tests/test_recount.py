@@ -12,14 +12,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from cells import services as cells_services
-from cells.models import Membership, OrgUnit
+from cells.models import Membership, OrgUnit, UnitEvent
 from conftest import make_member, make_user
-from courses.models import ModuleProgress
+from courses.models import Module, ModuleProgress
 from courses.tests.conftest import build_module, complete
 from forum import services as forum_services
-from forum.models import Absence, Attendance, Post, Topic
+from forum.models import Absence, Attendance, Post, Theme, Topic
 from pledges import services as pledge_services
-from pledges.models import Pledge, Rating
+from pledges.models import Pledge, PledgeTemplate, Rating
 from pledges.tests.conftest import fill
 from reports import selectors
 from reports.services import recount_all
@@ -27,6 +27,7 @@ from reports.services import recount_all
 pytestmark = pytest.mark.django_db
 
 DONE = {"approved", "reviewed", "rated"}
+HANDED_IN = {"submitted", *DONE}
 
 
 def _setup(org):
@@ -70,6 +71,16 @@ def _setup(org):
         has_year_end_review=False,
         sections=[{"title": "Tư tưởng", "required": True, "min_length": 0}],
     )
+    # A form of the committee's own, due later: its cells follow it, the others the province's.
+    pledge_services.template_create(
+        actor=admin,
+        unit=org["committee"],
+        year=2020,
+        title="Cam kết của khối",
+        due_on=datetime.date.today() + datetime.timedelta(days=30),
+        has_year_end_review=False,
+        sections=[{"title": "Tư tưởng", "required": True, "min_length": 0}],
+    )
     return admin, cells, themes, modules, template
 
 
@@ -77,6 +88,7 @@ OPERATIONS = [
     *("open", "open", "post", "post", "conclude", "conclude", "reopen", "study", "pledge", "pledge"),
     *("approve", "approve", "rate", "rate", "move", "end", "join", "attend", "attend", "excuse"),
     *("meet", "meet", "conclude_meeting", "conclude_meeting", "reschedule", "reopen_meeting"),
+    *("move_unit", "move_unit"),
 ]
 MEETING_AT = datetime.datetime(2020, 5, 5, 19, 30, tzinfo=datetime.UTC)
 
@@ -87,6 +99,10 @@ def _leader(cell):
 
 
 def _random_step(rng, admin, cells, themes, modules, template) -> None:
+    # Read afresh, as each request would: a unit moved in the tree has a new path.
+    cells = [OrgUnit.objects.get(pk=c.pk) for c in cells]
+    themes = [Theme.objects.select_related("committee").get(pk=t.pk) for t in themes]
+    modules = [Module.objects.select_related("audience").get(pk=m.pk) for m in modules]
     members = list(Membership.objects.filter(ended_on__isnull=True).select_related("user", "cell"))
     m = rng.choice(members)
     op = rng.choice(OPERATIONS)
@@ -132,6 +148,11 @@ def _random_step(rng, admin, cells, themes, modules, template) -> None:
         forum_services.absence_declare(actor=m.user, topic=topic, reason="Đi công tác")
     elif op == "meet" and leader:
         forum_services.meeting_schedule(actor=leader, cell=m.cell, title="Sinh hoạt tháng", meeting_at=MEETING_AT)
+    elif op == "move_unit":
+        # A cell or a committee (with what is under it) moved under another committee.
+        unit = rng.choice(list(OrgUnit.objects.filter(depth__gt=1)))
+        targets = [t for t in OrgUnit.objects.filter(kind="committee") if not t.path.startswith(unit.path)]
+        cells_services.unit_move(actor=admin, unit=unit, parent=rng.choice(targets))
     elif op in ("conclude_meeting", "reschedule", "reopen_meeting"):
         meeting = Topic.objects.filter(cell=m.cell, kind="meeting").order_by("?").first()
         if meeting is None or leader is None:
@@ -153,6 +174,7 @@ def _recount_committee(unit: OrgUnit, year: int) -> list[tuple]:
     meetings = list(Topic.objects.filter(kind="meeting", state="concluded").select_related("cell"))
     done = {(p.user_id, p.module_id) for p in ModuleProgress.objects.filter(completed_at__isnull=False)}
     pledges = list(Pledge.objects.filter(year=year))
+    forms = list(PledgeTemplate.objects.filter(year=year).select_related("unit"))
     report = selectors.committee_report(unit, year)
     out = []
     for child in OrgUnit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1).order_by("path"):
@@ -170,7 +192,17 @@ def _recount_committee(unit: OrgUnit, year: int) -> list[tuple]:
             modules.append((sum((m.user_id, module.pk) in done for m in studying), len(studying)))
         current = {(m.user_id, m.cell_id) for m in members}
         mine = [p for p in pledges if (p.member_id, p.cell_id) in current]
+        handed_in = {p.member_id for p in mine if p.status in HANDED_IN}
+        overdue = 0
+        for m in members:
+            # The cell's form: the one set nearest above it; overdue once its due date is past.
+            form = max(
+                (f for f in forms if m.cell.path.startswith(f.unit.path)), key=lambda f: f.unit.depth, default=None
+            )
+            overdue += form is not None and form.due_on < today and m.user_id not in handed_in
         pledge_figures = (
+            len(mine),
+            overdue,
             sum(p.submitted_at is not None for p in mine),
             sum(p.status in DONE for p in mine),
             sum(p.status == "rated" for p in mine),
@@ -191,6 +223,8 @@ def _reported(unit: OrgUnit, year: int) -> list[tuple]:
             [(f.held.part, f.held.whole, f.past_deadline) for f in row.themes],
             [(s.part, s.whole) for s in row.modules],
             (
+                row.pledges.started,
+                row.pledges.overdue,
                 row.pledges.submitted,
                 row.pledges.approved,
                 row.pledges.rated,
@@ -230,11 +264,15 @@ def _check_cell(cell: OrgUnit) -> None:
 def test_reports_equal_a_recount_after_random_operations(org, seed):
     rng = random.Random(seed)
     admin, cells, themes, modules, template = _setup(org)
+    seen = {"started": False, "overdue": False}  # drafts and overdue pledges at some point
     for step in range(200):
         # A refused operation changes nothing, which the recount also sees.
         with contextlib.suppress(ValidationError, PermissionDenied, pledge_services.PledgeRefused):
             _random_step(rng, admin, cells, themes, modules, template)
         if step % 50 == 49:
+            total = selectors.committee_report(OrgUnit.objects.get(pk=org["province"].pk), 2020).total.pledges
+            seen["started"] |= total.started > total.submitted
+            seen["overdue"] |= total.overdue > 0
             for unit in OrgUnit.objects.filter(kind="committee"):
                 for year in (2020, 2021):
                     assert _reported(unit, year) == _recount_committee(unit, year), (seed, step, unit.name, year)
@@ -250,6 +288,8 @@ def test_reports_equal_a_recount_after_random_operations(org, seed):
     assert Topic.objects.filter(kind="meeting", state="concluded").exists()
     assert Attendance.objects.exists() and Membership.objects.filter(ended_on__isnull=False).exists()
     assert ModuleProgress.objects.exists() and Pledge.objects.filter(status__in=DONE).exists()
+    assert UnitEvent.objects.filter(action="moved").exists()
+    assert seen["started"] and seen["overdue"]
 
 
 def test_a_module_completed_before_a_move_counts_only_inside_its_audience(org):

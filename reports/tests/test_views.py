@@ -48,11 +48,14 @@ def test_cell_overview_rows_columns_and_counts(client_as, personas, org, world):
     assert overview.modules[0].completed == 1 and overview.modules[0].certificates == 1
     assert lines["member_a"].pledge_state == "submitted" and lines["secretary_a"].pledge_state == "not_started"
     assert overview.pledges_handed_in == 1
+    # The form was due 31/03/2020: the secretary, who has not started, is overdue.
+    assert (overview.pledges_started, overview.pledges_overdue) == (1, 1)
     assert lines["member_a"].missing == set()
     assert lines["secretary_a"].missing == {overview.modules[0].key, "pledge"}
     assert [m.user.username for m in overview.former] == ["leaver"]  # shown apart
     html = response.content.decode()
     assert "Đỗ Văn Rời" in html and "Nguyễn Văn Ấn" in html
+    assert "1 đã bắt đầu" in html and '<span class="tag overdue">1 quá hạn</span>' in html
 
 
 def test_filter_who_still_needs_and_sort(client_as, personas, org, world):
@@ -142,7 +145,9 @@ def test_committee_csv_has_a_row_per_child_and_a_total(client_as, personas, org,
     )
     lines = _body(response).strip().splitlines()
     assert len(lines) == 4  # header, A, B, total
-    assert lines[1].startswith("Chi bộ A,1,2,0,1,1,1,2,1,0,0")
+    # cells, members; theme held, reached, past; module 1/2; pledges overdue 1 (the secretary),
+    # started 1, submitted 1, approved 0, rated 0
+    assert lines[1].startswith("Chi bộ A,1,2,0,1,1,1,2,1,1,1,0,0")
 
 
 def test_remind_everyone_missing_a_module_then_the_throttle(client_as, personas, org, world):
@@ -324,3 +329,53 @@ def test_a_bad_page_number_shows_the_first_page_with_a_message(client_as, person
     assert response.status_code == 200
     assert response.context["page"].number == 1
     assert "Số trang không hợp lệ" in " ".join(_messages(response))
+
+
+def test_committee_report_shows_pledges_started_and_overdue_against_each_cells_form(
+    client_as, personas, org, world, monkeypatch
+):
+    """The old pledge tracking page's "started" and "overdue", per child: started from the
+    counters; overdue = members whose form (the nearest above their cell) is past its due date
+    and who have handed nothing in (a draft or a returned pledge is not handed in)."""
+    from accounts.models import User
+    from conftest import make_user
+    from pledges import selectors as pledges_selectors
+    from pledges import services as pledge_services
+    from pledges.tests.conftest import fill
+
+    admin = make_user("root", is_superuser=True, is_staff=True)
+    make_member("member_c", org["cell_c"])
+    make_member("member_c2", org["cell_c"])
+    # The province's own form, due later than the committee's: cell C follows it.
+    province_form = pledge_services.template_create(
+        actor=admin,
+        unit=org["province"],
+        year=2020,
+        title="Bản cam kết của tỉnh",
+        due_on=datetime.date(2020, 9, 30),
+        has_year_end_review=False,
+        sections=[{"title": "Tư tưởng", "required": True, "min_length": 0}],
+    )
+    member_c = User.objects.get(username="member_c")
+    draft = pledge_services.pledge_start(member=member_c, template=province_form, cell=org["cell_c"])
+    pledge_services.pledge_save_draft(pledge=draft, actor=member_c, answers=fill(draft, ["Nháp"]), expected_version=1)
+
+    def rows(today):
+        monkeypatch.setattr(selectors.timezone, "localdate", lambda: today)
+        report = selectors.committee_report(org["province"], 2020)
+        return [(row.pledges.started, row.pledges.overdue) for row in report.rows], report.total.pledges.overdue
+
+    # Before any due date: started counts the draft and member_a's submitted pledge; no one is overdue.
+    assert rows(datetime.date(2020, 3, 1)) == ([(1, 0), (1, 0)], 0)
+    # The committee's form is past due (31/03): A's secretary and B's member; C's form is not.
+    assert rows(datetime.date(2020, 4, 1)) == ([(1, 2), (1, 0)], 2)
+    # Both past due: C's two members, the draft not being handed in.
+    assert rows(datetime.date(2020, 10, 1)) == ([(1, 2), (1, 2)], 4)
+    # The same figure as the cell overview's per-member "overdue".
+    assert sum(line.pledge_overdue for line in selectors.cell_overview(org["cell_c"], 2020).lines) == 2
+    assert {"not_started", "draft", "returned"} == pledges_selectors.BEHIND
+    # Shown in the committee's table, with the started share.
+    monkeypatch.undo()
+    page = client_as(admin).get(reverse("reports:unit", args=[org["province"].pk]) + "?year=2020").content.decode()
+    assert "Quá hạn" in page and "Đã bắt đầu" in page
+    assert '<span class="tag overdue">2</span>' in page and "50% (1/2)" in page
