@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts import services, slipcodes
 from accounts.models import InvitationSlip, InvitationSlipEvent, User
 from accounts.services import slip_issue, user_create_invited
+from conftest import error_summary, summary_links
 from core.events import user_group
 
 URL = "/accounts/invite/"
@@ -283,3 +284,18 @@ def test_two_prints_with_the_same_key_at_once_make_one_batch(invited, monkeypatc
     monkeypatch.undo()
     slip = InvitationSlip.objects.get(user=invited)
     assert slip.pk == issued[0].slip.pk and slip.revoked_at is None
+
+
+def test_a_refused_form_is_summed_up_at_the_top_with_links_to_the_boxes(client, invited):
+    # Issue 13: the error summary every refused form shows (core.templatetags.error_summary).
+    _issue(invited)
+    response = _post(client, "AAAA-BBBB-CCCC", again="khác-" + PASSWORD, phone="12")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert summary_links(page) == ["id_code", "id_password2", "id_phone"]
+    assert "Mã này không đúng" in error_summary(page) and "Chưa gửi được" in error_summary(page)
+    assert 'value="AAAA-BBBB-CCCC"' in page and 'value="12"' in page  # what was typed is kept
+
+
+def test_a_page_that_was_not_refused_has_no_summary(client, invited):
+    assert 'id="error-summary"' not in client.get(URL, {"code": slipcodes.display(_issue(invited))}).content.decode()
