@@ -4,6 +4,7 @@ of the page, and its errors could be thousands of pixels below).
     {% load error_summary %}
     {% error_summary form %}                      one Django form
     {% error_summary name_form end_form %}        several on one page (only the bound ones count)
+    {% error_summary form formset %}              a formset's forms too
     {% error_summary items title=message %}       (field id, message) pairs, for a hand-made form
 
 It renders nothing when there is nothing to say. Otherwise an alert box, one line per error,
@@ -49,11 +50,16 @@ def _pairs(source) -> list[tuple[str, str]]:
 
 
 @register.simple_tag
-def error_summary(*sources: forms.BaseForm | Iterable, title: str = "") -> str:
+def error_summary(*sources: forms.BaseForm | forms.BaseFormSet | Iterable, title: str = "") -> str:
     items: list[tuple[str, str]] = []
     for source in sources:
         if isinstance(source, forms.BaseForm):
             items += _form_items(source)
+        elif isinstance(source, forms.BaseFormSet):
+            if source.is_bound:
+                items += [("", str(message)) for message in source.non_form_errors()]
+                for form in source:
+                    items += _form_items(form)
         elif source:
             items += _pairs(source)
     if not items:
