@@ -304,9 +304,12 @@ def member_slips(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 state = "open"
         rows.append({"membership": m, "checked": str(m.pk) in chosen, "slip": slip, "state": state})
+    # For the error summary (core.templatetags.error_summary): a link to the first box to tick.
+    first_box = f"slip-member-{rows[0]['membership'].pk}" if rows else ""
+    errors = [(first_box, error)] if error else []
     return render(
         request,
         "cells/member_slips.html",
-        {"cell": cell, "rows": rows, "error": error},
+        {"cell": cell, "rows": rows, "errors": errors},
         status=400 if error else 200,
     )

@@ -20,7 +20,7 @@ from accounts import slipcodes
 from accounts.models import InvitationSlip, User
 from accounts.services import user_create_invited
 from cells.models import CommitteeRole, Membership
-from conftest import make_member
+from conftest import make_member, summary_links
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 
@@ -314,3 +314,11 @@ def test_moving_to_another_cell_keeps_the_slip(client_as, org, personas):
     assert _use(Client(), code).status_code == 302
     ba.refresh_from_db()
     assert ba.has_usable_password()
+
+
+def test_printing_nobody_is_refused_with_the_summary_at_the_top(client_as, org, personas):
+    response = client_as(personas["secretary_a"]).post(_url(org["cell_a"]), {})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert summary_links(page) == [f"slip-member-{_ids(personas['member_a'])[0]}"]
+    assert "Chọn ít nhất một đồng chí để in phiếu." in page
