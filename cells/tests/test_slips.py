@@ -322,3 +322,28 @@ def test_printing_nobody_is_refused_with_the_summary_at_the_top(client_as, org, 
     page = response.content.decode()
     assert summary_links(page) == [f"slip-member-{_ids(personas['member_a'])[0]}"]
     assert "Chọn ít nhất một đồng chí để in phiếu." in page
+
+
+def test_the_migration_withdraws_the_open_slips_of_members_who_left_before_it(client_as, org, personas):
+    import importlib
+
+    from django.apps import apps
+
+    from accounts.models import InvitationSlipEvent
+
+    migration = importlib.import_module("cells.migrations.0008_withdraw_slips_of_former_members")
+    gone = _invite("bac_ba", "Nguyễn Văn Ba", org["cell_a"])
+    stays = _invite("chu_tu", "Trần Văn Tư", org["cell_a"])
+    secretary = client_as(personas["secretary_a"])
+    code = _print_one(secretary, org["cell_a"], gone)
+    _print_one(secretary, org["cell_a"], stays)
+    # Ended as before this change: the row only, the slip left open.
+    Membership.objects.filter(user=gone).update(ended_on=datetime.date(2025, 1, 1), end_reason="Từ trần")
+    migration.withdraw(apps, None)
+    assert InvitationSlip.objects.get(user=gone).revoked_why == "left"
+    assert InvitationSlip.objects.get(user=stays).revoked_at is None
+    event = InvitationSlipEvent.objects.get(action="withdrawn")
+    assert (event.user, event.detail) == (gone, "Từ trần")
+    assert "thôi sinh hoạt" in _use(Client(), code).content.decode()
+    migration.withdraw(apps, None)  # run again: nothing more
+    assert InvitationSlipEvent.objects.filter(action="withdrawn").count() == 1
