@@ -216,7 +216,13 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
             # change made a moment ago: say so instead of failing.
             messages.error(request, _("Someone changed this cell at the same moment. Please try again."))
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            # Shown in the error summary at the top (core.templatetags.error_summary) and
+            # above the form it refused, whose typed values stay.
+            refused = {"name": name_form, "role": role_form, "end": end_form, "move": move_form}.get(action)
+            if refused is not None and refused.is_bound:
+                refused.add_error(None, exc)
+            else:
+                messages.error(request, " ".join(exc.messages))
     return render(
         request,
         "cells/membership_edit.html",

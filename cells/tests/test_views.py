@@ -221,6 +221,16 @@ def test_a_refused_end_of_membership_is_summed_up_at_the_top(client_as, org, per
     assert membership.is_active
 
 
+def test_a_role_the_service_refuses_is_summed_up_at_the_top(client_as, org, personas):
+    membership = _membership(personas["member_a"])
+    response = client_as(personas["secretary_a"]).post(
+        reverse("cells:membership", args=[membership.pk]), {"action": "role", "role": "secretary", "status": "official"}
+    )
+    assert "Chi bộ A đã có bí thư là đồng chí Lê Thị Bích" in error_summary(response.content.decode())
+    membership.refresh_from_db()
+    assert membership.role == "member"
+
+
 def test_a_refused_rename_keeps_the_name_typed(client_as, org, personas):
     membership = _membership(personas["member_a"])
     response = client_as(personas["secretary_a"]).post(
