@@ -121,3 +121,29 @@ def client_as(client):
         return client
 
     return login
+
+
+def error_summary(html: str) -> str:
+    """The error summary of a refused form's page (core.templatetags.error_summary), checked
+    to be the page's one summary, an alert that takes the focus, at the top of the page's
+    content: before its first form and text box."""
+    start = html.index('id="error-summary"')
+    main = html.index('<main id="main"')
+    for tag in ("<form", "<textarea"):
+        assert tag not in html[main:start], f"{tag} before the error summary"
+    summary = html[html.rindex("<div", 0, start) : html.index("</div>", start)]
+    assert 'role="alert"' in summary and 'tabindex="-1"' in summary and "autofocus" in summary, summary
+    assert html.count('id="error-summary"') == 1
+    return summary
+
+
+def summary_links(html: str) -> list[str]:
+    """The field ids the error summary links to, in its order; each must be on the page, below
+    the summary (which is at the top, where a reloaded page opens)."""
+    import re
+
+    ids = re.findall(r'href="#([^"]+)"', error_summary(html))
+    start = html.index('id="error-summary"')
+    for field_id in ids:
+        assert html.index(f'id="{field_id}"') > start, field_id
+    return ids

@@ -69,10 +69,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class InvitationSlipAdmin(ReadOnlyAdmin):
     """Read-only: printed slips (only a hash of each code is kept)."""
 
-    list_display = ["issued_at", "user", "issued_by", "expires_at", "used_at", "revoked_at"]
+    list_display = ["issued_at", "user", "issued_by", "expires_at", "used_at", "revoked_at", "revoked_why"]
     search_fields = ["user__username", "user__full_name"]
     list_select_related = ["user", "issued_by"]
-    readonly_fields = ["user", "issued_by", "issued_at", "expires_at", "used_at", "revoked_at"]
+    readonly_fields = ["user", "issued_by", "issued_at", "expires_at", "used_at", "revoked_at", "revoked_why"]
     exclude = ["code_hash"]
 
 
@@ -80,8 +80,8 @@ class InvitationSlipAdmin(ReadOnlyAdmin):
 class InvitationSlipEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit of invitation slips, failed attempts included."""
 
-    list_display = ["created_at", "action", "user", "actor", "ip"]
+    list_display = ["created_at", "action", "user", "actor", "ip", "detail"]
     list_filter = ["action"]
     search_fields = ["user__username", "user__full_name", "ip"]
     list_select_related = ["user", "actor"]
-    readonly_fields = ["created_at", "action", "slip", "user", "actor", "ip"]
+    readonly_fields = ["created_at", "action", "slip", "user", "actor", "ip", "detail"]

@@ -92,7 +92,13 @@ class InvitationSlip(models.Model):
     """A printed invitation (accounts.services.slip_issue): the member opens the link in its QR
     code or types its short code (accounts.slipcodes) to set a password. Only a keyed hash of
     the code is kept. Single-use (`used_at`), expires (`expires_at`, INVITATION_SLIP_TIMEOUT),
-    and a newer slip for the same person revokes this one (`revoked_at`)."""
+    and a newer slip for the same person revokes this one (`revoked_at`), as does the end of
+    the person's membership (accounts.services.slips_withdraw, called by cells); `revoked_why`
+    says which, so whoever types the code is told why it no longer works."""
+
+    class Revocation(models.TextChoices):
+        REPLACED = "replaced", _("Replaced by a new slip")
+        LEFT = "left", _("Membership ended")
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="invitation_slips")
     code_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -101,6 +107,7 @@ class InvitationSlip(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_why = models.CharField(max_length=16, choices=Revocation.choices, blank=True, default="")
     # The print form's idempotency key (core.idempotency): a double tap on "print" must not
     # print a second batch that revokes the first one the secretary is holding.
     issue_key = models.CharField(max_length=40, blank=True, default="", editable=False)
@@ -123,8 +130,9 @@ class InvitationSlip(models.Model):
 
 
 class InvitationSlipEvent(models.Model):
-    """Append-only audit of invitation slips: each issue, revocation, use and failed attempt
-    (with the address it came from). A wrong code matches no slip: `slip` is empty then."""
+    """Append-only audit of invitation slips: each issue, revocation (by a newer slip, or
+    withdrawn when the membership ended), use and failed attempt (with the address it came
+    from). A wrong code matches no slip: `slip` is empty then."""
 
     class Action(models.TextChoices):
         ISSUED = "issued", _("Printed")
@@ -134,11 +142,16 @@ class InvitationSlipEvent(models.Model):
         EXPIRED = "expired", _("Expired code tried")
         SPENT = "spent", _("Used code tried again")
         REPLACED = "replaced", _("Replaced code tried")
+        WITHDRAWN = "withdrawn", _("Withdrawn: the membership ended")
+        LEFT = "left", _("Code of a member who left tried")
+        CLOSED = "closed", _("Code of a disabled account tried")
 
     slip = models.ForeignKey(InvitationSlip, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
     user = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     action = models.CharField(max_length=16, choices=Action.choices)
+    # Why, where the action needs one: the reason the membership was ended (WITHDRAWN).
+    detail = models.CharField(max_length=300, blank=True, default="")
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -136,7 +136,9 @@ def _slip_issue(*, actor, users, ip, key, now, expires, user_ids) -> list[Issued
             .values_list("pk", "user_id")
         )
         if open_slips:
-            InvitationSlip.objects.filter(pk__in=[pk for pk, _ in open_slips]).update(revoked_at=now)
+            InvitationSlip.objects.filter(pk__in=[pk for pk, _ in open_slips]).update(
+                revoked_at=now, revoked_why=InvitationSlip.Revocation.REPLACED
+            )
         # Four queries whatever the number of slips. Two equal codes among 60-bit random ones
         # are all but impossible; the unique hash would refuse them (IntegrityError, nothing
         # written, the secretary prints again).
@@ -169,6 +171,38 @@ def _slip_issue(*, actor, users, ip, key, now, expires, user_ids) -> list[Issued
     return issued
 
 
+def slips_withdraw(*, actor: User | None, user: User, reason: str) -> int:
+    """Close the user's open slips because they are no longer a member (called by
+    cells.services.membership_end when no membership of theirs stays active): whoever finds
+    the slip must not set a password with it. One audit row per slip, with the reason the
+    membership ended. Used and expired slips are left as they are. Returns how many."""
+    now = timezone.now()
+    with transaction.atomic():
+        open_ids = list(
+            InvitationSlip.objects.select_for_update()
+            .filter(user=user, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+            .values_list("pk", flat=True)
+        )
+        if not open_ids:
+            return 0
+        InvitationSlip.objects.filter(pk__in=open_ids).update(
+            revoked_at=now, revoked_why=InvitationSlip.Revocation.LEFT
+        )
+        InvitationSlipEvent.objects.bulk_create(
+            [
+                InvitationSlipEvent(
+                    slip_id=pk,
+                    user=user,
+                    actor=actor,
+                    action=InvitationSlipEvent.Action.WITHDRAWN,
+                    detail=(reason or "")[:300],
+                )
+                for pk in open_ids
+            ]
+        )
+    return len(open_ids)
+
+
 class SlipRefused(Exception):
     """The code cannot be used; `action` is the InvitationSlipEvent action recorded."""
 
@@ -178,8 +212,8 @@ class SlipRefused(Exception):
 
 
 def slip_find(*, raw_code: object, ip: str | None) -> InvitationSlip:
-    """The open slip `raw_code` stands for, or SlipRefused (wrong, used, expired or replaced
-    code), each failure audited with the address."""
+    """The open slip `raw_code` stands for, or SlipRefused (wrong, used, expired, replaced or
+    withdrawn code, or a disabled account), each failure audited with the address."""
     code = slipcodes.normalize(raw_code)
     slip = None
     if code is not None:
@@ -193,12 +227,14 @@ def slip_find(*, raw_code: object, ip: str | None) -> InvitationSlip:
 
 def _slip_problem(slip: InvitationSlip | None) -> str | None:
     Action = InvitationSlipEvent.Action
-    if slip is None or not slip.user.is_active:
+    if slip is None:
         return Action.WRONG
     if slip.used_at is not None:
         return Action.SPENT
+    if not slip.user.is_active:
+        return Action.CLOSED
     if slip.revoked_at is not None:
-        return Action.REPLACED
+        return Action.LEFT if slip.revoked_why == InvitationSlip.Revocation.LEFT else Action.REPLACED
     if slip.expires_at <= timezone.now():
         return Action.EXPIRED
     return None

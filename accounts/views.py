@@ -45,6 +45,16 @@ def _refusal(action: str) -> str:
         )
     if action == Action.EXPIRED:
         return _("This code has expired. Ask your cell's secretary for a new slip.")
+    if action == Action.LEFT:
+        return _(
+            "This slip is no longer valid because your membership of the cell has ended. "
+            "If this is a mistake, ask your cell's secretary."
+        )
+    if action == Action.CLOSED:
+        return _(
+            "This account has been disabled, so this slip can no longer be used. "
+            "If this is a mistake, ask your cell's secretary."
+        )
     if action == Action.REPLACED:
         return _("A newer slip has replaced this one. Type the code from the newest slip you were given.")
     return _("This code is not right. Check it against the slip and type it again.")

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from treebeard.exceptions import PathOverflow
 
 from accounts.models import User
-from accounts.services import invitation_send, user_create_invited, user_rename
+from accounts.services import invitation_send, slips_withdraw, user_create_invited, user_rename
 from cells import hooks, tally
 from cells.imports import MemberRow
 from cells.models import Membership, MembershipEvent, MemberTally, OrgUnit, UnitEvent
@@ -111,19 +111,29 @@ def membership_change_role(*, actor: User | None, membership: Membership, role: 
     return membership
 
 
+def _end(*, actor: User | None, membership: Membership, reason: str, ended_on: datetime.date | None) -> Membership:
+    tally.hold_member(membership.user_id)  # first (cells.tally.hold_member)
+    membership = _lock_active(membership, _("This membership has already ended."))
+    membership.ended_on = ended_on or _today()
+    membership.end_reason = reason
+    membership.save(update_fields=["ended_on", "end_reason"])
+    _audit(membership, actor, MembershipEvent.Action.ENDED, reason)
+    _left(membership)
+    _access_revoked(membership.user_id, membership.cell_id)
+    return membership
+
+
 def membership_end(
     *, actor: User | None, membership: Membership, reason: str, ended_on: datetime.date | None = None
 ) -> Membership:
-    """End a membership. The row stays, with its dates and reason; access goes at once."""
+    """End a membership. The row stays, with its dates and reason; access goes at once. A
+    person left with no active membership is no longer a member: the invitation slips printed
+    for them and not used yet stop working (accounts.services.slips_withdraw, audited with
+    the reason). A move is not an end (membership_move): the slip still lets them in."""
     with transaction.atomic():
-        tally.hold_member(membership.user_id)
-        membership = _lock_active(membership, _("This membership has already ended."))
-        membership.ended_on = ended_on or _today()
-        membership.end_reason = reason
-        membership.save(update_fields=["ended_on", "end_reason"])
-        _audit(membership, actor, MembershipEvent.Action.ENDED, reason)
-        _left(membership)
-        _access_revoked(membership.user_id, membership.cell_id)
+        membership = _end(actor=actor, membership=membership, reason=reason, ended_on=ended_on)
+        if not Membership.objects.filter(user_id=membership.user_id, ended_on__isnull=True).exists():
+            slips_withdraw(actor=actor, user=membership.user, reason=reason)
     return membership
 
 
@@ -135,10 +145,11 @@ def membership_move(*, actor: User | None, membership: Membership, to_cell: OrgU
         raise ValidationError(_("The member is already in this cell."))
     with transaction.atomic():
         tally.hold_member(membership.user_id)
-        membership = membership_end(
+        membership = _end(
             actor=actor,
             membership=membership,
             reason=_("Moved to %(cell)s") % {"cell": to_cell.name},
+            ended_on=None,
         )
         _audit(membership, actor, MembershipEvent.Action.MOVED, to_cell.name)
         moved = membership_add(

@@ -216,7 +216,13 @@ def membership_edit(request: HttpRequest, pk: int) -> HttpResponse:
             # change made a moment ago: say so instead of failing.
             messages.error(request, _("Someone changed this cell at the same moment. Please try again."))
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            # Shown in the error summary at the top (core.templatetags.error_summary) and
+            # above the form it refused, whose typed values stay.
+            refused = {"name": name_form, "role": role_form, "end": end_form, "move": move_form}.get(action)
+            if refused is not None and refused.is_bound:
+                refused.add_error(None, exc)
+            else:
+                messages.error(request, " ".join(exc.messages))
     return render(
         request,
         "cells/membership_edit.html",
@@ -304,9 +310,12 @@ def member_slips(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 state = "open"
         rows.append({"membership": m, "checked": str(m.pk) in chosen, "slip": slip, "state": state})
+    # For the error summary (core.templatetags.error_summary): a link to the first box to tick.
+    first_box = f"slip-member-{rows[0]['membership'].pk}" if rows else ""
+    errors = [(first_box, error)] if error else []
     return render(
         request,
         "cells/member_slips.html",
-        {"cell": cell, "rows": rows, "error": error},
+        {"cell": cell, "rows": rows, "errors": errors},
         status=400 if error else 200,
     )

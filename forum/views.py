@@ -197,10 +197,15 @@ def topic_new(request: HttpRequest) -> HttpResponse:
                     client_key=key,
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                for error in exc.error_list:  # next to the box it is about, and linked from the summary
+                    form.add_error(_TOPIC_FIELD_OF.get(error.code), error)
             else:
                 return redirect("forum:topic", pk=topic.pk)
     return render(request, "forum/topic_new.html", {"form": form, "cell": cell})
+
+
+# Which box of the new-topic form a refusal of forum.services is about (by its code).
+_TOPIC_FIELD_OF = {"empty_title": "title", "long_title": "title", "empty": "body", "too_long": "body"}
 
 
 def _leader_topic(request: HttpRequest, pk: int) -> Topic:

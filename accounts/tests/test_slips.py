@@ -8,9 +8,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import slipcodes
+from accounts import services, slipcodes
 from accounts.models import InvitationSlip, InvitationSlipEvent, User
 from accounts.services import slip_issue, user_create_invited
+from conftest import error_summary, summary_links
 from core.events import user_group
 
 URL = "/accounts/invite/"
@@ -199,12 +200,48 @@ def test_using_a_slip_ends_the_emailed_invitation_link(client, db):
     assert "Liên kết không còn hiệu lực" in response.content.decode()
 
 
-def test_a_disabled_account_cannot_use_its_slip(client, invited):
+def test_a_disabled_account_cannot_use_its_slip_and_is_told_why(client, invited):
     code = _issue(invited)
     User.objects.filter(pk=invited.pk).update(is_active=False)
     response = _post(client, code)
     assert response.status_code == 400
-    assert "Mã này không đúng" in response.content.decode()
+    assert "Tài khoản này đã bị khóa nên không dùng được phiếu này nữa" in response.content.decode()
+    invited.refresh_from_db()
+    assert not invited.has_usable_password()
+    tried = InvitationSlipEvent.objects.exclude(action="issued").get()
+    assert (tried.action, tried.user, tried.ip) == ("closed", invited, "203.0.113.7")
+
+
+def test_a_slip_closed_a_moment_before_it_is_used_is_refused(client, invited):
+    # Found open, then the account is disabled before the password is saved (slip_redeem
+    # checks again under the lock).
+    code = _issue(invited)
+    slip = services.slip_find(raw_code=code, ip=None)
+    User.objects.filter(pk=invited.pk).update(is_active=False)
+    with pytest.raises(services.SlipRefused) as refused:
+        services.slip_redeem(slip=slip, password=PASSWORD, phone="", ip=None)
+    assert refused.value.action == "closed"
+    invited.refresh_from_db()
+    assert not invited.has_usable_password()
+
+
+def test_withdrawing_closes_only_the_open_slips_with_an_audit_row_each(invited):
+    actor = user_create_invited(username="bi_thu", full_name="Lê Thị Bích", email="")
+    used = _issue(invited)
+    services.slip_redeem(slip=services.slip_find(raw_code=used, ip=None), password=PASSWORD, phone="", ip=None)
+    code = _issue(invited)
+    expired = InvitationSlip.objects.create(
+        user=invited, code_hash=slipcodes.code_hash("0" * 12), expires_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    assert services.slips_withdraw(actor=actor, user=invited, reason="Từ trần") == 1
+    open_slip = InvitationSlip.objects.get(code_hash=slipcodes.code_hash(code))
+    assert open_slip.revoked_at is not None and open_slip.revoked_why == "left"
+    expired.refresh_from_db()
+    assert expired.revoked_at is None
+    event = InvitationSlipEvent.objects.get(action="withdrawn")
+    assert (event.slip, event.user, event.actor, event.detail) == (open_slip, invited, actor, "Từ trần")
+    assert services.slips_withdraw(actor=actor, user=invited, reason="again") == 0
+    assert InvitationSlipEvent.objects.filter(action="withdrawn").count() == 1
 
 
 def test_issuing_costs_the_same_queries_for_more_slips(db):
@@ -247,3 +284,18 @@ def test_two_prints_with_the_same_key_at_once_make_one_batch(invited, monkeypatc
     monkeypatch.undo()
     slip = InvitationSlip.objects.get(user=invited)
     assert slip.pk == issued[0].slip.pk and slip.revoked_at is None
+
+
+def test_a_refused_form_is_summed_up_at_the_top_with_links_to_the_boxes(client, invited):
+    # Issue 13: the error summary every refused form shows (core.templatetags.error_summary).
+    _issue(invited)
+    response = _post(client, "AAAA-BBBB-CCCC", again="khác-" + PASSWORD, phone="12")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert summary_links(page) == ["id_code", "id_password2", "id_phone"]
+    assert "Mã này không đúng" in error_summary(page) and "Chưa gửi được" in error_summary(page)
+    assert 'value="AAAA-BBBB-CCCC"' in page and 'value="12"' in page  # what was typed is kept
+
+
+def test_a_page_that_was_not_refused_has_no_summary(client, invited):
+    assert 'id="error-summary"' not in client.get(URL, {"code": slipcodes.display(_issue(invited))}).content.decode()

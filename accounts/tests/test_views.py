@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from conftest import make_user
+from conftest import error_summary, make_user, summary_links
 
 PASSWORD = "pw-member_a"  # make_user's convention
 
@@ -230,3 +230,27 @@ def test_it_uses_the_saved_language_of_a_logged_in_user(client, db):
 @pytest.mark.parametrize("url_name", ["account_login", "account_reset_password", "account_signup"])
 def test_it_serves_the_public_account_pages(client, db, url_name):
     assert client.get(reverse(url_name)).status_code == 200
+
+
+def test_a_refused_log_in_is_summed_up_at_the_top_keeping_the_login(client, personas):
+    page = _login(client, "member_a", "wrong").content.decode()
+    error_summary(page)  # allauth's message is the form's, not a box's: listed without a link
+    assert 'value="member_a"' in page
+
+
+def test_a_refused_password_change_links_to_the_boxes(client, personas):
+    client.force_login(personas["member_a"])
+    response = client.post(
+        reverse("account_change_password"), {"oldpassword": "wrong", "password1": "Khac-nua-2-x", "password2": "khac"}
+    )
+    assert summary_links(response.content.decode()) == ["id_oldpassword", "id_password2"]
+
+
+def test_a_refused_profile_links_to_the_email_box_keeping_it(client, personas):
+    client.force_login(personas["member_a"])
+    response = client.post(
+        reverse("accounts:profile"), {"email": "khong-phai-email", "phone": "0912", "language": "vi"}
+    )
+    page = response.content.decode()
+    assert "id_email" in summary_links(page)
+    assert 'value="khong-phai-email"' in page

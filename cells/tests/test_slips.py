@@ -10,15 +10,17 @@ import pytest
 import zxingcpp
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from pypdf import PdfReader
 
 from accounts import slipcodes
 from accounts.models import InvitationSlip, User
 from accounts.services import user_create_invited
 from cells.models import CommitteeRole, Membership
-from conftest import make_member
+from conftest import make_member, summary_links
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 
@@ -229,3 +231,119 @@ def test_a_double_tap_on_print_keeps_the_first_slips(client_as, org, personas):
     # A new rendering of the page (a new key) prints new slips, replacing that one.
     assert client.post(_url(org["cell_a"]), {"member": _ids(ba)}).status_code == 200
     assert InvitationSlip.objects.filter(user=ba, revoked_at__isnull=True).count() == 1
+
+
+# --- A slip stops working when its member leaves (issue 13) ----------------------------------
+
+INVITE = "/accounts/invite/"
+NEW_PASSWORD = "ngôi-sao-vàng-1930"
+
+
+def _use(client, code):
+    data = {"code": code, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    return client.post(INVITE, data, REMOTE_ADDR="203.0.113.9")
+
+
+def _print_one(client, cell, user) -> str:
+    return CODE.findall(_text(client.post(_url(cell), {"member": _ids(user)}).content))[0]
+
+
+def test_ending_the_membership_withdraws_the_slip_and_says_why(client_as, org, personas, client):
+    from accounts.models import InvitationSlipEvent
+
+    ba = _invite("bac_ba", "Nguyễn Văn Ba", org["cell_a"])
+    secretary = client_as(personas["secretary_a"])
+    code = _print_one(secretary, org["cell_a"], ba)
+    membership = Membership.objects.get(user=ba, ended_on__isnull=True)
+    response = secretary.post(
+        reverse("cells:membership", args=[membership.pk]), {"action": "end", "reason": "Chuyển sinh hoạt ra ngoài"}
+    )
+    assert response.status_code == 302
+    slip = InvitationSlip.objects.get(user=ba)
+    assert slip.revoked_at is not None and slip.used_at is None
+    withdrawn = InvitationSlipEvent.objects.get(action="withdrawn")
+    assert (withdrawn.slip, withdrawn.user, withdrawn.actor) == (slip, ba, personas["secretary_a"])
+    assert withdrawn.detail == "Chuyển sinh hoạt ra ngoài"
+    with translation.override("vi"):
+        assert withdrawn.get_action_display() == "Thu hồi: đã thôi sinh hoạt"
+
+    client.logout()
+    refused = _use(client, code)
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "Phiếu này không còn hiệu lực vì đồng chí đã thôi sinh hoạt tại chi bộ" in page
+    assert 'value="' + code + '"' in page  # what was typed is kept
+    ba.refresh_from_db()
+    assert not ba.has_usable_password()
+    tried = InvitationSlipEvent.objects.get(action="left")
+    assert (tried.slip, tried.user, tried.ip) == (slip, ba, "203.0.113.9")
+
+
+def test_ending_a_membership_leaves_used_and_other_members_slips_alone(client_as, org, personas):
+    from accounts.models import InvitationSlipEvent
+    from cells import services
+
+    ba = _invite("bac_ba", "Nguyễn Văn Ba", org["cell_a"])
+    tu = _invite("chu_tu", "Trần Văn Tư", org["cell_a"])
+    secretary = client_as(personas["secretary_a"])
+    used = _print_one(secretary, org["cell_a"], ba)
+    assert _use(Client(), used).status_code == 302
+    _print_one(secretary, org["cell_a"], tu)
+    services.membership_end(
+        actor=personas["secretary_a"], membership=Membership.objects.get(user=ba, ended_on__isnull=True), reason="x"
+    )
+    assert InvitationSlip.objects.get(user=ba).revoked_at is None  # used: nothing to withdraw
+    assert InvitationSlip.objects.get(user=tu).revoked_at is None
+    assert not InvitationSlipEvent.objects.filter(action="withdrawn").exists()
+
+
+def test_moving_to_another_cell_keeps_the_slip(client_as, org, personas):
+    # A move ends one membership and starts another in the same call: the person is still a
+    # member, and the slip the old secretary printed still lets them in (to the new cell).
+    from accounts.models import InvitationSlipEvent
+
+    ba = _invite("bac_ba", "Nguyễn Văn Ba", org["cell_a"])
+    code = _print_one(client_as(personas["secretary_a"]), org["cell_a"], ba)
+    membership = Membership.objects.get(user=ba, ended_on__isnull=True)
+    response = client_as(personas["officer"]).post(
+        reverse("cells:membership", args=[membership.pk]), {"action": "move", "to_cell": org["cell_b"].pk}
+    )
+    assert response.status_code == 302
+    assert InvitationSlip.objects.get(user=ba).revoked_at is None
+    assert not InvitationSlipEvent.objects.filter(action="withdrawn").exists()
+    assert _use(Client(), code).status_code == 302
+    ba.refresh_from_db()
+    assert ba.has_usable_password()
+
+
+def test_printing_nobody_is_refused_with_the_summary_at_the_top(client_as, org, personas):
+    response = client_as(personas["secretary_a"]).post(_url(org["cell_a"]), {})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert summary_links(page) == [f"slip-member-{_ids(personas['member_a'])[0]}"]
+    assert "Chọn ít nhất một đồng chí để in phiếu." in page
+
+
+def test_the_migration_withdraws_the_open_slips_of_members_who_left_before_it(client_as, org, personas):
+    import importlib
+
+    from django.apps import apps
+
+    from accounts.models import InvitationSlipEvent
+
+    migration = importlib.import_module("cells.migrations.0009_withdraw_slips_of_former_members")
+    gone = _invite("bac_ba", "Nguyễn Văn Ba", org["cell_a"])
+    stays = _invite("chu_tu", "Trần Văn Tư", org["cell_a"])
+    secretary = client_as(personas["secretary_a"])
+    code = _print_one(secretary, org["cell_a"], gone)
+    _print_one(secretary, org["cell_a"], stays)
+    # Ended as before this change: the row only, the slip left open.
+    Membership.objects.filter(user=gone).update(ended_on=datetime.date(2025, 1, 1), end_reason="Từ trần")
+    migration.withdraw(apps, None)
+    assert InvitationSlip.objects.get(user=gone).revoked_why == "left"
+    assert InvitationSlip.objects.get(user=stays).revoked_at is None
+    event = InvitationSlipEvent.objects.get(action="withdrawn")
+    assert (event.user, event.detail) == (gone, "Từ trần")
+    assert "thôi sinh hoạt" in _use(Client(), code).content.decode()
+    migration.withdraw(apps, None)  # run again: nothing more
+    assert InvitationSlipEvent.objects.filter(action="withdrawn").count() == 1

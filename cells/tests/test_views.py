@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cells.models import Membership, MembershipEvent
-from conftest import make_member
+from conftest import error_summary, make_member, summary_links
 
 ALL = ["member_a", "secretary_a", "member_b", "officer", "outsider", "anonymous"]
 
@@ -197,6 +197,48 @@ def test_it_shows_the_add_forms_errors_and_adds_nobody(client_as, org, personas,
     assert response.context["form"].errors
     assert Membership.objects.filter(cell=org["cell_a"]).count() == 2
     assert mailoutbox == []
+
+
+def test_a_refused_add_is_summed_up_at_the_top_keeping_what_was_typed(client_as, org, personas):
+    response = client_as(personas["secretary_a"]).post(
+        reverse("cells:member_add", args=[org["cell_a"].pk]),
+        {"full_name": "", "email": "khong-phai-email", "phone": "0912 345 678", "role": "member", "status": "x"},
+    )
+    page = response.content.decode()
+    assert summary_links(page) == ["id_full_name", "id_email", "id_status"]
+    assert "Họ và tên" in error_summary(page)  # each line names its box
+    assert 'value="khong-phai-email"' in page and 'value="0912 345 678"' in page
+    assert Membership.objects.filter(cell=org["cell_a"]).count() == 2
+
+
+def test_a_refused_end_of_membership_is_summed_up_at_the_top(client_as, org, personas):
+    membership = _membership(personas["member_a"])
+    response = client_as(personas["secretary_a"]).post(
+        reverse("cells:membership", args=[membership.pk]), {"action": "end", "reason": ""}
+    )
+    assert summary_links(response.content.decode()) == ["id_reason"]
+    membership.refresh_from_db()
+    assert membership.is_active
+
+
+def test_a_role_the_service_refuses_is_summed_up_at_the_top(client_as, org, personas):
+    membership = _membership(personas["member_a"])
+    response = client_as(personas["secretary_a"]).post(
+        reverse("cells:membership", args=[membership.pk]), {"action": "role", "role": "secretary", "status": "official"}
+    )
+    assert "Chi bộ A đã có bí thư là đồng chí Lê Thị Bích" in error_summary(response.content.decode())
+    membership.refresh_from_db()
+    assert membership.role == "member"
+
+
+def test_a_refused_rename_keeps_the_name_typed(client_as, org, personas):
+    membership = _membership(personas["member_a"])
+    response = client_as(personas["secretary_a"]).post(
+        reverse("cells:membership", args=[membership.pk]), {"action": "name", "full_name": "Nguyễn\u200bVăn Ấn"}
+    )
+    page = response.content.decode()
+    assert summary_links(page) == ["id_full_name"]
+    assert "Nguyễn\u200bVăn Ấn" in page
 
 
 def test_it_changes_a_role_with_an_audit_row(client_as, org, personas):

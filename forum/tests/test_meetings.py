@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from conftest import make_member
+from conftest import make_member, summary_links
 from forum import selectors, services
 from forum.models import Absence, Attendance, ModerationEvent, Topic
 from notifications.models import Notification
@@ -77,6 +77,15 @@ def test_a_link_that_is_not_a_web_address_is_refused_and_nothing_typed_is_lost(c
         services.meeting_schedule(
             actor=personas["secretary_a"], cell=org["cell_a"], title="Họp", meeting_at=WHEN, online_url="ftp://x.vn"
         )
+
+
+def test_a_refused_meeting_form_is_summed_up_at_the_top(client_as, personas, org):
+    response = client_as(personas["secretary_a"]).post(
+        "/forum/meetings/new/", _form(meeting_at="", online_url="javascript:alert(1)")
+    )
+    page = response.content.decode()
+    assert summary_links(page) == ["id_meeting_at", "id_online_url"]
+    assert "Nhà văn hóa thôn An Lợi" in page
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conftest import make_member
+from conftest import error_summary, make_member, summary_links
 from forum import services
 from forum.models import Post, Theme, Topic
 from forum.selectors import POSTS_PER_PAGE
@@ -302,3 +302,40 @@ def test_it_shows_the_audit_trail_to_leaders_only(client_as, personas, session):
     services.session_reopen(actor=personas["secretary_a"], topic=session, reason="Bổ sung ý kiến mới")
     assert "Bổ sung ý kiến mới" in client_as(personas["secretary_a"]).get(_url("topic", session.pk)).content.decode()
     assert "Bổ sung ý kiến mới" not in client_as(personas["member_a"]).get(_url("topic", session.pk)).content.decode()
+
+
+# --- The error summary at the top of a refused form (issue 13) -------------------------------
+
+
+def test_a_refused_new_topic_is_summed_up_at_the_top_keeping_the_text(client_as, personas):
+    response = client_as(personas["member_a"]).post(_url("topic_new"), {"title": "  ", "body": "Ý kiến của tôi"})
+    page = response.content.decode()
+    assert summary_links(page) == ["id_title"]
+    assert "Vui lòng đặt tiêu đề cho chủ đề thảo luận." in error_summary(page)
+    assert "Ý kiến của tôi</textarea>" in page
+    assert not Topic.objects.exists()
+
+
+def test_a_refused_reply_without_javascript_is_summed_up_at_the_top(client_as, personas, general):
+    response = client_as(personas["member_a"]).post(_url("topic", general.pk), {"body": "   "})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert summary_links(page) == ["id_body"]
+    assert page.index('id="error-summary"') < page.index(f'id="p{general.posts.first().pk}"')  # above the posts
+    assert Post.objects.count() == 1
+
+
+def test_a_refused_reply_to_a_closed_session_links_to_the_text_kept(client_as, personas, session):
+    services.session_conclude(actor=personas["secretary_a"], topic=session, conclusion="Kết luận")
+    response = client_as(personas["member_a"]).post(_url("topic", session.pk), {"body": "Ý kiến muộn"})
+    page = response.content.decode()
+    [kept] = summary_links(page)
+    assert re.search(rf'<textarea id="{kept}"[^>]*>Ý kiến muộn</textarea>', page)
+
+
+def test_a_refused_post_edit_is_summed_up_at_the_top(client_as, personas, general):
+    post = general.posts.first()
+    response = client_as(personas["member_a"]).post(_url("post_edit", post.pk), {"body": "  "})
+    assert summary_links(response.content.decode()) == ["id_body"]
+    post.refresh_from_db()
+    assert post.body_source == "Ý kiến đầu tiên."

@@ -7,6 +7,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from pypdf import PdfReader
 
+from conftest import error_summary, summary_links
 from pledges import services
 from pledges.models import Pledge
 from pledges.tests.conftest import close_review
@@ -459,3 +460,27 @@ def test_it_answers_an_autosave_with_a_24_hour_time(client_as, personas, pledge)
     saved_at = response.json()["saved_at"]
     assert re.fullmatch(r"\d{2}:\d{2}:\d{2}", saved_at)
     assert saved_at[:2] == timezone.localtime().strftime("%H") or saved_at[:2] == "00"  # local, 24-hour
+
+
+def test_a_refused_submission_is_summed_up_at_the_top_linking_to_each_section(client_as, personas, pledge):
+    # Issue 13: the pledge edit form gets the same summary as the review form.
+    ids = section_ids(pledge)
+    response = client_as(personas["member_a"]).post(
+        reverse("pledges:save", args=[pledge.pk]), post_data(pledge, ["ngắn quá", ""], action="submit")
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert summary_links(page) == [f"id_answer-{ids[0]}", f"id_answer-{ids[1]}"]
+    assert "ít nhất 10 ký tự" in error_summary(page)
+    assert ">\nngắn quá</textarea>" in page
+
+
+def test_a_refused_self_review_is_summed_up_at_the_top(client_as, personas, approved):
+    ids = section_ids(approved)
+    data = {f"review-{ids[0]}": "Đã làm", "version": approved.version, "action": "submit"}
+    response = client_as(personas["member_a"]).post(reverse("pledges:self_review", args=[approved.pk]), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    links = summary_links(page)
+    assert f"id_review-{ids[1]}" in links and "id_proposed_rating" in links
+    assert ">\nĐã làm</textarea>" in page

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from core.filenames import content_disposition
 from pledges import permissions, selectors, services
@@ -55,6 +56,25 @@ def _sections(
     return rows
 
 
+def _summary(rows: list[dict], state: dict) -> tuple[list[tuple[str, str]], str]:
+    """What the error summary at the top of the page lists (core.templatetags.error_summary):
+    each refused box as (its id, its name and message), and the summary's title."""
+    items = []
+    decide = state.get("decide_errors") or {}
+    if decide.get("comment"):
+        items.append(("id_comment", f"{_('Overall comment')}: {decide['comment']}"))
+    for number, row in enumerate(rows, start=1):
+        label = f"{number}. {row['section'].title}"
+        for key, name in (("error", "name"), ("review_error", "review_name"), ("note_error", "note_name")):
+            if row[key]:
+                items.append((f"id_{row[name]}", f"{label}: {row[key]}"))
+    if state.get("rating_error"):
+        items.append(("id_proposed_rating", f"{_('Proposed rating')}: {state['rating_error']}"))
+    if decide:
+        return items, _("The decision was not sent. Please check:")
+    return items, state.get("error") or ""
+
+
 def _render_detail(request, pledge, *, status=200, **state) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     selectors.pledge_with_answers(pledge)
@@ -72,6 +92,17 @@ def _render_detail(request, pledge, *, status=200, **state) -> HttpResponse:
     for key, editable in (("texts", pledge.is_editable), ("reviews", pledge.status == Pledge.Status.APPROVED)):
         if state.get(key) is not None and not (editable and pledge.member_id == request.user.pk):
             unsaved += [(titles.get(sid, ""), text) for sid, text in state[key].items() if text.strip()]
+    rows = _sections(
+        pledge,
+        texts=state.get("texts"),
+        reviews=state.get("reviews"),
+        errors=state.get("errors"),
+        review_errors=state.get("review_errors"),
+        stored=state.get("conflict", False),
+        notes=state.get("decide_notes"),
+        note_errors=state.get("decide_errors"),
+    )
+    summary_items, summary_title = _summary(rows, state)
     context = {
         "pledge": pledge,
         "roles": roles,
@@ -80,16 +111,9 @@ def _render_detail(request, pledge, *, status=200, **state) -> HttpResponse:
         "can_review": can_review,
         "resubmitted_after": selectors.return_before_resubmission(pledge) if can_review else None,
         "can_reopen": permissions.can_reopen_pledge(request.user, pledge, roles),
-        "rows": _sections(
-            pledge,
-            texts=state.get("texts"),
-            reviews=state.get("reviews"),
-            errors=state.get("errors"),
-            review_errors=state.get("review_errors"),
-            stored=state.get("conflict", False),
-            notes=state.get("decide_notes"),
-            note_errors=state.get("decide_errors"),
-        ),
+        "rows": rows,
+        "summary_items": summary_items,
+        "summary_title": summary_title,
         "decide_comment": state.get("decide_comment", ""),
         "decide_errors": state.get("decide_errors", {}),
         "version": state.get("version", pledge.version),
