@@ -6,7 +6,9 @@ The check is a word match: "bạn" standing alone, in any case and in either Uni
 """
 
 import ast
+import fnmatch
 import gettext
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -26,11 +28,20 @@ def _says_ban(text: str) -> bool:
 
 
 def _project_files(pattern: str) -> list[Path]:
-    return sorted(p for p in ROOT.rglob(pattern) if not SKIPPED_DIRS & set(p.relative_to(ROOT).parts))
+    """The project's files matching `pattern` (fnmatch on the path below ROOT), never walking
+    into the virtualenv or the other skipped folders."""
+    found = []
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
+        for name in files:
+            path = Path(folder) / name
+            if fnmatch.fnmatch(str(path.relative_to(ROOT)), pattern):
+                found.append(path)
+    return sorted(found)
 
 
-COMPILED = _project_files("locale/*/LC_MESSAGES/*.mo")
-SOURCES = _project_files("locale/*/LC_MESSAGES/*.po")
+COMPILED = _project_files("*locale/*/LC_MESSAGES/*.mo")
+SOURCES = _project_files("*locale/*/LC_MESSAGES/*.po")
 
 
 def _compiled_messages(mo: Path) -> dict:
