@@ -45,6 +45,7 @@ __all__ = [
     "forum_access_holds",
     "forum_active_member_ids",
     "forum_members_and_moderators",
+    "get_forum_cell_or_404",
     "get_post_or_404",
     "get_session_state_or_404",
     "get_topic_or_404",
@@ -122,6 +123,15 @@ def get_topic_or_404(user, pk: int, roles: Roles | None = None) -> Topic:
     if topic is None or not can_read_forum(user, topic.cell, roles):
         raise Http404
     return topic
+
+
+def get_forum_cell_or_404(user, pk: int, roles: Roles | None = None) -> OrgUnit:
+    """A cell whose forum the user may read and post in (an active member), or 404: for a
+    page about a topic that does not exist yet (the new topic's `@` suggestions)."""
+    cell = OrgUnit.objects.filter(pk=pk, kind=OrgUnit.Kind.CELL).first()
+    if cell is None or not can_read_forum(user, cell, roles):
+        raise Http404
+    return cell
 
 
 def get_session_state_or_404(user, pk: int, roles: Roles | None = None) -> Topic:

@@ -338,9 +338,9 @@ def flags_open_count(cell: OrgUnit) -> int:
     return Flag.objects.filter(post__topic__cell=cell, resolved_at__isnull=True).count()
 
 
-def mention_candidates(topic: Topic) -> list[tuple[str, str]]:
-    """(login, name) of the active members of the topic's cell, by name: whom `@` offers."""
-    rows = Membership.objects.filter(cell_id=topic.cell_id, ended_on__isnull=True, user__is_active=True)
+def mention_candidates(cell_id: int) -> list[tuple[str, str]]:
+    """(login, name) of the active members of the cell, by name: whom `@` offers."""
+    rows = Membership.objects.filter(cell_id=cell_id, ended_on__isnull=True, user__is_active=True)
     return list(rows.order_by("user__sort_name").values_list("user__username", "user__full_name").distinct())
 
 

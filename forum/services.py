@@ -12,7 +12,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -232,18 +232,11 @@ def _create_post(
     return post
 
 
-def _notify(
-    user: User, *, kind: str, url: str, message=None, msgid: str = "", params: dict | None = None, email: bool = True
-) -> None:
-    """Notify in the recipient's language, not the actor's: a `msgid` (gettext_noop) with its
-    `params` is rendered in each reader's language when shown; a composed `message()` (the
-    meeting notice) is rendered once, under the recipient's language, and stored."""
-    if msgid:
-        notification_send(user=user, kind=kind, msgid=msgid, params=params, url=url, email=email)
-        return
-    with translation.override(user.language or "vi"):
-        text = message()
-    notification_send(user=user, kind=kind, message=text, url=url, email=email)
+def _notify(user: User, *, kind: str, url: str, msgid: str, params: dict | None = None, email: bool = True) -> None:
+    """Notify in the recipient's language, not the actor's: the `msgid` (gettext_noop) with
+    its `params` is worded in each reader's language when shown, and in the recipient's when
+    e-mailed and pushed (notification_send)."""
+    notification_send(user=user, kind=kind, msgid=msgid, params=params, url=url, email=email)
 
 
 def _notify_mentions(*, actor: User, topic: Topic, post: Post) -> None:
@@ -752,40 +745,37 @@ def _clean_notice(
     }
 
 
-def meeting_notice(topic: Topic) -> str:
-    """The notice's words: what, when, where, and the agenda's first lines."""
-    parts = [topic.title]
+MAX_NOTICE_AGENDA_CHARS = 400  # the notice is cut at 500 characters when shown
+
+
+def meeting_notice(topic: Topic) -> dict:
+    """The notice's pieces (what, when, where, and the agenda's first lines) as message ids
+    and parameters, so that each reader reads it in their own language when it is shown
+    (notifications.models.render)."""
+    parts: list = [topic.title]
     if topic.meeting_at:
-        parts.append(_("Time: %(when)s") % {"when": _local(topic.meeting_at)})
+        parts.append({"msgid": gettext_noop("Time: %(when)s"), "params": {"when": _local(topic.meeting_at)}})
     if topic.place:
-        parts.append(_("Place: %(place)s") % {"place": topic.place})
+        parts.append({"msgid": gettext_noop("Place: %(place)s"), "params": {"place": topic.place}})
     if topic.online_url:
-        parts.append(_("Online: %(url)s") % {"url": topic.online_url})
+        parts.append({"msgid": gettext_noop("Online: %(url)s"), "params": {"url": topic.online_url}})
     if topic.agenda:
-        parts.append(_("Agenda: %(agenda)s") % {"agenda": " ".join(topic.agenda.split())})
-    return ". ".join(parts)[:500]
+        agenda = " ".join(topic.agenda.split())[:MAX_NOTICE_AGENDA_CHARS]
+        parts.append({"msgid": gettext_noop("Agenda: %(agenda)s"), "params": {"agenda": agenda}})
+    return {"parts": parts, "sep": ". "}
 
 
 def _notify_cell(*, actor: User, topic: Topic, kind: str, changed: bool = False) -> None:
     """Every active member of the cell but the actor hears of the meeting, live and by e-mail
-    as each member's preferences say (notification_send)."""
+    as each member's preferences say (notification_send), each in their own language."""
     members = User.objects.filter(
         memberships__cell_id=topic.cell_id, memberships__ended_on__isnull=True, is_active=True
     ).exclude(pk=actor.pk)
     url = reverse("forum:topic", args=[topic.pk])
-    by_language: dict[str, str] = {}  # one rendering per language, whatever the cell's size
-
-    def message() -> str:
-        language = translation.get_language()
-        if language not in by_language:
-            notice = meeting_notice(topic)
-            by_language[language] = (
-                _("Meeting changed: %(notice)s") if changed else _("Meeting notice: %(notice)s")
-            ) % {"notice": notice}
-        return by_language[language]
-
+    msgid = gettext_noop("Meeting changed: %(notice)s") if changed else gettext_noop("Meeting notice: %(notice)s")
+    params = {"notice": meeting_notice(topic)}
     for user in members:
-        _notify(user, kind=kind, message=message, url=url)
+        _notify(user, kind=kind, msgid=msgid, params=params, url=url)
 
 
 def meeting_schedule(

@@ -7,6 +7,7 @@ app_name = "forum"
 urlpatterns = [
     path("", views.forum_home, name="home"),
     path("new/", views.topic_new, name="topic_new"),
+    path("cells/<int:pk>/members/", views.cell_members, name="cell_members"),
     path("search/", views.search, name="search"),
     path("flags/", views.flags, name="flags"),
     path("flags/<int:pk>/resolve/", views.flag_resolve, name="flag_resolve"),

@@ -201,7 +201,8 @@ def topic_new(request: HttpRequest) -> HttpResponse:
                     form.add_error(_TOPIC_FIELD_OF.get(error.code), error)
             else:
                 return redirect("forum:topic", pk=topic.pk)
-    return render(request, "forum/topic_new.html", {"form": form, "cell": cell})
+    mention_url = reverse("forum:cell_members", args=[cell.pk])
+    return render(request, "forum/topic_new.html", {"form": form, "cell": cell, "mention_url": mention_url})
 
 
 # Which box of the new-topic form a refusal of forum.services is about (by its code).
@@ -317,7 +318,8 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("body", exc)
         else:
             return redirect(_post_url(post))
-    return render(request, "forum/post_edit.html", {"form": form, "post": post})
+    mention_url = reverse("forum:topic_members", args=[post.topic_id])
+    return render(request, "forum/post_edit.html", {"form": form, "post": post, "mention_url": mention_url})
 
 
 @login_required
@@ -397,17 +399,30 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "forum/search.html", {"query": query, "results": results})
 
 
-@login_required
-def topic_members(request: HttpRequest, pk: int) -> HttpResponse:
-    """The cell's active members as [login, name] pairs, for the reply box's `@` suggestions
-    (static/js/mention.js): to those who may read the topic, 404 to anyone else."""
-    topic = permissions.get_topic_or_404(request.user, pk, permissions.roles_for_request(request))
-    members = [[login, name or login] for login, name in selectors.mention_candidates(topic)]
+def _members_json(cell_id: int) -> HttpResponse:
+    members = [[login, name or login] for login, name in selectors.mention_candidates(cell_id)]
     # Escaped like json_script (<, > and & as \u00XX): a name can never close a tag, whoever reads it.
     text = json.dumps({"members": members}).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     response = HttpResponse(text, content_type="application/json")
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def topic_members(request: HttpRequest, pk: int) -> HttpResponse:
+    """The cell's active members as [login, name] pairs, for the `@` suggestions of the reply
+    box and the edit page (static/js/mention.js): to those who may read the topic, 404 to
+    anyone else."""
+    topic = permissions.get_topic_or_404(request.user, pk, permissions.roles_for_request(request))
+    return _members_json(topic.cell_id)
+
+
+@login_required
+def cell_members(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same list for the new-topic page, whose topic does not exist yet: the members of
+    the cell it is posted in, to its active members only (404 to anyone else)."""
+    cell = permissions.get_forum_cell_or_404(request.user, pk, permissions.roles_for_request(request))
+    return _members_json(cell.pk)
 
 
 @login_required

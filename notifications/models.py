@@ -8,15 +8,28 @@ from core.cache import GenerationsManager
 
 def render(msgid: str, params: dict) -> str:
     """A notification's words in the active language: its message id (marked with
-    gettext_noop where it is sent) translated, then filled with its parameters. A parameter
-    given as {"msgid": "..."} (a label such as a rating) is translated too."""
+    gettext_noop where it is sent) translated, then filled with its parameters.
+
+    A parameter may itself be worded in the reader's language:
+    - {"msgid": "..."} (a label such as a rating) is translated;
+    - {"msgid": "...", "params": {...}} is a piece rendered the same way (its own parameters
+      may be pieces too);
+    - {"parts": [...], "sep": ". "} joins its parts (plain strings or pieces) with `sep`,
+      so a message with optional pieces (the meeting notice) needs one message id per piece,
+      not one per combination."""
     if not params:
         return gettext(msgid)
-    values = {
-        key: gettext(value["msgid"]) if isinstance(value, dict) and "msgid" in value else value
-        for key, value in params.items()
-    }
-    return gettext(msgid) % values
+    return gettext(msgid) % {key: _value(value) for key, value in params.items()}
+
+
+def _value(value):
+    if not isinstance(value, dict):
+        return value
+    if "parts" in value:
+        return str(value.get("sep", " ")).join(str(_value(part)) for part in value["parts"])
+    if "msgid" in value:
+        return render(value["msgid"], value.get("params") or {})
+    return value
 
 
 class Notification(models.Model):

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from conftest import make_member, summary_links
 from forum import selectors, services
@@ -125,6 +125,115 @@ def test_a_new_time_is_announced_again_and_kept_in_the_history(client_as, person
     latest = Notification.objects.filter(user=personas["member_a"]).latest("pk")
     assert "08:00 06/12/2020" in latest.message
     assert ModerationEvent.objects.filter(topic=meeting, action="meeting_changed").exists()
+
+
+NOTICE_WORDS = {
+    "en": [
+        "Meeting notice: Sinh hoạt chi bộ thường kỳ tháng 12 năm 2020",
+        "Time: 15:00 05/12/2020",
+        "Place: Nhà văn hóa thôn An Lợi",
+        "Online: https://vmeet.example.vn/an-loi",
+        "Agenda: 1. Kiểm điểm tháng 11 2. Nhiệm vụ tháng 12",
+    ],
+    "vi": [
+        "Thông báo họp: Sinh hoạt chi bộ thường kỳ tháng 12 năm 2020",
+        "Thời gian: 15:00 05/12/2020",
+        "Địa điểm: Nhà văn hóa thôn An Lợi",
+        "Họp trực tuyến: https://vmeet.example.vn/an-loi",
+        "Chương trình: 1. Kiểm điểm tháng 11 2. Nhiệm vụ tháng 12",
+    ],
+}
+OTHER = {"en": "vi", "vi": "en"}
+
+
+@pytest.fixture
+def pushed(settings, monkeypatch):
+    """What would go to the push worker: (user id, body, url), once the transaction commits."""
+    from notifications import push
+
+    settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = "public", "private"
+    queued = []
+    monkeypatch.setattr(push, "enqueue", queued.append)
+    return queued
+
+
+def _assert_worded_in(text: str, language: str) -> None:
+    for words in NOTICE_WORDS[language]:
+        assert words in text, (words, text)
+    for words in NOTICE_WORDS[OTHER[language]]:
+        assert words.split(":")[0] + ":" not in text, (words, text)
+
+
+def _notices_page(client, reader) -> str:
+    client.force_login(reader)
+    return client.get("/notifications/").content.decode()
+
+
+@pytest.mark.parametrize("sender_language", ["vi", "en"])
+def test_a_meeting_notice_reads_in_its_readers_language_whatever_the_senders(
+    client, personas, org, sender_language, mailoutbox, pushed, django_capture_on_commit_callbacks
+):
+    reader_language = OTHER[sender_language]
+    reader = make_member("reader", org["cell_a"], full_name="Người Đọc", language=reader_language)
+    with translation.override(sender_language), django_capture_on_commit_callbacks(execute=True):
+        services.meeting_schedule(
+            actor=personas["secretary_a"],
+            cell=org["cell_a"],
+            title="Sinh hoạt chi bộ thường kỳ tháng 12 năm 2020",
+            meeting_at=WHEN,
+            place="Nhà văn hóa thôn An Lợi",
+            online_url="https://vmeet.example.vn/an-loi",
+            agenda="1. Kiểm điểm tháng 11\n2. Nhiệm vụ tháng 12",
+        )
+    note = Notification.objects.get(user=reader)
+    # Sent in the reader's language: the live event, the e-mail and the push carry it.
+    _assert_worded_in(note.message, reader_language)
+    (mail,) = [m for m in mailoutbox if m.to == [reader.email]]
+    _assert_worded_in(mail.body, reader_language)
+    assert mail.subject.split("] ", 1)[-1].startswith(NOTICE_WORDS[reader_language][0][:20])
+    (push,) = [body for user_id, body, _url in pushed if user_id == reader.pk]
+    _assert_worded_in(push, reader_language)
+    # Shown in the reader's language of the moment.
+    _assert_worded_in(_notices_page(client, reader), reader_language)
+    reader.language = sender_language
+    reader.save(update_fields=["language"])
+    _assert_worded_in(_notices_page(client, reader), sender_language)
+
+
+def test_a_changed_meeting_reads_in_its_readers_language(client, personas, org, meeting):
+    reader = make_member("reader", org["cell_a"], full_name="Người Đọc", language="en")
+    with translation.override("vi"):
+        services.meeting_update(
+            actor=personas["secretary_a"],
+            topic=meeting,
+            meeting_at=WHEN + datetime.timedelta(days=1),
+            place="Hội trường xã",
+            chair=personas["secretary_a"],
+        )
+    note = Notification.objects.get(user=reader)
+    assert note.text.startswith("Meeting changed: Sinh hoạt chi bộ") and "Place: Hội trường xã" in note.text
+    assert "Time: 15:00 06/12/2020" in note.text and "Online:" not in note.text
+    with translation.override("vi"):
+        assert note.text.startswith("Thay đổi lịch họp: Sinh hoạt chi bộ")
+        assert "Thời gian: 15:00 06/12/2020. Địa điểm: Hội trường xã" in note.text
+    assert "Meeting changed" in _notices_page(client, reader)
+
+
+def test_a_new_chair_alone_is_not_announced_again(personas, meeting):
+    before = Notification.objects.count()
+    services.meeting_update(
+        actor=personas["secretary_a"],
+        topic=meeting,
+        meeting_at=meeting.meeting_at,
+        place=meeting.place,
+        online_url=meeting.online_url,
+        agenda=meeting.agenda,
+        chair=personas["member_a"],
+        meeting_secretary=personas["member_a"],
+    )
+    meeting.refresh_from_db()
+    assert meeting.chair == personas["member_a"]
+    assert Notification.objects.count() == before
 
 
 def test_a_new_agenda_or_chair_is_kept_in_the_history_without_announcing_it_again(personas, meeting):

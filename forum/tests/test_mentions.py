@@ -96,3 +96,72 @@ def test_a_member_who_joins_later_gets_the_link(client_as, personas, org, topic)
     client.get(reverse("forum:topic", args=[topic.pk]))  # the user exists, not yet a member
     Membership.objects.create(user=late, cell=org["cell_a"], role="member", started_on=datetime.date(2020, 1, 1))
     assert ">@Đến Muộn</a>" in client.get(reverse("forum:topic", args=[topic.pk])).content.decode()
+
+
+# --- The new-topic and edit pages (the topic may not exist yet: the list is the cell's) ------
+
+
+def _cell_members_url(cell):
+    return reverse("forum:cell_members", args=[cell.pk])
+
+
+def test_the_new_topic_page_offers_the_members_of_the_cell_it_posts_in(client_as, personas, org):
+    hostile = make_member("quote_man", org["cell_a"], full_name='Hùng "</script><b>x</b>')
+    gone = make_member("gone", org["cell_a"], full_name="Đã Chuyển Đi")
+    Membership.objects.filter(user=gone).update(ended_on=datetime.date(2021, 1, 1))
+    client = client_as(personas["member_a"])
+    page = client.get(reverse("forum:topic_new")).content.decode()
+    url = _cell_members_url(org["cell_a"])
+    assert f'data-mention-url="{url}"' in page and "js/mention.js" in page
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert "no-store" in response["Cache-Control"]
+    members = dict(map(tuple, response.json()["members"]))
+    assert members == {
+        "member_a": "Nguyễn Văn Ấn",
+        "secretary_a": "Lê Thị Bích",
+        "quote_man": hostile.full_name,
+    }  # not the one who left, nor another cell's member
+    assert b"</script>" not in response.content
+
+
+def test_the_edit_page_offers_the_members_of_the_topics_cell(client_as, personas, topic):
+    post = topic.posts.get()
+    page = client_as(personas["secretary_a"]).get(reverse("forum:post_edit", args=[post.pk])).content.decode()
+    assert f'data-mention-url="{_members_url(topic)}"' in page and "js/mention.js" in page
+    assert 'data-mention-label="Đảng viên của chi bộ"' in page
+
+
+@pytest.mark.parametrize(
+    "who",
+    ["member_b", "secretary_b", "officer", "officer_of_other_committee", "site_admin", "former_member", "outsider"],
+)
+def test_who_may_not_post_in_the_cell_gets_404_for_its_members(client_as, personas, org, who):
+    from cells.models import CommitteeRole
+
+    if who == "secretary_b":
+        user = make_member("secretary_b", org["cell_b"], role="secretary")
+    elif who == "officer_of_other_committee":
+        user = make_user("other_officer")
+        CommitteeRole.objects.create(user=user, unit=org["other_committee"], started_on=datetime.date(2020, 1, 1))
+    elif who == "site_admin":
+        user = make_user("root", is_superuser=True, is_staff=True)
+    elif who == "former_member":
+        user = make_member("former", org["cell_a"])
+        Membership.objects.filter(user=user).update(ended_on=datetime.date(2021, 1, 1))
+    else:
+        user = personas[who]
+    response = client_as(user).get(_cell_members_url(org["cell_a"]))
+    assert response.status_code == 404
+    assert b"member_a" not in response.content
+
+
+def test_a_unit_that_is_not_a_cell_or_does_not_exist_gets_404(client_as, personas, org):
+    client = client_as(personas["member_a"])
+    assert client.get(_cell_members_url(org["committee"])).status_code == 404
+    assert client.get(reverse("forum:cell_members", args=[999_999])).status_code == 404
+
+
+def test_anonymous_gets_no_list_of_a_cell(client_as, org):
+    response = client_as(None).get(_cell_members_url(org["cell_a"]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -60,3 +60,27 @@ def test_a_message_id_that_no_longer_fits_its_params_falls_back_to_the_stored_te
     )
     note.params = {"other": 1}
     assert note.text == note.message
+
+
+def test_a_message_made_of_pieces_is_worded_piece_by_piece_in_the_readers_language(personas):
+    """The meeting notice's shape: optional pieces, each a message id with its own parameters."""
+    note = notification_send(
+        user=personas["member_a"],
+        kind="test",
+        msgid=gettext_noop("Meeting notice: %(notice)s"),
+        params={
+            "notice": {
+                "parts": [
+                    "Họp tháng 12",
+                    {"msgid": gettext_noop("Place: %(place)s"), "params": {"place": "Hội trường"}},
+                ],
+                "sep": ". ",
+            }
+        },
+        email=False,
+    )
+    assert note.message == "Thông báo họp: Họp tháng 12. Địa điểm: Hội trường"
+    with translation.override("en"):
+        assert note.text == "Meeting notice: Họp tháng 12. Place: Hội trường"
+    note.params["notice"]["parts"][1]["params"] = {"other": 1}  # a piece that no longer fits
+    assert note.text == note.message

@@ -1,5 +1,7 @@
-// "@" in the reply box offers the cell's active members by name; choosing one writes @login.
-// Loaded by forum.js on the first "@" typed. Without it, typing @login by hand works the same.
+// "@" in the reply box, the new-topic page or the edit page offers the cell's active members by
+// name (the form's data-mention-url); choosing one writes @login. The topic page loads it on the first
+// "@" typed (forum.js); the new-topic and edit pages load it deferred, and it asks for the list
+// on the first "@". Without it, typing @login by hand works the same.
 (function () {
   "use strict";
   var form = document.querySelector("[data-mention-url]");
