@@ -172,9 +172,10 @@ def _slip_issue(*, actor, users, ip, key, now, expires, user_ids) -> list[Issued
 
 
 def slips_withdraw(*, actor: User | None, user: User, reason: str) -> int:
-    """Close the user's open slips because they are no longer a member (called by
-    cells.services.membership_end when no membership of theirs stays active): whoever finds
-    the slip must not set a password with it. One audit row per slip, with the reason the
+    """Close the user's open slips because they are no longer a member of the cell that
+    printed them, or now hold a role no slip may open (called by cells.services when a
+    membership ends or moves, and when a committee role is given): whoever finds the slip
+    must not set a password with it. One audit row per slip, with the reason the
     membership ended. Used and expired slips are left as they are. Returns how many."""
     now = timezone.now()
     with transaction.atomic():
@@ -233,6 +234,8 @@ def _slip_problem(slip: InvitationSlip | None) -> str | None:
         return Action.SPENT
     if not slip.user.is_active:
         return Action.CLOSED
+    if slip.user.is_staff or slip.user.is_superuser:  # made staff after it was printed
+        return Action.LEFT
     if slip.revoked_at is not None:
         return Action.LEFT if slip.revoked_why == InvitationSlip.Revocation.LEFT else Action.REPLACED
     if slip.expires_at <= timezone.now():

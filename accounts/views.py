@@ -47,8 +47,8 @@ def _refusal(action: str) -> str:
         return _("This code has expired. Ask your cell's secretary for a new slip.")
     if action == Action.LEFT:
         return _(
-            "This slip is no longer valid because your membership of the cell has ended. "
-            "If this is a mistake, ask your cell's secretary."
+            "This slip is no longer valid because your membership of the cell has ended "
+            "or your role has changed. If this is a mistake, ask your cell's secretary."
         )
     if action == Action.CLOSED:
         return _(

@@ -161,6 +161,9 @@ def membership_move(*, actor: User | None, membership: Membership, to_cell: OrgU
         )
         for hook in hooks.on_membership_moved:  # e.g. pledges moves the member's open pledge along
             hook(actor=actor, old=membership, new=moved)
+        # What the old cell's secretary printed no longer opens the account: the new cell's
+        # secretary prints a new slip if one is needed.
+        slips_withdraw(actor=actor, user=membership.user, reason=_("Moved to %(cell)s") % {"cell": to_cell.name})
         return moved
 
 

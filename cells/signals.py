@@ -9,7 +9,9 @@ bulk_create, bulk_update, treebeard's moves: core.cache.track):
   secretary demoted to member stops seeing others' hidden posts at once."""
 
 from django.dispatch import receiver
+from django.utils.translation import gettext
 
+from accounts.models import User
 from accounts.signals import access_changed
 from cells.models import CommitteeRole, Membership, OrgUnit
 from core.cache import bump, track
@@ -27,7 +29,23 @@ track(
     generations=lambda row, changed: [f"user:{row['user_id']}", f"cell:{row['cell_id']}"],
     after=memberships_written,
 )
-track(CommitteeRole, fields=("user_id",), generations=lambda row, changed: [f"user:{row['user_id']}"])
+
+
+def committee_roles_written(rows: list[dict], changed: frozenset[str] | None) -> None:
+    """An officer's account opens a whole subtree: no invitation slip printed for them as a
+    member may open it any more."""
+    from accounts.services import slips_withdraw
+
+    for user in User.objects.filter(pk__in={row["user_id"] for row in rows}):
+        slips_withdraw(actor=None, user=user, reason=gettext("Appointed to a committee"))
+
+
+track(
+    CommitteeRole,
+    fields=("user_id",),
+    generations=lambda row, changed: [f"user:{row['user_id']}"],
+    after=committee_roles_written,
+)
 track(OrgUnit, fields=(), generations=lambda row, changed: ["org"])
 
 

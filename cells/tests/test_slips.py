@@ -271,7 +271,7 @@ def test_ending_the_membership_withdraws_the_slip_and_says_why(client_as, org, p
     refused = _use(client, code)
     assert refused.status_code == 400
     page = refused.content.decode()
-    assert "Phiếu này không còn hiệu lực vì đồng chí đã thôi sinh hoạt tại chi bộ" in page
+    assert "Phiếu này không còn hiệu lực vì đồng chí đã thôi sinh hoạt tại chi bộ hoặc" in page
     assert 'value="' + code + '"' in page  # what was typed is kept
     ba.refresh_from_db()
     assert not ba.has_usable_password()
@@ -297,9 +297,9 @@ def test_ending_a_membership_leaves_used_and_other_members_slips_alone(client_as
     assert not InvitationSlipEvent.objects.filter(action="withdrawn").exists()
 
 
-def test_moving_to_another_cell_keeps_the_slip(client_as, org, personas):
-    # A move ends one membership and starts another in the same call: the person is still a
-    # member, and the slip the old secretary printed still lets them in (to the new cell).
+def test_moving_to_another_cell_withdraws_the_slip_the_old_cell_printed(client_as, org, personas):
+    # The old cell's secretary still holds what she printed: it must not open the account of a
+    # member who is now another cell's (whose secretary prints a new slip if needed).
     from accounts.models import InvitationSlipEvent
 
     ba = _invite("bac_ba", "Nguyễn Văn Ba", org["cell_a"])
@@ -309,11 +309,31 @@ def test_moving_to_another_cell_keeps_the_slip(client_as, org, personas):
         reverse("cells:membership", args=[membership.pk]), {"action": "move", "to_cell": org["cell_b"].pk}
     )
     assert response.status_code == 302
-    assert InvitationSlip.objects.get(user=ba).revoked_at is None
-    assert not InvitationSlipEvent.objects.filter(action="withdrawn").exists()
-    assert _use(Client(), code).status_code == 302
+    assert InvitationSlip.objects.get(user=ba).revoked_at is not None
+    assert InvitationSlipEvent.objects.filter(action="withdrawn", user=ba).count() == 1
+    assert _use(Client(), code).status_code == 400
     ba.refresh_from_db()
-    assert ba.has_usable_password()
+    assert not ba.has_usable_password()
+
+
+def test_a_member_made_committee_officer_or_staff_can_no_longer_use_a_slip(client_as, org, personas):
+    # Slips are never printed for officers or staff; one printed before the member became one
+    # stops working (an officer's account opens a whole subtree).
+    from cells.models import CommitteeRole
+
+    ba = _invite("bac_ba", "Nguyễn Văn Ba", org["cell_a"])
+    code = _print_one(client_as(personas["secretary_a"]), org["cell_a"], ba)
+    CommitteeRole.objects.create(user=ba, unit=org["committee"], started_on=datetime.date(2020, 1, 1))
+    assert InvitationSlip.objects.get(user=ba).revoked_at is not None
+    assert _use(Client(), code).status_code == 400
+
+    tu = _invite("bac_tu", "Nguyễn Văn Tư", org["cell_a"])
+    code = _print_one(client_as(personas["secretary_a"]), org["cell_a"], tu)
+    tu.is_staff = True
+    tu.save(update_fields=["is_staff"])
+    assert _use(Client(), code).status_code == 400
+    tu.refresh_from_db()
+    assert not tu.has_usable_password()
 
 
 def test_printing_nobody_is_refused_with_the_summary_at_the_top(client_as, org, personas):
