@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import InvitationSlip, InvitationSlipEvent, NameChange, User
 from accounts.services import user_rename
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(User)
@@ -36,33 +37,13 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(NameChange)
-class NameChangeAdmin(admin.ModelAdmin):
+class NameChangeAdmin(ReadOnlyAdmin):
     """Read-only: the audit of name changes."""
 
     list_display = ["created_at", "user", "old_name", "new_name", "actor"]
     search_fields = ["old_name", "new_name", "user__username"]
     list_select_related = ["user", "actor"]
     readonly_fields = ["user", "old_name", "new_name", "actor", "created_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(InvitationSlip)

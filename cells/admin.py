@@ -9,6 +9,7 @@ from treebeard.forms import movenodeform_factory
 
 from cells import services
 from cells.models import CommitteeRole, Membership, MembershipEvent, OrgUnit, UnitEvent
+from core.admin import ReadOnlyAdmin
 
 CHILD_POSITIONS = {"first-child", "last-child", "sorted-child"}
 
@@ -161,34 +162,16 @@ class CommitteeRoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(UnitEvent)
-class UnitEventAdmin(admin.ModelAdmin):
+class UnitEventAdmin(ReadOnlyAdmin):
     """The audit of the tree's changes: read-only."""
 
     list_display = ["created_at", "unit", "action", "detail", "actor"]
     list_filter = ["action"]
     readonly_fields = ["unit", "actor", "action", "detail", "created_at"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(MembershipEvent)
-class MembershipEventAdmin(admin.ModelAdmin):
+class MembershipEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "membership", "action", "detail", "actor"]
     list_filter = ["action"]
     readonly_fields = ["membership", "actor", "action", "detail", "created_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

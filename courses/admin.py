@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from cells.models import OrgUnit
+from core.admin import ReadOnlyAdmin
 from core.params import int_param
 from courses import permissions, services
 from courses.models import Certificate, CertificateSigner, Choice, Lesson, LessonDocument, Module, Question
@@ -295,21 +296,12 @@ class QuestionAdmin(ModuleChildAdmin):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(ReadOnlyAdmin):
     """Read-only list for site admins; officers revoke and reissue from the site's pages."""
 
     list_display = ["serial", "holder_name", "module_title", "status", "issued_on"]
     list_filter = ["status"]
     search_fields = ["serial", "holder_name"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class SignerForm(forms.ModelForm):
