@@ -385,6 +385,10 @@ def session_conclude(*, actor: User, topic: Topic, conclusion: str, client_key: 
             return topic  # this very conclusion, sent again
         if topic.is_concluded:
             raise ValidationError(_("This session has already been concluded."))
+        # The cell's row now, before the counters below hold it shared (cells.tally): the
+        # minutes' number is given under it at the end, and two conclusions that each held
+        # it shared and then asked for it alone deadlocked.
+        OrgUnit.objects.select_for_update().filter(pk=topic.cell_id).first()
         if topic.meeting_at and timezone.now() < topic.meeting_at:
             raise ValidationError(
                 _("The meeting is scheduled for %(when)s: it cannot be concluded before it starts.")
