@@ -289,7 +289,7 @@ else:
     }
     # Next to the SQLite database (on PostgreSQL without Redis: next to the code).
     CACHE_EPOCH_FILE = str(BASE_DIR / ".cache-epoch") if DATABASE_URL else f"{DATABASES['default']['NAME']}-cache-epoch"
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "core.layers.AmortizedInMemoryChannelLayer"}}
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -13,7 +13,7 @@ from django.utils import translation
 from forum import selectors, services
 from forum.models import Topic
 from forum.rendering import assemble
-from forum.tests.test_consumers import _connect
+from forum.tests.test_consumers import _connect, _post
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -222,3 +222,47 @@ async def test_odd_sync_requests_get_an_answer_or_nothing_never_an_error(persona
     await follower.until_head()
     assert follower.known == head
     await communicator.disconnect()
+
+
+async def test_a_post_reaches_every_socket_of_the_topic_with_a_few_thread_hops_not_one_each(
+    personas, general, monkeypatch
+):
+    """Calls to the sync thread queue behind each other (thread-sensitive calls share one
+    thread), so a post's fan-out must cost a few of them in a process, not one per socket.
+    Channels' own dispatch made one per socket and message (to close old database
+    connections, which each database call here already does in its own)."""
+    from asgiref.sync import SyncToAsync
+
+    from conftest import make_member
+
+    others = [await sync_to_async(make_member)(f"nhanh_{i}", general.cell) for i in range(7)]
+    sockets = []
+    for user in [personas["member_a"], *others]:
+        communicator, connected, _ = await _connect(user, general.pk)
+        assert connected
+        sockets.append(communicator)
+    head = await _head(general)
+    followers = [Follower(communicator, head) for communicator in sockets]
+
+    async def post_and_receive() -> None:
+        post = await _post(actor=personas["secretary_a"], topic=general, body="Nhanh")
+        for follower in followers:
+            while (await follower.receive_post())["id"] != post.pk:
+                pass
+        assert all(follower.syncs == 0 for follower in followers)
+
+    await post_and_receive()  # warm: the first event after connecting may load more
+    hops = []
+    real_call = SyncToAsync.__call__
+
+    async def counted(self, *args, **kwargs):
+        hops.append(getattr(self.func, "__qualname__", repr(self.func)))
+        return await real_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncToAsync, "__call__", counted)
+    await post_and_receive()
+    monkeypatch.setattr(SyncToAsync, "__call__", real_call)
+    # The post itself, then the cell's members and the post's rendering, shared by 8 sockets.
+    assert len(hops) <= 3, __import__("collections").Counter(hops)
+    for communicator in sockets:
+        await communicator.disconnect()
