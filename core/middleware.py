@@ -14,17 +14,25 @@ from core.idempotency import renew_keys
 
 class CacheGenerationsMiddleware:
     """One snapshot of the cache generations per request (core.cache): each is fetched at
-    most once, several in one round trip where they are asked for together. First in the list,
-    so the session, the user and the roles read through it too. On the embedded default it
-    first looks whether another process bumped (one os.stat, core.cache.check_epoch)."""
+    most once, several in one round trip where they are asked for together, and with the
+    session's data, every generation the session's previous request read (one round trip for
+    a reader's next page, core.cache.request_scope). First in the list, so the session, the
+    user and the roles read through it too. On the embedded default it first looks whether
+    another process bumped (one os.stat, core.cache.check_epoch)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         check_epoch()
-        with request_scope():
+        with request_scope(_session_key(request)):
             return self.get_response(request)
+
+
+def _session_key(request: HttpRequest) -> str | None:
+    """The session cookie's value when it has the shape of Django's session keys."""
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    return key if 8 <= len(key) <= 64 and key.isascii() and key.isalnum() else None
 
 
 def _trusted(address: str) -> bool:

@@ -152,3 +152,38 @@ def test_the_tables_a_statement_writes(sql, tables):
     from core.cache import _written_tables
 
     assert _written_tables(sql) == tables
+
+
+def _cache_reads(monkeypatch) -> list[tuple[str, object]]:
+    """Every read the shared cache is asked for (a round trip each, on Redis)."""
+    from django.core.cache import caches
+
+    reads, inside = [], []
+    backend = type(caches["default"])
+    for name in ("get", "get_many"):
+        method = getattr(backend, name)
+
+        def counted(self, key, *args, _name=name, _method=method, **kwargs):
+            if not inside:  # LocMem's get_many calls its get: one read
+                reads.append((_name, key))
+            inside.append(1)
+            try:
+                return _method(self, key, *args, **kwargs)
+            finally:
+                inside.pop()
+
+        monkeypatch.setattr(backend, name, counted)
+    return reads
+
+
+@pytest.mark.parametrize("path", [PROFILE, "/", "/notifications/"])
+def test_a_readers_next_request_reads_the_shared_cache_once(personas, monkeypatch, path):
+    """The session and every generation the session's previous request read come in one
+    round trip (four before: the session, the user's, the organisation's, the page's own)."""
+    reader = _client(personas["member_a"])
+    _load(reader, path)
+    _load(reader, path)
+    reads = _cache_reads(monkeypatch)
+    _html, queries = _load(reader, path)
+    assert queries == 0
+    assert [name for name, _keys in reads] == ["get_many"], reads
