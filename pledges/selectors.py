@@ -93,6 +93,13 @@ def similar_map(pairs: list[tuple[int, int, float]]) -> dict[int, list[tuple[int
 
 
 @dataclass
+class PledgeState:
+    pledge: Pledge | None
+    state: str
+    overdue: bool
+
+
+@dataclass
 class TrackingRow:
     membership: Membership
     pledge: Pledge | None
@@ -103,18 +110,32 @@ class TrackingRow:
 def cell_tracking(cell: OrgUnit, template: PledgeTemplate | None, year: int) -> list[TrackingRow]:
     """Every active member of the cell with the state of their pledge for the year: two queries."""
     members = list(Membership.objects.filter(cell=cell, ended_on__isnull=True).select_related("user"))
+    states = tracking_for([m.user_id for m in members], template, year)
+    rows = []
+    for m in members:
+        s = states[m.user_id]
+        rows.append(TrackingRow(m, s.pledge, s.state, s.overdue))
+    return rows
+
+
+def tracking_for(user_ids: list[int], template: PledgeTemplate | None, year: int) -> dict[int, PledgeState]:
+    """{user id: the state of their pledge for the year} for every user given: one query, of
+    the pledge's state, rating, submission and cell (the other columns are read on access)."""
     pledges = {
         p.member_id: p
-        for p in Pledge.objects.filter(year=year, member__in=[m.user_id for m in members]).select_related("cell")
+        for p in Pledge.objects.filter(year=year, member__in=user_ids)
+        .select_related("cell")  # whose leaders may open it (pledges.permissions.can_view_pledge)
+        .only("id", "template_id", "member_id", "cell", "year", "status", "rating", "submitted_at")
+        .order_by()
     }
     today = timezone.localdate()
     due = template.due_on if template else None
-    rows = []
-    for m in members:
-        pledge = pledges.get(m.user_id)
+    out = {}
+    for user_id in user_ids:
+        pledge = pledges.get(user_id)
         state = pledge.status if pledge else NOT_STARTED
-        rows.append(TrackingRow(m, pledge, state, bool(due and today > due and state in BEHIND)))
-    return rows
+        out[user_id] = PledgeState(pledge, state, bool(due and today > due and state in BEHIND))
+    return out
 
 
 STATE_ORDER = [NOT_STARTED, S.DRAFT, S.SUBMITTED, S.RETURNED, S.APPROVED, S.REVIEWED, S.RATED]

@@ -153,19 +153,20 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
         overdue = state != HELD and theme.window_end is not None and theme.window_end < today
         theme_columns.append(ThemeColumn(theme, session, state, overdue))
 
-    modules, progress_rows = courses_selectors.cell_progress(cell)
-    keep = [i for i, m in enumerate(modules) if m.year == year]
-    module_columns = [ModuleColumn(modules[i]) for i in keep]
-    progress = {row.membership.user_id: [row.cells[i] for i in keep] for row in progress_rows}
+    # The active members, read once, by name; the features' figures read by their user ids.
+    members, former = cells_selectors.cell_roster(cell, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+    user_ids = [m.user_id for m in members]
+    modules = courses_selectors.modules_for_unit(cell, year)
+    module_columns = [ModuleColumn(module) for module in modules]
+    progress = courses_selectors.progress_for(user_ids, modules)
 
     template = pledges_selectors.template_for_cell(cell, year)
-    pledge_rows = {row.membership.user_id: row for row in pledges_selectors.cell_tracking(cell, template, year)}
+    pledge_rows = pledges_selectors.tracking_for(user_ids, template, year)
 
-    members = [row.membership for row in progress_rows]  # the active members, by name
-    overview = CellOverview(cell, year, theme_columns, module_columns, [], [], template)
+    overview = CellOverview(cell, year, theme_columns, module_columns, [], former, template)
     for membership in members:
         uid = membership.user_id
-        line = MemberLine(membership, [], progress.get(uid, []), pledges_selectors.NOT_STARTED, "", False)
+        line = MemberLine(membership, [], progress[uid], pledges_selectors.NOT_STARTED, "", False)
         for column in theme_columns:
             state = _attendance(column.session, uid, authors, attendance)
             line.themes.append(state)
@@ -180,13 +181,12 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
             column.certificates += item.certificate is not None
             if not item.completed:
                 line.missing.add(column.key)
-        pledge_row = pledge_rows.get(uid)
-        if pledge_row is not None:
-            line.pledge_state = pledge_row.state
-            line.pledge_overdue = pledge_row.overdue
-            line.pledge = pledge_row.pledge
-            if pledge_row.pledge is not None:
-                line.pledge_rating = pledge_row.pledge.rating
+        pledge_row = pledge_rows[uid]
+        line.pledge_state = pledge_row.state
+        line.pledge_overdue = pledge_row.overdue
+        line.pledge = pledge_row.pledge
+        if pledge_row.pledge is not None:
+            line.pledge_rating = pledge_row.pledge.rating
         if template is not None:
             if line.pledge_state in pledges_selectors.BEHIND:
                 line.missing.add("pledge")
@@ -196,7 +196,6 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
             overview.pledges_started += line.pledge_state != pledges_selectors.NOT_STARTED
             overview.pledges_overdue += line.pledge_overdue
         overview.lines.append(line)
-    overview.former = cells_selectors.cell_former_members(cell, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     return overview
 
 

@@ -58,6 +58,19 @@ def test_cell_overview_rows_columns_and_counts(client_as, personas, org, world):
     assert "1 đã bắt đầu" in html and '<span class="tag overdue">1 quá hạn</span>' in html
 
 
+def test_cell_overview_links_each_handed_in_pledge_and_certificate(client_as, personas, org, world):
+    from courses.models import Certificate
+
+    certificate = Certificate.objects.get(user=personas["member_a"], module=world["module"], is_current=True)
+    html = client_as(personas["secretary_a"]).get(_cell_url(org, year=2020)).content.decode()
+    pledge_url = reverse("pledges:detail", args=[world["pledge"].pk])
+    assert f'<a href="{pledge_url}"><span class="pledge-status status-submitted">' in html
+    certificate_url = reverse("courses:certificate", args=[certificate.pk])
+    assert f'<a href="{certificate_url}">Giấy chứng nhận {certificate.serial}</a>' in html
+    rows = html[html.index("<tbody>") : html.index("</tbody>")]
+    assert rows.count('<a href="') == 2  # the secretary's own pledge is not started, and no certificate
+
+
 def test_filter_who_still_needs_and_sort(client_as, personas, org, world):
     client = client_as(personas["secretary_a"])
     response = client.get(_cell_url(org, year=2020, need=f"module:{world['module'].pk}"))
