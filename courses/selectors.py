@@ -187,7 +187,8 @@ def modules_for_unit(unit: OrgUnit, year: int | None = None) -> list[Module]:
     modules = Module.objects.filter(audience__path__in=permissions.ancestor_paths(unit.path), **_started())
     if year is not None:
         modules = modules.filter(year=year)
-    return list(modules.select_related("audience").annotate(lesson_count=Count("lessons")).order_by("-year", "title"))
+    modules = modules.select_related("audience").annotate(lesson_count=Count("lessons"))
+    return list(modules.order_by("-year", "title", "id"))
 
 
 @dataclass

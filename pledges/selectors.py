@@ -15,14 +15,33 @@ NOT_STARTED = "not_started"
 BEHIND = {NOT_STARTED, S.DRAFT, S.RETURNED}
 
 
+def _templates_above(cell: OrgUnit) -> QuerySet[PledgeTemplate]:
+    """The templates set at or above a cell, newest year first, then the nearest unit first:
+    the first of a year is the one that applies to the cell that year."""
+    prefixes = permissions.ancestor_paths(cell.path)
+    return (
+        PledgeTemplate.objects.filter(unit__path__in=prefixes).select_related("unit").order_by("-year", "-unit__depth")
+    )
+
+
 def template_for_cell(cell: OrgUnit, year: int | None = None) -> PledgeTemplate | None:
     """The template that applies to a cell: the nearest committee above it with one for the
     year (or, without a year, the latest year any committee above it has one for)."""
-    prefixes = permissions.ancestor_paths(cell.path)
-    qs = PledgeTemplate.objects.filter(unit__path__in=prefixes).select_related("unit")
+    qs = _templates_above(cell)
     if year is not None:
         qs = qs.filter(year=year)
-    return qs.order_by("-year", "-unit__depth").first()
+    return qs.first()
+
+
+def templates_for_cell(cell: OrgUnit) -> list[PledgeTemplate]:
+    """Every year's templates set at or above a cell, in `template_of_year`'s order. One query."""
+    return list(_templates_above(cell))
+
+
+def template_of_year(templates: list[PledgeTemplate], year: int) -> PledgeTemplate | None:
+    """The template that applies to the cell in `year`, from its `templates_for_cell`: what
+    `template_for_cell(cell, year)` reads, without a query."""
+    return next((t for t in templates if t.year == year), None)
 
 
 def pledges_of_member(user) -> QuerySet[Pledge]:

@@ -59,7 +59,8 @@ def test_cell_page_queries_do_not_grow_with_members(client_as, personas, org, wo
             complete(user, world["module"])
     large = (_queries(client, url), _queries(client, csv_url))
     assert small == large, (small, large)
-    assert small[0] <= 21  # 23 when each feature read the members again
+    # 23 and 21 when each feature read the members again, and the years apart from the overview
+    assert small[0] <= 18 and small[1] <= 16, small
 
 
 def _table(response) -> str:
