@@ -170,11 +170,13 @@ def member_tallies(unit_ids: list[int]) -> dict[int, int]:
     return dict(MemberTally.objects.filter(unit_id__in=unit_ids).values_list("unit_id", "members"))
 
 
-def cell_former_members(cell: OrgUnit, since, until) -> list[Membership]:
-    """Memberships of the cell that ended (or moved away) from `since` to `until`, both
-    included. One query."""
-    return list(
-        Membership.objects.filter(cell=cell, ended_on__isnull=False, ended_on__gte=since, ended_on__lte=until)
+def cell_roster(cell: OrgUnit, since, until) -> tuple[list[Membership], list[Membership]]:
+    """The cell's active members, and its memberships that ended (or moved away) from `since`
+    to `until`, both included; each list by name. One query."""
+    rows = list(
+        Membership.objects.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=since, ended_on__lte=until), cell=cell)
         .select_related("user")
-        .order_by("user__sort_name")
+        .order_by("user__sort_name", "pk")
     )
+    active = sorted((m for m in rows if m.ended_on is None), key=lambda m: m.user.sort_name)
+    return active, [m for m in rows if m.ended_on is not None]

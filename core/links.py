@@ -17,3 +17,15 @@ def _reverse(name: str, args: tuple, prefix: str, urlconf) -> str:
 
 def reverse_cached(name: str, *args) -> str:
     return _reverse(name, args, get_script_prefix(), get_urlconf())
+
+
+_ARG = 2_147_483_646  # an int no URL of ours holds otherwise (the largest 32-bit id but one)
+
+
+def url_pattern(name: str) -> str:
+    """The URL of `name` (one integer argument) with "{}" where the argument goes, for
+    `.format(pk)`: a table of a hundred links reverses once instead of a hundred times."""
+    url = reverse_cached(name, _ARG)
+    if url.count(str(_ARG)) != 1:
+        raise ValueError(f"{name} does not take its argument once: {url}")
+    return url.replace("{", "{{").replace("}", "}}").replace(str(_ARG), "{}")

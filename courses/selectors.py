@@ -181,14 +181,14 @@ def _started() -> dict:
     return {"publish_from__lte": timezone.now()}
 
 
-def modules_for_unit(unit: OrgUnit) -> list[Module]:
-    """Published modules whose audience contains this unit (published to it or above it)."""
-    return list(
-        Module.objects.filter(audience__path__in=permissions.ancestor_paths(unit.path), **_started())
-        .select_related("audience")
-        .annotate(lesson_count=Count("lessons"))
-        .order_by("-year", "title")
-    )
+def modules_for_unit(unit: OrgUnit, year: int | None = None) -> list[Module]:
+    """Published modules whose audience contains this unit (published to it or above it), of
+    one year or of all, newest year first, then by title."""
+    modules = Module.objects.filter(audience__path__in=permissions.ancestor_paths(unit.path), **_started())
+    if year is not None:
+        modules = modules.filter(year=year)
+    modules = modules.select_related("audience").annotate(lesson_count=Count("lessons"))
+    return list(modules.order_by("-year", "title", "id"))
 
 
 @dataclass
@@ -217,34 +217,45 @@ def cell_progress(cell: OrgUnit) -> tuple[list[Module], list[MemberRow]]:
     modules = modules_for_unit(cell)
     members = list(Membership.objects.filter(cell=cell, ended_on__isnull=True).select_related("user"))
     members.sort(key=lambda m: m.user.sort_name)
-    user_ids = [m.user_id for m in members]
+    progress = progress_for([m.user_id for m in members], modules)
+    return modules, [MemberRow(membership, progress[membership.user_id]) for membership in members]
+
+
+def progress_for(user_ids: list[int], modules: list[Module]) -> dict[int, list[ProgressCell]]:
+    """{user id: one ProgressCell per module, in the order of `modules`} for every user given
+    (`modules` as modules_for_unit gives them, with `lesson_count`). Two queries whatever the
+    number of users and modules; only the columns shown are read."""
     module_ids = [m.pk for m in modules]
     progress = {
-        (p.user_id, p.module_id): p
-        for p in ModuleProgress.objects.filter(user_id__in=user_ids, module_id__in=module_ids)
+        (user_id, module_id): rest
+        for user_id, module_id, *rest in ModuleProgress.objects.filter(user_id__in=user_ids, module_id__in=module_ids)
+        .order_by()
+        .values_list("user_id", "module_id", "lessons_read", "attempts", "best_score", "passed_at", "completed_at")
     }
     certificates = {
         (c.user_id, c.module_id): c
         for c in Certificate.objects.filter(user_id__in=user_ids, module_id__in=module_ids, is_current=True)
+        .only("id", "user_id", "module_id", "serial")
+        .order_by()
     }
-    rows = []
-    for membership in members:
+    out = {}
+    for user_id in user_ids:
         cells = []
         for module in modules:
-            p = progress.get((membership.user_id, module.pk))
+            p = progress.get((user_id, module.pk))
             cells.append(
                 ProgressCell(
                     lesson_total=module.lesson_count,
-                    lessons_read=p.lessons_read if p else 0,
-                    attempts=p.attempts if p else 0,
-                    best_score=p.best_score if p else None,
-                    passed=bool(p and p.passed_at),
-                    completed=bool(p and p.completed_at),
-                    certificate=certificates.get((membership.user_id, module.pk)),
+                    lessons_read=p[0] if p else 0,
+                    attempts=p[1] if p else 0,
+                    best_score=p[2] if p else None,
+                    passed=bool(p and p[3]),
+                    completed=bool(p and p[4]),
+                    certificate=certificates.get((user_id, module.pk)),
                 )
             )
-        rows.append(MemberRow(membership, cells))
-    return modules, rows
+        out[user_id] = cells
+    return out
 
 
 # --- For the reports app ---------------------------------------------------------------------

@@ -373,15 +373,15 @@ def themes_authored(user, roles: permissions.Roles) -> QuerySet[Theme]:
 # --- For the reports app: states and participation, never content -----------------------------
 
 
-def themes_for_unit(unit: OrgUnit, year: int) -> list[Theme]:
-    """Themes of the year that reach the unit or anything under it: set at or above it, or by
-    a committee inside its subtree. One query."""
-    return list(
-        Theme.objects.filter(year=year)
-        .filter(Q(committee__path__in=permissions.ancestor_paths(unit.path)) | Q(committee__path__startswith=unit.path))
-        .select_related("committee")
-        .order_by("committee__path", "order", "id")
+def themes_for_unit(unit: OrgUnit, year: int | None = None) -> list[Theme]:
+    """Themes of the year (or of every year) that reach the unit or anything under it: set at
+    or above it, or by a committee inside its subtree. One query."""
+    themes = Theme.objects.filter(
+        Q(committee__path__in=permissions.ancestor_paths(unit.path)) | Q(committee__path__startswith=unit.path)
     )
+    if year is not None:
+        themes = themes.filter(year=year)
+    return list(themes.select_related("committee").order_by("committee__path", "order", "id"))
 
 
 def theme_years_for_unit(unit: OrgUnit) -> set[int]:

@@ -15,14 +15,33 @@ NOT_STARTED = "not_started"
 BEHIND = {NOT_STARTED, S.DRAFT, S.RETURNED}
 
 
+def _templates_above(cell: OrgUnit) -> QuerySet[PledgeTemplate]:
+    """The templates set at or above a cell, newest year first, then the nearest unit first:
+    the first of a year is the one that applies to the cell that year."""
+    prefixes = permissions.ancestor_paths(cell.path)
+    return (
+        PledgeTemplate.objects.filter(unit__path__in=prefixes).select_related("unit").order_by("-year", "-unit__depth")
+    )
+
+
 def template_for_cell(cell: OrgUnit, year: int | None = None) -> PledgeTemplate | None:
     """The template that applies to a cell: the nearest committee above it with one for the
     year (or, without a year, the latest year any committee above it has one for)."""
-    prefixes = permissions.ancestor_paths(cell.path)
-    qs = PledgeTemplate.objects.filter(unit__path__in=prefixes).select_related("unit")
+    qs = _templates_above(cell)
     if year is not None:
         qs = qs.filter(year=year)
-    return qs.order_by("-year", "-unit__depth").first()
+    return qs.first()
+
+
+def templates_for_cell(cell: OrgUnit) -> list[PledgeTemplate]:
+    """Every year's templates set at or above a cell, in `template_of_year`'s order. One query."""
+    return list(_templates_above(cell))
+
+
+def template_of_year(templates: list[PledgeTemplate], year: int) -> PledgeTemplate | None:
+    """The template that applies to the cell in `year`, from its `templates_for_cell`: what
+    `template_for_cell(cell, year)` reads, without a query."""
+    return next((t for t in templates if t.year == year), None)
 
 
 def pledges_of_member(user) -> QuerySet[Pledge]:
@@ -93,6 +112,13 @@ def similar_map(pairs: list[tuple[int, int, float]]) -> dict[int, list[tuple[int
 
 
 @dataclass
+class PledgeState:
+    pledge: Pledge | None
+    state: str
+    overdue: bool
+
+
+@dataclass
 class TrackingRow:
     membership: Membership
     pledge: Pledge | None
@@ -103,18 +129,32 @@ class TrackingRow:
 def cell_tracking(cell: OrgUnit, template: PledgeTemplate | None, year: int) -> list[TrackingRow]:
     """Every active member of the cell with the state of their pledge for the year: two queries."""
     members = list(Membership.objects.filter(cell=cell, ended_on__isnull=True).select_related("user"))
+    states = tracking_for([m.user_id for m in members], template, year)
+    rows = []
+    for m in members:
+        s = states[m.user_id]
+        rows.append(TrackingRow(m, s.pledge, s.state, s.overdue))
+    return rows
+
+
+def tracking_for(user_ids: list[int], template: PledgeTemplate | None, year: int) -> dict[int, PledgeState]:
+    """{user id: the state of their pledge for the year} for every user given: one query, of
+    the pledge's state, rating, submission and cell (the other columns are read on access)."""
     pledges = {
         p.member_id: p
-        for p in Pledge.objects.filter(year=year, member__in=[m.user_id for m in members]).select_related("cell")
+        for p in Pledge.objects.filter(year=year, member__in=user_ids)
+        .select_related("cell")  # whose leaders may open it (pledges.permissions.can_view_pledge)
+        .only("id", "template_id", "member_id", "cell", "year", "status", "rating", "submitted_at")
+        .order_by()
     }
     today = timezone.localdate()
     due = template.due_on if template else None
-    rows = []
-    for m in members:
-        pledge = pledges.get(m.user_id)
+    out = {}
+    for user_id in user_ids:
+        pledge = pledges.get(user_id)
         state = pledge.status if pledge else NOT_STARTED
-        rows.append(TrackingRow(m, pledge, state, bool(due and today > due and state in BEHIND)))
-    return rows
+        out[user_id] = PledgeState(pledge, state, bool(due and today > due and state in BEHIND))
+    return out
 
 
 STATE_ORDER = [NOT_STARTED, S.DRAFT, S.SUBMITTED, S.RETURNED, S.APPROVED, S.REVIEWED, S.RATED]

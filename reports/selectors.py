@@ -49,7 +49,8 @@ def parse_year(raw: str) -> int | None:
 
 def years_for(unit: OrgUnit) -> list[int]:
     """Years with a theme, a module or a pledge form reaching the unit, newest first (for the
-    year selector; any year can still be asked for). Three small queries."""
+    year selector; any year can still be asked for). Three small queries; for a cell,
+    `cell_sources(cell).years` is the same list, read from what its overview reads anyway."""
     years = (
         forum_selectors.theme_years_for_unit(unit)
         | courses_selectors.module_years_for_unit(unit)
@@ -131,6 +132,31 @@ class CellOverview:
         return out
 
 
+@dataclass
+class CellSources:
+    """What reaches a cell in every year: the themes set above it, the modules published to it
+    and the pledge forms set at or above it. The year selector's years and a year's overview
+    are both read from it: three queries for the two."""
+
+    themes: list[Theme]
+    modules: list
+    templates: list
+
+    @property
+    def years(self) -> list[int]:
+        """`years_for(cell)`: below a cell there is nothing, so what reaches it is all there is."""
+        items = self.themes + self.modules + self.templates
+        return sorted({item.year for item in items}, reverse=True)
+
+
+def cell_sources(cell: OrgUnit) -> CellSources:
+    return CellSources(
+        forum_selectors.themes_for_unit(cell),
+        courses_selectors.modules_for_unit(cell),
+        pledges_selectors.templates_for_cell(cell),
+    )
+
+
 def _attendance(session, user_id: int, authors: dict, attendance: dict) -> str:
     if session is None:
         return NOTHING_YET
@@ -140,9 +166,12 @@ def _attendance(session, user_id: int, authors: dict, attendance: dict) -> str:
     return ABSENT if status == forum_selectors.EXCUSED else NOTHING_YET
 
 
-def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
+def cell_overview(cell: OrgUnit, year: int, sources: CellSources | None = None) -> CellOverview:
+    """The year's overview of the cell, from its `sources` when the caller has read them."""
     today = timezone.localdate()
-    themes = [t for t in forum_selectors.themes_for_unit(cell, year) if cell.path.startswith(t.committee.path)]
+    if sources is None:
+        sources = cell_sources(cell)
+    themes = [t for t in sources.themes if t.year == year and cell.path.startswith(t.committee.path)]
     sessions = forum_selectors.cell_sessions(cell, themes)
     authors = forum_selectors.session_author_ids([s.pk for s in sessions.values()])
     attendance = forum_selectors.session_attendance([s.pk for s in sessions.values()])
@@ -153,19 +182,20 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
         overdue = state != HELD and theme.window_end is not None and theme.window_end < today
         theme_columns.append(ThemeColumn(theme, session, state, overdue))
 
-    modules, progress_rows = courses_selectors.cell_progress(cell)
-    keep = [i for i, m in enumerate(modules) if m.year == year]
-    module_columns = [ModuleColumn(modules[i]) for i in keep]
-    progress = {row.membership.user_id: [row.cells[i] for i in keep] for row in progress_rows}
+    # The active members, read once, by name; the features' figures read by their user ids.
+    members, former = cells_selectors.cell_roster(cell, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+    user_ids = [m.user_id for m in members]
+    modules = [m for m in sources.modules if m.year == year]
+    module_columns = [ModuleColumn(module) for module in modules]
+    progress = courses_selectors.progress_for(user_ids, modules)
 
-    template = pledges_selectors.template_for_cell(cell, year)
-    pledge_rows = {row.membership.user_id: row for row in pledges_selectors.cell_tracking(cell, template, year)}
+    template = pledges_selectors.template_of_year(sources.templates, year)
+    pledge_rows = pledges_selectors.tracking_for(user_ids, template, year)
 
-    members = [row.membership for row in progress_rows]  # the active members, by name
-    overview = CellOverview(cell, year, theme_columns, module_columns, [], [], template)
+    overview = CellOverview(cell, year, theme_columns, module_columns, [], former, template)
     for membership in members:
         uid = membership.user_id
-        line = MemberLine(membership, [], progress.get(uid, []), pledges_selectors.NOT_STARTED, "", False)
+        line = MemberLine(membership, [], progress[uid], pledges_selectors.NOT_STARTED, "", False)
         for column in theme_columns:
             state = _attendance(column.session, uid, authors, attendance)
             line.themes.append(state)
@@ -180,13 +210,12 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
             column.certificates += item.certificate is not None
             if not item.completed:
                 line.missing.add(column.key)
-        pledge_row = pledge_rows.get(uid)
-        if pledge_row is not None:
-            line.pledge_state = pledge_row.state
-            line.pledge_overdue = pledge_row.overdue
-            line.pledge = pledge_row.pledge
-            if pledge_row.pledge is not None:
-                line.pledge_rating = pledge_row.pledge.rating
+        pledge_row = pledge_rows[uid]
+        line.pledge_state = pledge_row.state
+        line.pledge_overdue = pledge_row.overdue
+        line.pledge = pledge_row.pledge
+        if pledge_row.pledge is not None:
+            line.pledge_rating = pledge_row.pledge.rating
         if template is not None:
             if line.pledge_state in pledges_selectors.BEHIND:
                 line.missing.add("pledge")
@@ -196,7 +225,6 @@ def cell_overview(cell: OrgUnit, year: int) -> CellOverview:
             overview.pledges_started += line.pledge_state != pledges_selectors.NOT_STARTED
             overview.pledges_overdue += line.pledge_overdue
         overview.lines.append(line)
-    overview.former = cells_selectors.cell_former_members(cell, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     return overview
 
 

@@ -33,9 +33,12 @@ def start(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("reports:unit", args=[unit.pk]) + query)
 
 
-def _year(request: HttpRequest, unit: OrgUnit, report: bool = True) -> tuple[int, list[int]]:
-    """The year asked for, or the default with a message when it is malformed or out of range."""
-    years = selectors.years_for(unit)
+def _year(
+    request: HttpRequest, unit: OrgUnit, report: bool = True, sources: selectors.CellSources | None = None
+) -> tuple[int, list[int]]:
+    """The year asked for, or the default with a message when it is malformed or out of range.
+    A cell's years are those of its `sources` (which its overview reads too)."""
+    years = selectors.years_for(unit) if sources is None else sources.years
     raw = request.GET.get("year", "").strip()
     if raw:
         year = selectors.parse_year(raw)
@@ -85,10 +88,11 @@ def _filtered_lines(overview: selectors.CellOverview, need: str, sort: str) -> l
 def unit_report(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     unit = permissions.get_report_unit_or_404(request.user, pk, roles)
-    year, years = _year(request, unit)
+    sources = selectors.cell_sources(unit) if unit.is_cell else None  # the years and the overview read them
+    year, years = _year(request, unit, sources=sources)
     context = {"unit": unit, "year": year, "years": years, "ancestors": _breadcrumbs(request, unit, roles)}
     if unit.is_cell:
-        overview = selectors.cell_overview(unit, year)
+        overview = selectors.cell_overview(unit, year, sources)
         need, sort = _cell_filters(request, overview)
         context.update(
             overview=overview,
@@ -129,9 +133,11 @@ def _need_choices(overview: selectors.CellOverview) -> list[tuple[str, str]]:
 def _table(request: HttpRequest, pk: int) -> tuple[OrgUnit, int, exports.Table]:
     roles = permissions.roles_for_request(request)
     unit = permissions.get_report_unit_or_404(request.user, pk, roles)
-    year, _years = _year(request, unit, report=False)
     if unit.is_cell:
-        return unit, year, exports.cell_table(selectors.cell_overview(unit, year))
+        sources = selectors.cell_sources(unit)
+        year, _years = _year(request, unit, report=False, sources=sources)
+        return unit, year, exports.cell_table(selectors.cell_overview(unit, year, sources))
+    year, _years = _year(request, unit, report=False)
     return unit, year, exports.committee_table(selectors.committee_report(unit, year))
 
 
@@ -154,8 +160,10 @@ def unit_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     unit = permissions.get_report_unit_or_404(request.user, pk, roles)
     if not unit.is_cell:
         raise Http404
-    year, _years = _year(request, unit, report=False)
-    response = HttpResponse(pdf.cell_overview_pdf(selectors.cell_overview(unit, year)), content_type="application/pdf")
+    sources = selectors.cell_sources(unit)
+    year, _years = _year(request, unit, report=False, sources=sources)
+    overview = selectors.cell_overview(unit, year, sources)
+    response = HttpResponse(pdf.cell_overview_pdf(overview), content_type="application/pdf")
     response["Content-Disposition"] = content_disposition(f"tong-quan-{fold_ascii(unit.name) or unit.pk}-{year}.pdf")
     return response
 
@@ -166,9 +174,10 @@ def remind(request: HttpRequest, pk: int) -> HttpResponse:
     roles = permissions.roles_for_request(request)
     unit = permissions.get_report_unit_or_404(request.user, pk, roles)
     permissions.require(permissions.can_remind_from_report(request.user, unit, roles))
-    year, _years = _year(request, unit, report=False)
+    sources = selectors.cell_sources(unit)
+    year, _years = _year(request, unit, report=False, sources=sources)
     year = selectors.parse_year(request.POST.get("year", "")) or year
-    overview = selectors.cell_overview(unit, year)
+    overview = selectors.cell_overview(unit, year, sources)
     try:
         count = remind_missing(
             actor=request.user, overview=overview, item=request.POST.get("item", ""), client_key=posted_key(request)

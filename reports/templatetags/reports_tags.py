@@ -4,7 +4,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core.links import reverse_cached
+from core.links import reverse_cached, url_pattern
 from reports import labels
 
 register = template.Library()
@@ -77,30 +77,37 @@ def committee_row(row, name: str, year: int, link: bool = True) -> str:
 @register.simple_tag
 def member_rows(lines, pledge_links, with_pledge) -> str:
     """The members' rows of a cell's overview, built in Python like `committee_row`: fifty
-    members of half a dozen columns each cost the template language several times more, and
-    the words are looked up once for all rows."""
+    members of half a dozen columns each cost the template language several times more. The
+    words are looked up and escaped once for all rows, each label once per value, and each
+    link's URL is formatted from one reversed pattern; only the names are escaped per row."""
     words = {
-        "lessons": _("Lessons"),
-        "attempts": _("Attempts"),
-        "best": _("best"),
-        "passed": _("Passed"),
-        "not_passed": _("Not passed"),
-        "certificate": _("Certificate"),
-        "overdue": _("Overdue"),
+        key: escape(text)
+        for key, text in (
+            ("lessons", _("Lessons")),
+            ("attempts", _("Attempts")),
+            ("best", _("best")),
+            ("passed", _("Passed")),
+            ("not_passed", _("Not passed")),
+            ("certificate", _("Certificate")),
+            ("overdue", _("Overdue")),
+        )
     }
-    attendance, pledge_state, rating = {}, {}, {}  # label per value, looked up once
+    urls = {"pledge": url_pattern("pledges:detail"), "certificate": url_pattern("courses:certificate")}
+    attendance, pledge_state, rating, role = {}, {}, {}, {}  # markup per value, made once
     rows = []
     for line in lines:
         membership = line.membership
-        role = ""
+        leader = ""
         if membership.is_leader:
-            role = format_html(' <span class="hint">({})</span>', membership.get_role_display())
-        parts = [format_html('<tr><th scope="row">{}{}</th>\n    ', membership.user.full_name, role)]
+            if membership.role not in role:
+                role[membership.role] = f' <span class="hint">({escape(membership.get_role_display())})</span>'
+            leader = role[membership.role]
+        parts = [f'<tr><th scope="row">{escape(membership.user.full_name)}{leader}</th>\n    ']
         for value in line.themes:
             if value not in attendance:
                 attendance[value] = format_html('<td class="att-{}">{}</td>', value, labels.attendance(value))
             parts.append(attendance[value])
-        parts += [_module_cell(item, words) for item in line.modules]
+        parts += [_module_cell(item, words, urls) for item in line.modules]
         if with_pledge:
             value = line.pledge_state
             if value not in pledge_state:
@@ -109,29 +116,29 @@ def member_rows(lines, pledge_links, with_pledge) -> str:
                 )
             state = pledge_state[value]
             if line.pledge is not None and line.pledge.pk in pledge_links:
-                state = format_html('<a href="{}">{}</a>', reverse_cached("pledges:detail", line.pledge.pk), state)
+                state = f'<a href="{urls["pledge"].format(int(line.pledge.pk))}">{state}</a>'
             if line.pledge_overdue:
-                state = format_html('{} <span class="tag overdue">{}</span>', state, words["overdue"])
+                state = f'{state} <span class="tag overdue">{words["overdue"]}</span>'
             if line.pledge_rating:
                 if line.pledge_rating not in rating:
-                    rating[line.pledge_rating] = labels.rating(line.pledge_rating)
-                state = format_html("{}<br>{}", state, rating[line.pledge_rating])
-            parts.append(format_html("<td>{}</td>", state))
+                    rating[line.pledge_rating] = escape(labels.rating(line.pledge_rating))
+                state = f"{state}<br>{rating[line.pledge_rating]}"
+            parts.append(f"<td>{state}</td>")
         parts.append("\n  </tr>\n  ")
         rows.append("".join(parts))
     return mark_safe("".join(rows))
 
 
-def _module_cell(item, words: dict[str, str]) -> str:
+def _module_cell(item, words: dict[str, str], urls: dict[str, str]) -> str:
     state = "done" if item.completed else "partial" if item.lessons_read or item.attempts else ""
-    text = f"{escape(words['lessons'])}: {int(item.lessons_read)}/{int(item.lesson_total)}<br>"
+    text = f"{words['lessons']}: {int(item.lessons_read)}/{int(item.lesson_total)}<br>"
     if item.attempts:
-        score = f" · {escape(words['best'])} {int(item.best_score)}%" if item.best_score is not None else ""
-        text += f"{escape(words['attempts'])}: {int(item.attempts)}{score}<br>"
-    text += f"✓ {escape(words['passed'])}" if item.passed else f"– {escape(words['not_passed'])}"
+        score = f" · {words['best']} {int(item.best_score)}%" if item.best_score is not None else ""
+        text += f"{words['attempts']}: {int(item.attempts)}{score}<br>"
+    text += f"✓ {words['passed']}" if item.passed else f"– {words['not_passed']}"
     if item.certificate:
-        url = reverse_cached("courses:certificate", item.certificate.pk)
-        text += format_html('<br><a href="{}">{} {}</a>', url, words["certificate"], item.certificate.serial)
+        url = urls["certificate"].format(int(item.certificate.pk))
+        text += f'<br><a href="{url}">{words["certificate"]} {escape(item.certificate.serial)}</a>'
     return f'<td class="{state}">{text}</td>'
 
 

@@ -58,6 +58,53 @@ def test_cell_overview_rows_columns_and_counts(client_as, personas, org, world):
     assert "1 đã bắt đầu" in html and '<span class="tag overdue">1 quá hạn</span>' in html
 
 
+def test_cell_overview_links_each_handed_in_pledge_and_certificate(client_as, personas, org, world):
+    from courses.models import Certificate
+
+    certificate = Certificate.objects.get(user=personas["member_a"], module=world["module"], is_current=True)
+    html = client_as(personas["secretary_a"]).get(_cell_url(org, year=2020)).content.decode()
+    pledge_url = reverse("pledges:detail", args=[world["pledge"].pk])
+    assert f'<a href="{pledge_url}"><span class="pledge-status status-submitted">' in html
+    certificate_url = reverse("courses:certificate", args=[certificate.pk])
+    assert f'<a href="{certificate_url}">Giấy chứng nhận {certificate.serial}</a>' in html
+    rows = html[html.index("<tbody>") : html.index("</tbody>")]
+    assert rows.count('<a href="') == 2  # the secretary's own pledge is not started, and no certificate
+
+
+def test_a_cells_years_are_those_of_what_reaches_it(client_as, personas, org, world):
+    """The cell's year selector (read with its overview's themes, modules and pledge forms)
+    lists the same years as `years_for`: what is set above the cell, not beside it."""
+    import datetime as dt
+
+    from cells.models import CommitteeRole
+    from conftest import make_user
+    from courses.tests.conftest import build_module
+    from forum import services as forum_services
+    from pledges import services as pledge_services
+
+    build_module(org["province"], title="Chuyên đề 2019", year=2019)
+    build_module(org["province"], title="Chưa công bố 2016", year=2016, publish_from=None)
+    theme = {"description": "", "order": 1, "window_start": dt.date(2021, 1, 1), "window_end": dt.date(2021, 6, 30)}
+    forum_services.theme_create(actor=personas["officer"], committee=org["committee"], year=2021, title="A", **theme)
+    beside = make_user("officer_beside", "Cán Bộ Bên Cạnh")
+    CommitteeRole.objects.create(user=beside, unit=org["other_committee"], started_on=dt.date(2020, 1, 1))
+    forum_services.theme_create(actor=beside, committee=org["other_committee"], year=2017, title="B", **theme)
+    pledge_services.template_create(
+        actor=personas["officer"],
+        unit=org["committee"],
+        year=2018,
+        title="Bản cam kết năm 2018",
+        due_on=dt.date(2018, 3, 31),
+        has_year_end_review=False,
+        sections=[{"title": "Tư tưởng chính trị", "required": True, "min_length": 0}],
+    )
+    response = client_as(personas["secretary_a"]).get(_cell_url(org, year=2021))
+    assert response.context["years"] == selectors.years_for(org["cell_a"]) == [2021, 2020, 2019, 2018]
+    overview = response.context["overview"]
+    assert [c.theme.title for c in overview.themes] == ["A"] and overview.modules == []
+    assert overview.pledge_template is None  # the 2018 form is not 2021's
+
+
 def test_filter_who_still_needs_and_sort(client_as, personas, org, world):
     client = client_as(personas["secretary_a"])
     response = client.get(_cell_url(org, year=2020, need=f"module:{world['module'].pk}"))
