@@ -83,7 +83,7 @@ GENERATION_TIMEOUT = 7 * 24 * 3600
 # The generations read during one request: each is fetched once per request (the request
 # sees one snapshot of them); names asked for together are fetched in one round trip.
 _request_generations: ContextVar[dict | None] = ContextVar("chibo_request_generations", default=None)
-_prefetched_session: ContextVar[tuple[str, object] | None] = ContextVar("chibo_prefetched_session", default=None)
+_prefetched_session: ContextVar[dict[str, object] | None] = ContextVar("chibo_prefetched_session", default=None)
 
 
 def _new_token() -> str:
@@ -218,20 +218,25 @@ def generations(*names: str) -> tuple[str, ...]:
 
 
 @contextmanager
-def request_scope(session_key: str | None = None):
+def request_scope(session_key: str | None = None, *, sessions: Iterable[str] = (), remember: str = ""):
     """Generations read inside are fetched once (core.middleware opens one per request).
 
     With the request's session key: one round trip first fetches the session's stored data
     (for core.sessions.SessionStore) and every generation this session's previous request
     in this process read, so a reader's next request usually reads the shared cache once
-    (four round trips before on Redis: the session, the user's, the roles', the page's)."""
+    (four round trips before on Redis: the session, the user's, the roles', the page's).
+    Work over many sessions at once (the sockets' timer check, core.sockets) passes their
+    keys as `sessions` and names what to `remember` the generations it read under."""
     memo: dict[str, str] = {}
     token = _request_generations.set(memo)
     session_token = _prefetched_session.set(None)
-    remembered = f"gen:names:{hashlib.sha1(session_key.encode()).hexdigest()}" if session_key else None
+    keys = [session_key] if session_key else list(sessions)
+    if session_key:
+        remember = hashlib.sha1(session_key.encode()).hexdigest()
+    remembered = f"gen:names:{remember}" if remember else None
     try:
         if remembered:
-            _prefetch(session_key, local_memo.get(remembered))
+            _prefetch(keys, local_memo.get(remembered))
         yield
     finally:
         _request_generations.reset(token)
@@ -248,32 +253,32 @@ def _session_cache_key(session_key: str) -> str:
     return KEY_PREFIX + session_key
 
 
-def _prefetch(session_key: str, names) -> None:
+def _prefetch(session_keys: list[str], names) -> None:
     names = () if names is _MISSING else names
-    session = settings.SESSION_CACHE_ALIAS == "default" and settings.SESSION_ENGINE == "core.sessions"
     keys = [_generation_key(name) for name in names]
-    if session:
-        keys.append(_session_cache_key(session_key))
-    if not keys:
+    if settings.SESSION_CACHE_ALIAS == "default" and settings.SESSION_ENGINE == "core.sessions":
+        session_keys = [_session_cache_key(key) for key in session_keys]
+    else:
+        session_keys = []
+    if not keys and not session_keys:
         return
-    found = cache.get_many(keys)
+    found = cache.get_many(keys + session_keys)
     memo = _request_generations.get()
-    for name, key in zip(names, keys, strict=False):
+    for name, key in zip(names, keys, strict=True):
         token = found.get(key)
         if token is not None:
             memo[name] = token
-    if session:
-        _prefetched_session.set((_session_cache_key(session_key), found.get(_session_cache_key(session_key))))
+    if session_keys:
+        _prefetched_session.set({key: found[key] for key in session_keys if key in found})
 
 
 def prefetched_session(cache_key: str):
     """The session data fetched with the request's generations under this key, once; None
     when there is none (then the session store reads it itself)."""
     prefetched = _prefetched_session.get()
-    if prefetched is None or prefetched[0] != cache_key:
+    if not prefetched:
         return None
-    _prefetched_session.set(None)
-    return prefetched[1]
+    return prefetched.pop(cache_key, None)
 
 
 def _frozen(value, depth: int = 3) -> bool:

@@ -35,7 +35,7 @@ from django.http.request import split_domain_port, validate_host
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
-from core.cache import server_epoch
+from core.cache import request_scope, server_epoch
 from core.events import session_group, user_group
 
 logger = logging.getLogger(__name__)
@@ -151,8 +151,12 @@ def session_authenticates(session_key: str | None, user_id: int) -> bool:
 
 
 def sessions_authenticate(pairs: list[tuple[str | None, int]]) -> list[bool]:
-    """`session_authenticates` for each (session key, user id), in one call."""
-    return [session_authenticates(session_key, user_id) for session_key, user_id in pairs]
+    """`session_authenticates` for each (session key, user id), in one call, reading the
+    shared cache once for all of them: the sessions, and the generations the previous batch
+    read (the users'). On Redis, one round trip per session and per user before: 250
+    sockets of a process held the sync thread, and every event behind it, for 100 ms."""
+    with request_scope(sessions=[key for key, _user in pairs if key], remember="socket-sessions"):
+        return [session_authenticates(session_key, user_id) for session_key, user_id in pairs]
 
 
 # Sockets due for the timer's session check wait here for one look-up in a thread: with
