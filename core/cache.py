@@ -84,6 +84,7 @@ GENERATION_TIMEOUT = 7 * 24 * 3600
 # sees one snapshot of them); names asked for together are fetched in one round trip.
 _request_generations: ContextVar[dict | None] = ContextVar("chibo_request_generations", default=None)
 _prefetched_session: ContextVar[dict[str, object] | None] = ContextVar("chibo_prefetched_session", default=None)
+_prefetched_generations: ContextVar[dict[str, str] | None] = ContextVar("chibo_prefetched_generations", default=None)
 
 
 def _new_token() -> str:
@@ -201,6 +202,12 @@ def generations(*names: str) -> tuple[str, ...]:
     if memo is None and _serving:
         check_epoch()  # a socket event in the server, outside any request
     wanted = [name for name in names if memo is None or name not in memo]
+    if wanted and memo is not None:
+        prefetched = _prefetched_generations.get()
+        if prefetched:  # fetched at the request's start, read now: part of what it read
+            for name in [name for name in wanted if name in prefetched]:
+                memo[name] = prefetched.pop(name)
+            wanted = [name for name in wanted if name not in memo]
     if wanted:
         keys = [_generation_key(name) for name in wanted]
         found = cache.get_many(keys)
@@ -222,26 +229,31 @@ def request_scope(session_key: str | None = None, *, sessions: Iterable[str] = (
     """Generations read inside are fetched once (core.middleware opens one per request).
 
     With the request's session key: one round trip first fetches the session's stored data
-    (for core.sessions.SessionStore) and every generation this session's previous request
-    in this process read, so a reader's next request usually reads the shared cache once
-    (four round trips before on Redis: the session, the user's, the roles', the page's).
-    Work over many sessions at once (the sockets' timer check, core.sockets) passes their
-    keys as `sessions` and names what to `remember` the generations it read under."""
+    (for core.sessions.SessionStore) and the generations this session's previous request in
+    this process read, so a reader's next request usually reads the shared cache once (four
+    round trips before on Redis: the session, the user's, the roles', the page's). What was
+    fetched ahead counts as read only when asked for, so the names remembered, and a stored
+    page's dependencies, are what the request read. Work over many sessions at once (the
+    sockets' timer check, core.sockets) passes their keys as `sessions` and names what to
+    `remember` the generations it read under. A session is remembered only once found."""
     memo: dict[str, str] = {}
     token = _request_generations.set(memo)
     session_token = _prefetched_session.set(None)
+    generations_token = _prefetched_generations.set(None)
     keys = [session_key] if session_key else list(sessions)
     if session_key:
         remember = hashlib.sha1(session_key.encode()).hexdigest()
     remembered = f"gen:names:{remember}" if remember else None
+    known = True
     try:
         if remembered:
-            _prefetch(keys, local_memo.get(remembered))
+            known = _prefetch(keys, local_memo.get(remembered))
         yield
     finally:
         _request_generations.reset(token)
         _prefetched_session.reset(session_token)
-        if remembered and memo:
+        _prefetched_generations.reset(generations_token)
+        if remembered and memo and known:
             names = tuple(sorted(memo))
             if local_memo.get(remembered) != names:
                 local_memo.set(remembered, names, GENERATION_TIMEOUT)
@@ -253,7 +265,10 @@ def _session_cache_key(session_key: str) -> str:
     return KEY_PREFIX + session_key
 
 
-def _prefetch(session_keys: list[str], names) -> None:
+def _prefetch(session_keys: list[str], names) -> bool:
+    """Fetch the sessions' data and these generations in one round trip; whether a session
+    was found (a cookie that names none is not worth remembering). A failing cache only
+    costs the prefetch: each is then read as it is asked for."""
     names = () if names is _MISSING else names
     keys = [_generation_key(name) for name in names]
     if settings.SESSION_CACHE_ALIAS == "default" and settings.SESSION_ENGINE == "core.sessions":
@@ -261,15 +276,18 @@ def _prefetch(session_keys: list[str], names) -> None:
     else:
         session_keys = []
     if not keys and not session_keys:
-        return
-    found = cache.get_many(keys + session_keys)
-    memo = _request_generations.get()
-    for name, key in zip(names, keys, strict=True):
-        token = found.get(key)
-        if token is not None:
-            memo[name] = token
-    if session_keys:
-        _prefetched_session.set({key: found[key] for key in session_keys if key in found})
+        return True
+    try:
+        found = cache.get_many(keys + session_keys)
+    except Exception:
+        logger.warning("could not prefetch the request's session and generations", exc_info=True)
+        return False
+    _prefetched_generations.set({name: found[key] for name, key in zip(names, keys, strict=True) if key in found})
+    if not session_keys:
+        return True
+    sessions = {key: found[key] for key in session_keys if key in found}
+    _prefetched_session.set(sessions)
+    return bool(sessions)
 
 
 def prefetched_session(cache_key: str):
@@ -368,6 +386,10 @@ def bump(*names: str) -> None:
         memo = _request_generations.get()
         if memo is not None:
             memo.update(tokens)
+        prefetched = _prefetched_generations.get()
+        if prefetched:
+            for name in tokens:
+                prefetched.pop(name, None)
         if touch:  # another process sees rows only once they are committed
             touch_epoch()
 

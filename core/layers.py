@@ -15,13 +15,14 @@ from channels.layers import InMemoryChannelLayer
 
 class AmortizedInMemoryChannelLayer(InMemoryChannelLayer):
     CLEAN_EVERY = 1.0  # seconds
+    clock = staticmethod(time.monotonic)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._next_clean = 0.0
 
     def _clean_expired(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if now < self._next_clean:
             return
         self._next_clean = now + self.CLEAN_EVERY

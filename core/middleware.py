@@ -16,7 +16,8 @@ class CacheGenerationsMiddleware:
     """One snapshot of the cache generations per request (core.cache): each is fetched at
     most once, several in one round trip where they are asked for together, and with the
     session's data, every generation the session's previous request read (one round trip for
-    a reader's next page, core.cache.request_scope). First in the list, so the session, the
+    a reader's next page, core.cache.request_scope). Just below static files (which read
+    neither) and above everything else, so the session, the
     user and the roles read through it too. On the embedded default it first looks whether
     another process bumped (one os.stat, core.cache.check_epoch)."""
 

@@ -187,3 +187,22 @@ def test_a_readers_next_request_reads_the_shared_cache_once(personas, monkeypatc
     _html, queries = _load(reader, path)
     assert queries == 0
     assert [name for name, _keys in reads] == ["get_many"], reads
+
+
+def test_what_is_fetched_ahead_is_what_the_last_request_read_not_everything_ever_read(personas, monkeypatch):
+    """The names fetched ahead (and a stored page's dependencies) are what the session's
+    previous request read: visiting other pages in between adds nothing that stays."""
+    reader = _client(personas["member_a"])
+    _load(reader, PROFILE)
+    _load(reader, PROFILE)
+    reads = _cache_reads(monkeypatch)
+    _load(reader, PROFILE)
+    alone = sorted(reads[0][1])
+    for path in ["/", "/notifications/", "/courses/", "/forum/", "/pledges/"]:
+        _load(reader, path)
+    _load(reader, PROFILE)  # fetches ahead what /pledges/ read, then what it lacks
+    reads.clear()
+    _html, queries = _load(reader, PROFILE)
+    assert queries == 0
+    assert [name for name, _keys in reads] == ["get_many"]
+    assert sorted(reads[0][1]) == alone

@@ -92,7 +92,8 @@ def member_rows(lines, pledge_links, with_pledge) -> str:
             ("overdue", _("Overdue")),
         )
     }
-    urls = {"pledge": url_pattern("pledges:detail"), "certificate": url_pattern("courses:certificate")}
+    # The patterns come from reverse() and hold only digits where the id goes; escaped anyway.
+    urls = {"pledge": escape(url_pattern("pledges:detail")), "certificate": escape(url_pattern("courses:certificate"))}
     attendance, pledge_state, rating, role = {}, {}, {}, {}  # markup per value, made once
     rows = []
     for line in lines:
