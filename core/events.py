@@ -5,12 +5,14 @@ of a row that a rollback then took away. The channel layer is a hint, the databa
 truth: a failed send is logged and dropped, and clients catch up from the database.
 """
 
+import asyncio
 import logging
 import re
 import secrets
+import threading
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils.crypto import salted_hmac
@@ -50,12 +52,35 @@ def forward_message(event: dict[str, Any]) -> dict[str, Any]:
     return {"type": FORWARD_TYPE, "event": event, "eid": secrets.token_hex(8)}
 
 
+SEND_TIMEOUT = 10  # seconds a send from outside the server may take before it is dropped
+_outside: asyncio.AbstractEventLoop | None = None
+_outside_lock = threading.Lock()
+
+
+def _outside_loop() -> asyncio.AbstractEventLoop:
+    """One event loop, in a thread of its own, for sends from code that runs outside the
+    server's loop (a management command, a script). `async_to_sync` started a thread and an
+    event loop for every send there: seed_scale's 10,000 members spent 36 of its 57 s on it."""
+    global _outside
+    with _outside_lock:
+        if _outside is None or _outside.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="chibo-events", daemon=True).start()
+            _outside = loop
+        return _outside
+
+
 def send_now(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, forward_message(event))
+        if getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None:
+            # In the server (a request's thread, a socket's database call): on its own loop.
+            async_to_sync(layer.group_send)(group, forward_message(event))
+        else:
+            sending = asyncio.run_coroutine_threadsafe(layer.group_send(group, forward_message(event)), _outside_loop())
+            sending.result(timeout=SEND_TIMEOUT)
     except Exception:  # a down Redis must not fail the request that already committed
         logger.exception("could not publish %s to %s", event.get("type"), group)
 

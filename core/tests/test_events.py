@@ -71,3 +71,33 @@ async def test_it_sends_nothing_when_the_transaction_rolls_back():
 def test_it_refuses_events_without_a_type():
     with pytest.raises(ValueError):
         publish_on_commit("chibo.user.1", {"id": 1})
+
+
+def test_sends_from_outside_the_server_share_one_thread_and_arrive(monkeypatch):
+    """A management command's sends (no server loop in its thread) go through one event loop
+    of their own, not a new thread and loop each (seed_scale spent most of its time there)."""
+    import threading
+
+    from core.events import _outside_loop, send_now
+
+    layer = get_channel_layer()
+    outside = _outside_loop()
+    channel = asyncio.run_coroutine_threadsafe(layer.new_channel(), outside).result(5)
+    asyncio.run_coroutine_threadsafe(layer.group_add("chibo.test.outside", channel), outside).result(5)
+    started = []
+    real_start = threading.Thread.start
+
+    def counted(self):
+        started.append(self.name)
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    for i in range(50):
+        send_now("chibo.test.outside", {"type": "test", "n": i})
+    monkeypatch.setattr(threading.Thread, "start", real_start)
+    assert started == []
+
+    async def drain():
+        return [(await layer.receive(channel))["event"]["n"] for _ in range(50)]
+
+    assert asyncio.run_coroutine_threadsafe(drain(), outside).result(10) == list(range(50))
