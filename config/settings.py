@@ -271,7 +271,12 @@ if REDIS_URL:
                 # redis-py 8 reads with a 5 s socket timeout by default, the same as the 5 s
                 # BZPOPMIN a channel-layer receive blocks on: idle sockets then die every ~5 s
                 # (django/channels_redis#422). Read timeout above it, so dead links still fail.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
+                # redis-py 8 bounds a pool to 100 connections and refuses the 101st at once:
+                # hundreds of sockets joining their groups together (a restart under load)
+                # failed to connect. Redis allows 10,000 clients; size processes x this below.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5, "max_connections": 1000}
+                ],
                 "prefix": env_str("CHANNEL_PREFIX", "chibo"),
                 "capacity": 1000,
                 "expiry": 60,
