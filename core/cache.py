@@ -380,24 +380,38 @@ def bump(*names: str) -> None:
     sees the change. At commit: a reader that rebuilt an entry in between, from rows the
     commit had not yet replaced, stored it under a generation that is then gone."""
 
-    def replace(touch: bool = True) -> None:
-        tokens = {name: _new_token() for name in names}
-        cache.set_many({_generation_key(name): token for name, token in tokens.items()}, timeout=GENERATION_TIMEOUT)
-        memo = _request_generations.get()
-        if memo is not None:
-            memo.update(tokens)
-        prefetched = _prefetched_generations.get()
-        if prefetched:
-            for name in tokens:
-                prefetched.pop(name, None)
-        if touch:  # another process sees rows only once they are committed
-            touch_epoch()
-
-    if transaction.get_connection().in_atomic_block:
-        replace(touch=False)
-        transaction.on_commit(replace, robust=True)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        _replace(names, touch=False)
+        # At commit, once for the whole transaction: every write statement bumps its table,
+        # and on Redis each replacement is a round trip. Names left by a rolled-back
+        # savepoint or transaction are replaced with the next commit's: more invalidation
+        # than needed, never less.
+        pending = connection.__dict__.setdefault("_chibo_bumps_at_commit", set())
+        pending.update(names)
+        transaction.on_commit(lambda: _replace_pending(connection), robust=True)
     else:
-        replace()
+        _replace(names)
+
+
+def _replace_pending(connection) -> None:
+    names = connection.__dict__.pop("_chibo_bumps_at_commit", None)
+    if names:
+        _replace(tuple(names))
+
+
+def _replace(names: Iterable[str], touch: bool = True) -> None:
+    tokens = {name: _new_token() for name in names}
+    cache.set_many({_generation_key(name): token for name, token in tokens.items()}, timeout=GENERATION_TIMEOUT)
+    memo = _request_generations.get()
+    if memo is not None:
+        memo.update(tokens)
+    prefetched = _prefetched_generations.get()
+    if prefetched:
+        for name in tokens:
+            prefetched.pop(name, None)
+    if touch:  # another process sees rows only once they are committed
+        touch_epoch()
 
 
 # --- Tracked models --------------------------------------------------------------------------

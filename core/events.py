@@ -75,7 +75,8 @@ def send_now(group: str, event: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        if getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None:
+        server_loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+        if server_loop is not None and server_loop.is_running():
             # In the server (a request's thread, a socket's database call): on its own loop.
             async_to_sync(layer.group_send)(group, forward_message(event))
         else:

@@ -4,7 +4,7 @@ import io
 import time
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 
 from core import cache as versioned_cache
@@ -39,6 +39,41 @@ def test_an_entry_rebuilt_before_the_commit_is_dropped_by_it():
         bump("g")
         assert versioned("k", ("g",), lambda: "rows before the commit", 60) == "rows before the commit"
     assert versioned("k", ("g",), lambda: "rows after the commit", 60) == "rows after the commit"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactions_bumps_are_replaced_at_commit_in_one_write(monkeypatch):
+    """Every write statement bumps its table; on Redis each replacement is a round trip, so
+    at commit they go together."""
+    writes = []
+    backend = type(caches["default"])
+    real = backend.set_many
+
+    def counted(self, data, *args, **kwargs):
+        writes.append(sorted(data))
+        return real(self, data, *args, **kwargs)
+
+    with transaction.atomic():
+        for name in ["a", "b", "c", "a"]:
+            bump(name)
+        before = versioned_cache.generations("a", "b", "c")
+        monkeypatch.setattr(backend, "set_many", counted)
+    assert len(writes) == 1 and writes[0] == sorted(versioned_cache._generation_key(n) for n in "abc")
+    assert set(versioned_cache.generations("a", "b", "c")).isdisjoint(before)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_names_bumped_in_a_rolled_back_savepoint_are_still_replaced_at_commit():
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                bump("inner")
+                before = versioned_cache.generations("inner")
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        bump("outer")
+    assert versioned_cache.generations("inner") != before  # more invalidation, never less
 
 
 def test_the_local_memo_serves_without_the_shared_cache_and_expires(monkeypatch):
