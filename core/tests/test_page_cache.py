@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cells.models import Membership
 from core.cache import generations
+from core.tests.reads import cache_reads as _cache_reads
 
 pytestmark = pytest.mark.django_db
 
@@ -152,28 +153,6 @@ def test_the_tables_a_statement_writes(sql, tables):
     from core.cache import _written_tables
 
     assert _written_tables(sql) == tables
-
-
-def _cache_reads(monkeypatch) -> list[tuple[str, object]]:
-    """Every read the shared cache is asked for (a round trip each, on Redis)."""
-    from django.core.cache import caches
-
-    reads, inside = [], []
-    backend = type(caches["default"])
-    for name in ("get", "get_many"):
-        method = getattr(backend, name)
-
-        def counted(self, key, *args, _name=name, _method=method, **kwargs):
-            if not inside:  # LocMem's get_many calls its get: one read
-                reads.append((_name, key))
-            inside.append(1)
-            try:
-                return _method(self, key, *args, **kwargs)
-            finally:
-                inside.pop()
-
-        monkeypatch.setattr(backend, name, counted)
-    return reads
 
 
 @pytest.mark.parametrize("path", [PROFILE, "/", "/notifications/"])

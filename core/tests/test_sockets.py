@@ -130,11 +130,11 @@ def test_the_timers_session_check_reads_the_shared_cache_once_for_a_whole_batch(
     """On Redis each session and each user was a round trip of its own: 250 sockets held the
     sync thread, and every event queued behind it, for about 100 ms every 5 s."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.core.cache import caches
 
     from accounts.models import User
     from core.sessions import SessionStore
     from core.sockets import sessions_authenticate
+    from core.tests.reads import cache_reads
 
     pairs = []
     for i in range(10):
@@ -149,21 +149,7 @@ def test_the_timers_session_check_reads_the_shared_cache_once_for_a_whole_batch(
     expected = [True] * 10 + [False]
     assert sessions_authenticate(pairs) == expected
 
-    reads, inside = [], []
-    backend = type(caches["default"])
-    for name in ("get", "get_many"):
-        method = getattr(backend, name)
-
-        def counted(self, key, *args, _name=name, _method=method, **kwargs):
-            if not inside:  # LocMem's get_many calls its get: one read
-                reads.append(_name)
-            inside.append(1)
-            try:
-                return _method(self, key, *args, **kwargs)
-            finally:
-                inside.pop()
-
-        monkeypatch.setattr(backend, name, counted)
+    reads = cache_reads(monkeypatch)
     assert sessions_authenticate(pairs) == expected
     # One for every session and generation; the unknown session's own miss reads once more.
     assert len(reads) <= 2, reads
