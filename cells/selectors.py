@@ -178,5 +178,4 @@ def cell_roster(cell: OrgUnit, since, until) -> tuple[list[Membership], list[Mem
         .select_related("user")
         .order_by("user__sort_name", "pk")
     )
-    active = sorted((m for m in rows if m.ended_on is None), key=lambda m: m.user.sort_name)
-    return active, [m for m in rows if m.ended_on is not None]
+    return [m for m in rows if m.ended_on is None], [m for m in rows if m.ended_on is not None]
