@@ -17,9 +17,9 @@ class CacheGenerationsMiddleware:
     most once, several in one round trip where they are asked for together, and with the
     session's data, every generation the session's previous request read (one round trip for
     a reader's next page, core.cache.request_scope). Just below static files (which read
-    neither) and above everything else, so the session, the
-    user and the roles read through it too. On the embedded default it first looks whether
-    another process bumped (one os.stat, core.cache.check_epoch)."""
+    neither) and above everything else, so the session, the user and the roles read through
+    it too. On the embedded default it first looks whether another process bumped (one
+    os.stat, core.cache.check_epoch)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
